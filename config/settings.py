@@ -1,0 +1,222 @@
+"""Forcebridge settings, read from the environment and validated at start-up.
+
+Every variable is documented in README.md ("Configuration"). With nothing set, Forcebridge runs
+in demo mode only when DEBUG is on (``make run`` turns it on): SQLite in ``var/``, the django-q2
+ORM broker, a generated SECRET_KEY and encryption key kept in ``var/``. In production
+(DEBUG off) a missing SECRET_KEY or FORCEBRIDGE_ENCRYPTION_KEYS refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.secrets_bootstrap import demo_secret, validate_fernet_keys
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FORCEBRIDGE_VAR_DIR", BASE_DIR / "var"))
+
+env = environ.Env()
+
+
+def _bool(name: str, default: bool) -> bool:
+    """Read a boolean, refusing anything that is not clearly one (``DEBUG=ture`` is an error)."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}: expected true/false, got {raw!r}")
+
+
+DEBUG = _bool("DEBUG", False)
+
+# The secret key signs sessions and CSRF tokens; every web server and cluster of one
+# installation must share it.
+SECRET_KEY = os.environ.get("SECRET_KEY") or (
+    demo_secret(VAR_DIR / "secret_key", "django") if DEBUG else ""
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY: required when DEBUG is off (production)")
+
+_hosts = os.environ.get("ALLOWED_HOSTS", "")
+ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()] or (
+    ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS: required when DEBUG is off (production)")
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+# Secrets at rest (OAuth tokens, client secrets) are encrypted with MultiFernet: the first key
+# encrypts, every key decrypts, so a new key can be put first and old rows re-encrypted later.
+_keys_raw = os.environ.get("FORCEBRIDGE_ENCRYPTION_KEYS", "")
+if not _keys_raw and DEBUG:
+    _keys_raw = demo_secret(VAR_DIR / "encryption_key", "fernet")
+if not _keys_raw:
+    raise ImproperlyConfigured(
+        "FORCEBRIDGE_ENCRYPTION_KEYS: required when DEBUG is off; generate one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+    )
+FORCEBRIDGE_ENCRYPTION_KEYS = validate_fernet_keys(_keys_raw)
+
+SALESFORCE_CLIENT_ID = os.environ.get("SALESFORCE_CLIENT_ID", "")
+SALESFORCE_CLIENT_SECRET = os.environ.get("SALESFORCE_CLIENT_SECRET", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "connections",
+    "workspace",
+    "mappings",
+    "syncs",
+    "logs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a login unless its view is marked @login_not_required (only /healthz).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+LOGIN_URL = "admin:login"
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
+    default = f"sqlite:///{VAR_DIR / 'forcebridge.sqlite3'}"
+    raw = os.environ.get("DATABASE_URL") or default
+    try:
+        db = env.db_url_config(raw)
+    except Exception as exc:  # noqa: BLE001 - any parse failure becomes a named config error
+        raise ImproperlyConfigured(f"DATABASE_URL: cannot parse {raw.split('@')[-1]!r}: {exc}") from exc
+    engine = db.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        if not db.get("NAME") or db["NAME"] == ":memory:":
+            raise ImproperlyConfigured(
+                "DATABASE_URL: a SQLite URL needs a file path (an in-memory database cannot be "
+                "shared by the web server and the cluster)"
+            )
+        # WAL lets the web server read while the cluster writes; the busy timeout makes a
+        # writer wait for the lock instead of failing, and IMMEDIATE transactions take the
+        # write lock up front so two writers never deadlock upgrading a read lock.
+        db["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # Tests use a file (not :memory:) so a real cluster process can share the test DB.
+        db["TEST"] = {"NAME": str(Path(db["NAME"]).with_name("test_" + Path(db["NAME"]).name))}
+    elif engine in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+        db["ENGINE"] = "django.db.backends.postgresql"
+        db.setdefault("CONN_MAX_AGE", 60)
+        db["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: unsupported scheme in {raw.split('@')[-1]!r}; use sqlite:/// or postgres://"
+        )
+    return db
+
+
+DATABASES = {"default": _database()}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"REDIS_URL: expected redis://, rediss:// or unix://, got {REDIS_URL!r}")
+
+# The longest task may run this long before the cluster kills it (a first sync of a big object).
+TASK_TIMEOUT = env.int("FORCEBRIDGE_TASK_TIMEOUT", default=3600)
+
+Q_CLUSTER = {
+    # Queue (list key) and cluster name; clusters sharing a name share the work.
+    "name": os.environ.get("FORCEBRIDGE_QUEUE_NAME", "forcebridge"),
+    # Worker processes per cluster; each runs one task at a time.
+    "workers": env.int("FORCEBRIDGE_WORKERS", default=2),
+    # Seconds a task may run before it is killed.
+    "timeout": TASK_TIMEOUT,
+    # Seconds before an unacknowledged task is handed out again; must exceed timeout or a
+    # long task would be run twice at once.
+    "retry": TASK_TIMEOUT + 600,
+    # A task that died is not retried by the broker: the database is the queue of record and
+    # the dispatcher re-finds the work, so a broker retry would only duplicate it.
+    "max_attempts": 1,
+    # Failed tasks are acknowledged (kept in the Failure table) instead of being redelivered.
+    "ack_failures": True,
+    # Successful results kept for the admin's "Successful tasks" page.
+    "save_limit": 500,
+    # Tasks held in memory by one cluster before it stops pulling from the broker.
+    "queue_limit": 20,
+    # Missed schedules run once on start-up, not once per missed slot.
+    "catch_up": False,
+    # Pickled task arguments are signed with SECRET_KEY; workers recycle after this many tasks
+    # to bound memory growth.
+    "recycle": 200,
+    # Python's own label in the admin.
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    # ORM broker: the task queue lives in the default database; poll it every second.
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # urllib3 logs full URLs at DEBUG, which for OAuth may include codes: keep it quiet.
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}
