@@ -70,6 +70,27 @@ FORCEBRIDGE_ENCRYPTION_KEYS = validate_fernet_keys(_keys_raw)
 SALESFORCE_CLIENT_ID = os.environ.get("SALESFORCE_CLIENT_ID", "")
 SALESFORCE_CLIENT_SECRET = os.environ.get("SALESFORCE_CLIENT_SECRET", "")
 
+
+def _https_url(name: str, default: str) -> str:
+    """A login host URL; OAuth tokens only travel over HTTPS, so anything else is refused."""
+    value = (os.environ.get(name) or default).strip().rstrip("/")
+    if not value.startswith("https://"):
+        raise ImproperlyConfigured(f"{name}: expected an https:// URL, got {value!r}")
+    return value
+
+
+# Where the "production" and "sandbox" environments log in (a connection may set its own URL,
+# e.g. a My Domain). The demo and the tests point them at the emulator.
+SALESFORCE_LOGIN_URL = _https_url("SALESFORCE_LOGIN_URL", "https://login.salesforce.com")
+SALESFORCE_SANDBOX_LOGIN_URL = _https_url(
+    "SALESFORCE_SANDBOX_LOGIN_URL", "https://test.salesforce.com"
+)
+# A PEM bundle trusted instead of the system CAs for every Salesforce call (the emulator's CA in
+# the demo). When set, proxy/CA environment variables are ignored: REQUESTS_CA_BUNDLE would
+# otherwise silently override it.
+# Checked when used, not here: the demo's emulator creates its CA after start-up.
+SALESFORCE_CA_BUNDLE = os.environ.get("SALESFORCE_CA_BUNDLE", "")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -217,6 +238,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # urllib3 logs full URLs at DEBUG, which for OAuth may include codes: keep it quiet.
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    # urllib3 logs full URLs at DEBUG, which for OAuth may include codes; requests-oauthlib
+    # and oauthlib log token request bodies and responses (tokens, secrets) at DEBUG.
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+    },
 }
