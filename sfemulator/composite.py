@@ -1,0 +1,187 @@
+"""sObject Collections (`/composite/sobjects`): up to 200 records per call, allOrNone rollback.
+
+Per-record results come back in request order with `statusCode` (not `errorCode`) in errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, not_found
+from .values import RecordError
+from .wire import Response, json_response
+
+if TYPE_CHECKING:
+    from .rest import Call
+
+MAX_RECORDS = 200
+_ROLLED_BACK = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                        "Record rolled back because not all records were valid and the request "
+                        "was using AllOrNone header")
+Operation = Callable[[Any], dict[str, Any]]
+
+
+class _Rollback(Exception):
+    """Raised inside the outer transaction to undo every record of an allOrNone call."""
+
+
+def handle(call: Call) -> Response:
+    s, method = call.segments, call.request.method
+    if len(s) == 2 and method == "POST":
+        return _each(call, _records(call), lambda record: _create(call, record), creates=True)
+    if len(s) == 2 and method == "PATCH":
+        return _each(call, _records(call), lambda record: _update(call, record))
+    if len(s) == 2 and method == "DELETE":
+        return _each(call, _ids(call), lambda record_id: _delete(call, record_id),
+                     all_or_none=call.request.query.get("allOrNone", "false").lower() == "true")
+    if len(s) == 3 and method == "GET":
+        return _retrieve(call, s[2])
+    if len(s) == 4 and method == "PATCH":
+        return _each(call, _records(call), lambda record: _upsert(call, s[2], s[3], record))
+    raise not_found()
+
+
+def locked(call: Call, failure: ApiError) -> Response:
+    """An injected UNABLE_TO_LOCK_ROW: every record fails, nothing is written, HTTP 200."""
+    method = call.request.method
+    items = _ids(call) if method == "DELETE" else _records(call) if method != "GET" else []
+    error = failure.as_collection_error()
+    return json_response(200, [{"success": False, "errors": [error]} for _ in items])
+
+
+def _payload(call: Call) -> dict[str, Any]:
+    data = call.request.json()
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise ApiError(400, "JSON_PARSER_ERROR", "The request body must contain a records array")
+    if len(data["records"]) > MAX_RECORDS:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 200 records into this call")
+    return data
+
+
+def _records(call: Call) -> list[Any]:
+    return _payload(call)["records"]
+
+
+def _ids(call: Call) -> list[str]:
+    ids = [i for i in call.request.query.get("ids", "").split(",") if i]
+    if not ids:
+        raise ApiError(400, "MISSING_ARGUMENT", "ids parameter is required")
+    if len(ids) > MAX_RECORDS:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 200 records into this call")
+    return ids
+
+
+def _each(call: Call, items: list[Any], operation: Operation,
+          all_or_none: bool | None = None, creates: bool = False) -> Response:
+    """Apply `operation` per item, each atomically; with allOrNone undo all on any failure."""
+    if all_or_none is None:
+        all_or_none = bool(_payload(call).get("allOrNone", False))
+    org = call.org
+    results: list[dict[str, Any]] = []
+    try:
+        with org.transaction():
+            for item in items:
+                try:
+                    with org.transaction():
+                        results.append(operation(item))
+                except ApiError as error:
+                    results.append(_failure(item, error))
+            if all_or_none and any(not r["success"] for r in results):
+                raise _Rollback
+    except _Rollback:
+        results = [_rolled_back(r, creates) if r["success"] else r for r in results]
+    return json_response(200, results)
+
+
+def _failure(item: Any, error: ApiError) -> dict[str, Any]:
+    result: dict[str, Any] = {"success": False, "errors": [error.as_collection_error()]}
+    record_id = item if isinstance(item, str) else (
+        (item.get("id") or item.get("Id")) if isinstance(item, dict) else None)
+    if record_id:
+        result = {"id": record_id, **result}
+    return result
+
+
+def _rolled_back(result: dict[str, Any], creates: bool) -> dict[str, Any]:
+    rolled: dict[str, Any] = {"success": False,
+                              "errors": [_ROLLED_BACK.as_collection_error()]}
+    # A rolled-back create has no id any more; updates and deletes keep theirs.
+    if not creates and not result.get("created"):
+        rolled = {"id": result["id"], **rolled}
+    return rolled
+
+
+def _type_of(record: Any) -> str:
+    if not isinstance(record, dict):
+        raise RecordError(400, "JSON_PARSER_ERROR", "Each record must be a JSON object")
+    attributes = record.get("attributes")
+    sobject = attributes.get("type") if isinstance(attributes, dict) else None
+    if not sobject:
+        raise RecordError(400, "INVALID_TYPE", "Must send a concrete entity type.")
+    return sobject
+
+
+def _fields(record: dict[str, Any], *drop: str) -> dict[str, Any]:
+    lowered = {name.lower() for name in drop} | {"attributes"}
+    return {k: v for k, v in record.items() if k.lower() not in lowered}
+
+
+def _create(call: Call, record: Any) -> dict[str, Any]:
+    record_id = call.org.insert(_type_of(record), _fields(record))
+    return {"id": record_id, "success": True, "errors": []}
+
+
+def _update(call: Call, record: Any) -> dict[str, Any]:
+    sobject = _type_of(record)
+    record_id = record.get("id") or record.get("Id")
+    if not record_id:
+        raise RecordError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
+    normal = call.org.update(sobject, record_id, _fields(record, "id"))
+    return {"id": normal, "success": True, "errors": []}
+
+
+def _delete(call: Call, record_id: str) -> dict[str, Any]:
+    return {"id": call.org.delete(None, record_id), "success": True, "errors": []}
+
+
+def _upsert(call: Call, sobject: str, ext_field: str, record: Any) -> dict[str, Any]:
+    given = _type_of(record)
+    if given.lower() != sobject.lower():
+        raise RecordError(400, "INVALID_TYPE",
+                          f"Record type {given} does not match the URL's {sobject}")
+    value = next((v for k, v in record.items() if k.lower() == ext_field.lower()), None)
+    if value in (None, ""):
+        raise RecordError(400, "MISSING_ARGUMENT", f"{ext_field} not specified", [ext_field])
+    record_id, created = call.org.upsert(sobject, ext_field, value, _fields(record, ext_field))
+    return {"id": record_id, "success": True, "errors": [], "created": created}
+
+
+def _retrieve(call: Call, sobject_name: str) -> Response:
+    sobject = call.org.schema.get(sobject_name)
+    if sobject is None:
+        raise ApiError(400, "INVALID_TYPE", f"sObject type '{sobject_name}' is not supported.")
+    names = [n.strip() for n in call.request.query.get("fields", "").split(",") if n.strip()]
+    if not names:
+        raise ApiError(400, "MISSING_ARGUMENT", "fields parameter is required")
+    fields = []
+    for name in names:
+        field = sobject.field(name)
+        if field is None:
+            raise ApiError(400, "INVALID_FIELD",
+                           f"No such column '{name}' on sobject of type {sobject.name}", [name])
+        fields.append(field.name)
+    out: list[dict[str, Any] | None] = []
+    for record_id in _ids(call):
+        record = call.org.get_record(record_id)
+        if record is None or record["IsDeleted"] or not record["Id"].startswith(
+                sobject.key_prefix):
+            out.append(None)
+            continue
+        item: dict[str, Any] = {"attributes": {"type": sobject.name,
+                                               "url": call.url(sobject.name, record["Id"])}}
+        item.update((name, record[name]) for name in fields)
+        out.append(item)
+    return json_response(200, out)

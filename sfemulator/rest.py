@@ -1,0 +1,124 @@
+"""The REST API under `/services/data`: authentication, quota counting, faults, routing.
+
+Every authenticated call is counted by kind; quota-consuming calls carry `Sforce-Limit-Info`.
+Order per call: bearer check (401) → route (404) → injected fault → quota (403) → handler.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from . import bulk, composite, query, sobjects
+from .errors import ApiError, invalid_session, not_found
+from .wire import Request, Response, error_response, json_response
+
+if TYPE_CHECKING:
+    from .store import Org
+
+_VERSIONED = re.compile(r"^/services/data/v(\d{2,3}\.\d)(?:/(.*))?$")
+VERSIONS = [f"{n}.0" for n in range(50, 63)]
+
+
+@dataclass
+class Call:
+    """One authenticated API call: the org, the request, its API version and path segments."""
+
+    org: Org
+    request: Request
+    version: str
+    segments: list[str]
+    raw_rest: str
+
+    def url(self, sobject: str, record_id: str) -> str:
+        return f"/services/data/v{self.version}/sobjects/{sobject}/{record_id}"
+
+
+Handler = Callable[[Call], Response]
+
+
+def handle(org: Org, request: Request) -> Response:
+    path = request.path
+    if path.rstrip("/") == "/services/data":
+        org.usage.note("versions")
+        return json_response(200, [{"label": _label(v), "url": f"/services/data/v{v}",
+                                    "version": v} for v in VERSIONS])
+    match = _VERSIONED.match(path)
+    if match is None:
+        raise not_found()
+    version, raw_rest = match.group(1), match.group(2) or ""
+    _authenticate(org, request)
+    # Split before decoding: an external-id value may contain an encoded slash.
+    segments = [unquote(part) for part in raw_rest.split("/")]
+    while segments and segments[-1] == "":
+        segments.pop()
+    call = Call(org, request, version, segments, raw_rest)
+    kind, handler = _route(request.method, segments)
+    failure = org.faults.take_failure(kind)
+    if failure is not None and not (kind == "composite"
+                                    and failure.error_code == "UNABLE_TO_LOCK_ROW"):
+        org.usage.note(kind)
+        return error_response(failure)
+    org.count_api_call(kind)
+    limit_info = {"Sforce-Limit-Info": org.usage.header()}
+    try:
+        response = (composite.locked(call, failure) if failure is not None else handler(call))
+    except ApiError as error:
+        response = error_response(error)
+    response.headers.update(limit_info)
+    return response
+
+
+def _label(version: str) -> str:
+    # API 59.0 is Winter '24; each release adds one version, three releases a year.
+    number = int(float(version)) - 59
+    season = ["Winter", "Spring", "Summer"][number % 3]
+    return f"{season} '{24 + number // 3:02d}"
+
+
+def _authenticate(org: Org, request: Request) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() not in ("bearer", "oauth") or org.sessions.check(token.strip()) is None:
+        org.usage.note("unauthorized")
+        raise invalid_session()
+
+
+def _route(method: str, s: list[str]) -> tuple[str, Handler]:
+    """Map method + path segments to (counter kind, handler)."""
+    n = len(s)
+    head = s[0] if s else ""
+    if n == 0 and method == "GET":
+        return "describe", _resources
+    if head == "sobjects" and method in ("GET", "POST", "PATCH", "DELETE"):
+        return sobjects.route(method, s)
+    if head in ("query", "queryAll") and method == "GET" and n <= 2:
+        return ("queryMore" if n == 2 else "query"), query.handle
+    if head == "limits" and n == 1 and method == "GET":
+        return "limits", _limits
+    if head == "composite" and n >= 2 and s[1] == "sobjects":
+        return "composite", composite.handle
+    if head == "jobs" and n >= 2:
+        return "bulk", _bulk
+    raise not_found()
+
+
+def _resources(call: Call) -> Response:
+    base = f"/services/data/v{call.version}"
+    names = ["sobjects", "query", "queryAll", "limits", "composite", "jobs"]
+    return json_response(200, {name: f"{base}/{name}" for name in names})
+
+
+def _limits(call: Call) -> Response:
+    return json_response(200, call.org.usage.limits_json())
+
+
+def _bulk(call: Call) -> Response:
+    request = call.request
+    rest_path = call.raw_rest[len("jobs/"):]
+    status, headers, body = bulk.handle(call.org, request.method, rest_path, request.query,
+                                        dict(request.headers), request.body, call.version)
+    return Response(status, body, dict(headers))

@@ -1,0 +1,411 @@
+"""The org: records of every sObject, with Salesforce's write semantics, plus the org's state.
+
+`Org` is also the `catalog` the SOQL module reads (`describe`, `iter_records`, `get_record`).
+Records read back as plain dicts keyed by API field name with JSON-ready values; they are
+stored as tuples (see `table.py`). Every write takes `org.lock`; a `transaction()` records an
+undo log so sObject Collections can roll back with allOrNone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from . import leads, validation
+from .clock import Clock, format_datetime
+from .cursors import CursorStore
+from .errors import not_found
+from .faults import Faults
+from .ids import IdFactory, fixed_id, to18
+from .schema import FormulaContext, Schema
+from .sessions import SessionStore
+from .standard import build_schema
+from .table import Row, Table
+from .usage import Usage
+from .values import RecordError, coerce, intern
+
+__all__ = ["MultipleMatches", "Org", "RecordError"]
+
+_AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp", "CreatedById", "LastModifiedById")
+
+
+class MultipleMatches(RecordError):
+    """An upsert value matched several records: REST answers 300 with their URLs."""
+
+    def __init__(self, sobject: str, field: str, ids: list[str]) -> None:
+        super().__init__(300, "DUPLICATE_EXTERNAL_ID",
+                         f"{field}: more than one record found for external id field: "
+                         f"[{', '.join(ids)}]", [field])
+        self.sobject = sobject
+        self.ids = ids
+
+
+class Org:
+    """One Salesforce org: schema, records, clock, quotas, faults, sessions and query cursors."""
+
+    def __init__(self, schema: Schema | None = None, *, daily_api_limit: int = 15000,
+                 daily_bulk_limit: int = 15000, username: str = "admin@forcebridge-demo.example",
+                 ) -> None:
+        self.schema = schema or build_schema()
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.faults = Faults()
+        self.usage = Usage(self.faults, daily_api_limit, daily_bulk_limit)
+        self.sessions = SessionStore(self.clock)
+        self.cursors = CursorStore()
+        self.org_id = fixed_id("00D", 1)
+        self.user_id = fixed_id("005", 1)
+        self.username = username
+        self.tables: dict[str, Table] = {}
+        self.delete_log: dict[str, tuple[str, str]] = {}
+        self._undo: list[tuple[Any, ...]] | None = None
+        self._formula_cache: tuple[int, float, FormulaContext] | None = None
+        self._writes = 0
+        self.reset()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty every table and forget counters, faults, clock, sessions and cursors."""
+        with self.lock:
+            self.tables = {s.name: Table(s) for s in self.schema.types.values()}
+            for table in self.tables.values():
+                table.set_defaults(CreatedById=self.user_id, LastModifiedById=self.user_id,
+                                   OwnerId=self.user_id)
+            self._by_prefix = {t.sobject.key_prefix: t for t in self.tables.values()}
+            self.delete_log = {}
+            self.ids = IdFactory(start=100)
+            self._autonumber = 1000
+            self.faults.reset()
+            self.usage.reset()
+            self.clock.unfreeze()
+            self.sessions.reset()
+            self.cursors.reset()
+            self.put_row(self.tables["User"], self.user_id, self.new_row(
+                self.tables["User"], self.user_id, self.stamp(),
+                {"Username": self.username, "FirstName": "Admin", "LastName": "Forcebridge",
+                 "Email": self.username, "Alias": "admin", "IsActive": True,
+                 "TimeZoneSidKey": "GMT"}))
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def stamp(self) -> str:
+        return sys.intern(format_datetime(self.clock.now()))
+
+    # -- quotas ------------------------------------------------------------------------------
+
+    def count_api_call(self, kind: str) -> None:
+        self.usage.count(kind)
+
+    def api_usage(self) -> tuple[int, int]:
+        return self.usage.daily_used, self.usage.daily_max
+
+    # -- catalog (read side, used by SOQL) ---------------------------------------------------
+
+    def describe(self, name: str, version: str = "59.0") -> dict[str, Any] | None:
+        return self.schema.describe(name, version)
+
+    def table(self, sobject: str) -> Table:
+        found = self.schema.get(sobject)
+        if found is None:
+            raise RecordError(400, "INVALID_TYPE",
+                              f"sObject type '{sobject}' is not supported.")
+        return self.tables[found.name]
+
+    def formula_context(self) -> FormulaContext:
+        """Today's date for formulas, cached for a second (or until the clock is moved)."""
+        cached = self._formula_cache
+        tick = time.monotonic()
+        if cached is not None and cached[0] == self.clock.version and tick - cached[1] < 1.0:
+            return cached[2]
+        context = FormulaContext(today_ordinal=self.clock.now().date().toordinal())
+        self._formula_cache = (self.clock.version, tick, context)
+        return context
+
+    def iter_records(self, sobject: str, include_deleted: bool = False,
+                     ) -> Iterator[dict[str, Any]]:
+        """Records in creation order; a snapshot, so concurrent writes never break iteration."""
+        table = self.table(sobject)
+        with self.lock:
+            rows = list(table.rows.values())
+        return table.iter_dicts(rows, include_deleted, self.formula_context())
+
+    def get_record(self, record_id: str) -> dict[str, Any] | None:
+        """Any record by 15- or 18-character id, deleted ones included (IsDeleted true)."""
+        found = self._locate(record_id)
+        if found is None:
+            return None
+        table, row = found
+        return table.to_dict(row, self.formula_context())
+
+    def table_for_id(self, record_id: str) -> Table | None:
+        return self._by_prefix.get(record_id[:3])
+
+    def _locate(self, record_id: str) -> tuple[Table, Row] | None:
+        if not isinstance(record_id, str):
+            return None
+        table = self._by_prefix.get(record_id[:3])
+        if table is None:
+            return None
+        # Fast path: the canonical 18-character id, as queries and clients usually send it.
+        row = table.get(record_id)
+        if row is None:
+            normal = to18(record_id)
+            row = table.get(normal) if normal else None
+        return (table, row) if row is not None else None
+
+    def _live(self, sobject: str | None, record_id: str) -> tuple[Table, str, Row]:
+        """The table, canonical id and row of a record that exists and is not deleted."""
+        normal = to18(record_id) if isinstance(record_id, str) else None
+        if normal is None:
+            raise RecordError(400, "MALFORMED_ID", f"malformed id {record_id}")
+        table = self._by_prefix.get(normal[:3])
+        if sobject is not None and (table is None or table is not self.table(sobject)):
+            raise not_found()
+        row = table.get(normal) if table else None
+        if table is None or row is None:
+            raise RecordError(404, "NOT_FOUND", "The requested resource does not exist")
+        if row[table.deleted_col]:
+            raise RecordError(404, "ENTITY_IS_DELETED", "entity is deleted")
+        return table, normal, row
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock and undo every write made inside if the block raises."""
+        with self.lock:
+            outer = self._undo
+            self._undo = []
+            try:
+                yield
+            except BaseException:
+                for entry in reversed(self._undo):
+                    self._revert(entry)
+                raise
+            finally:
+                done, self._undo = self._undo, outer
+                if outer is not None:
+                    outer.extend(done)
+
+    def _revert(self, entry: tuple[Any, ...]) -> None:
+        if entry[0] == "row":
+            entry[1].put(entry[2], entry[3])
+        elif entry[3] is None:
+            self.delete_log.pop(entry[2], None)
+        else:
+            self.delete_log[entry[2]] = entry[3]
+
+    def data_version(self) -> tuple[int, int]:
+        """Changes whenever any record or the clock changes: validates rendered pages."""
+        return self._writes, self.clock.version
+
+    def put_row(self, table: Table, record_id: str, row: Row | None) -> None:
+        self._writes += 1
+        old = table.put(record_id, row)
+        if self._undo is not None:
+            self._undo.append(("row", table, record_id, old))
+
+    def _log_delete(self, record_id: str, entry: tuple[str, str] | None) -> None:
+        old = self.delete_log.get(record_id)
+        if entry is None:
+            self.delete_log.pop(record_id, None)
+        else:
+            self.delete_log[record_id] = entry
+        if self._undo is not None:
+            self._undo.append(("log", None, record_id, old))
+
+    def insert(self, sobject: str, fields: Mapping[str, Any]) -> str:
+        """Create one record with full validation; return its 18-character id."""
+        with self.transaction():
+            table = self.table(sobject)
+            if not table.sobject.createable:
+                raise RecordError(400, "INSUFFICIENT_ACCESS_OR_READONLY",
+                                  "insufficient access rights on object id")
+            values = validation.validated(self, table, fields, creating=True)
+            record_id = self.ids.new(table.sobject.key_prefix)
+            row = self.new_row(table, record_id, self.stamp(), values)
+            validation.check_required(table, row, None)
+            validation.check_unique(table, record_id, row)
+            self.put_row(table, record_id, row)
+            leads.after_write(self, table.sobject.name, record_id, None, row)
+            return record_id
+
+    def new_row(self, table: Table, record_id: str, stamp: str,
+                 values: Mapping[str, Any]) -> Row:
+        row: list[Any] = [None] * table.width
+        for i, f in enumerate(table.fields):
+            if f.type == "boolean":
+                row[i] = False
+            if f.default is not None:
+                row[i] = f.default
+        for name, value in values.items():
+            row[table.col[name]] = value
+        col = table.col
+        row[col["Id"]] = record_id
+        row[col["IsDeleted"]] = False
+        for name in _AUDIT:
+            if row[col[name]] is None:
+                row[col[name]] = self.user_id if name.endswith("ById") else stamp
+        if "OwnerId" in col and row[col["OwnerId"]] is None:
+            row[col["OwnerId"]] = self.user_id
+        if table.sobject.custom and row[col["Name"]] is None:
+            row[col["Name"]] = record_id
+        if "CaseNumber" in col and row[col["CaseNumber"]] is None:
+            self._autonumber += 1
+            row[col["CaseNumber"]] = f"{self._autonumber:08d}"
+        return tuple(row)
+
+    def update(self, sobject: str | None, record_id: str, fields: Mapping[str, Any]) -> str:
+        """Update one record (204 semantics); return its canonical id."""
+        with self.transaction():
+            table, normal, old = self._live(sobject, record_id)
+            if table.sobject.name == "Lead" and old[table.col["IsConverted"]]:
+                raise RecordError(400, "CANNOT_UPDATE_CONVERTED_LEAD",
+                                  "cannot reference converted lead")
+            body = {k: v for k, v in fields.items() if k.lower() != "id" or v != record_id}
+            values = validation.validated(self, table, body, creating=False)
+            row = list(old)
+            for name, value in values.items():
+                row[table.col[name]] = value
+            self.touch(table, row)
+            new = tuple(row)
+            validation.check_required(table, new, values)
+            validation.check_unique(table, normal, new)
+            self.put_row(table, normal, new)
+            leads.after_write(self, table.sobject.name, normal, old, new)
+            return normal
+
+    def touch(self, table: Table, row: list[Any]) -> None:
+        stamp = self.stamp()
+        row[table.col["LastModifiedDate"]] = stamp
+        row[table.col["SystemModstamp"]] = stamp
+        row[table.col["LastModifiedById"]] = self.user_id
+
+    def upsert(self, sobject: str, ext_field: str, value: Any,
+               fields: Mapping[str, Any]) -> tuple[str, bool]:
+        """Insert or update by an external-id (or idLookup) field: return (id, created)."""
+        with self.transaction():
+            table = self.table(sobject)
+            field = table.sobject.field(ext_field)
+            if field is None or not field.id_lookup:
+                raise not_found(
+                    f"Provided external ID field does not exist or is not accessible: {ext_field}")
+            for key in fields:
+                if key.lower() in ("id", field.name.lower()):
+                    raise RecordError(
+                        400, "INVALID_FIELD",
+                        f"{key} is specified in the URL of this upsert; it must not be in the "
+                        "request body", [key])
+            if field.name == "Id":
+                return self.update(table.sobject.name, str(value), fields), False
+            stored = coerce(field, value)
+            matches = table.index(field).find(stored) if stored is not None else []
+            if len(matches) > 1:
+                raise MultipleMatches(table.sobject.name, field.name, matches)
+            if matches:
+                return self.update(table.sobject.name, matches[0], fields), False
+            return self.insert(table.sobject.name, {**fields, field.name: value}), True
+
+    def delete(self, sobject: str | None, record_id: str) -> str:
+        """Soft delete to the recycle bin; SystemModstamp moves so queryAll pollers see it."""
+        with self.transaction():
+            table, normal, old = self._live(sobject, record_id)
+            if not table.sobject.deletable:
+                raise RecordError(400, "INSUFFICIENT_ACCESS_OR_READONLY",
+                                  "insufficient access rights on object id")
+            row = list(old)
+            row[table.deleted_col] = True
+            self.touch(table, row)
+            self.put_row(table, normal, tuple(row))
+            self._log_delete(normal, (table.sobject.name, row[table.col["SystemModstamp"]]))
+            return normal
+
+    def undelete(self, record_id: str) -> str:
+        with self.transaction():
+            found = self._locate(record_id)
+            if found is None:
+                raise not_found()
+            table, old = found
+            normal = old[table.col["Id"]]
+            if not old[table.deleted_col]:
+                raise RecordError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
+            row = list(old)
+            row[table.deleted_col] = False
+            self.touch(table, row)
+            validation.check_unique(table, normal, tuple(row))
+            self.put_row(table, normal, tuple(row))
+            self._log_delete(normal, None)
+            return normal
+
+    def hard_delete(self, record_id: str) -> str:
+        """Remove a record for good (Bulk hardDelete, recycle-bin purge).
+
+        queryAll can no longer see it, so, as in Salesforce, the deletion stays listed by
+        `deleted/` (getDeleted) for its window: a record purged from the recycle bin keeps its
+        soft-delete date, one hard-deleted while live is listed with the time of the purge.
+        """
+        with self.transaction():
+            found = self._locate(record_id)
+            if found is None:
+                raise not_found()
+            table, row = found
+            normal = row[table.col["Id"]]
+            entry = self.delete_log.get(normal) or (table.sobject.name, self.stamp())
+            self.put_row(table, normal, None)
+            self._log_delete(normal, entry)
+            return normal
+
+    def patch_raw(self, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Overwrite stored values (audit fields too) with no validation and no timestamps.
+
+        For tests that need ties on SystemModstamp or other states the API cannot produce.
+        """
+        with self.lock:
+            found = self._locate(record_id)
+            if found is None:
+                raise not_found()
+            table, old = found
+            row = list(old)
+            for name, value in fields.items():
+                field = table.sobject.field(name)
+                if field is None or not field.stored:
+                    raise validation.no_such_column(table, name)
+                row[table.col[field.name]] = intern(field, value)
+            self.put_row(table, row[table.col["Id"]], tuple(row))
+
+    def load(self, sobject: str, rows: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Fast bulk insert for seeding: no API counting, no lookup checks, one lock hold.
+
+        Any stored field may be given, audit fields included (to spread CreatedDate); required
+        fields and unique values are still enforced, and text values are interned.
+        """
+        with self.transaction():
+            table = self.table(sobject)
+            fields = {name.lower(): f for name, f in
+                      ((f.name, f) for f in table.fields)}
+            stamp = self.stamp()
+            ids = []
+            for given in rows:
+                values = {}
+                for key, value in given.items():
+                    field = fields.get(key.lower())
+                    if field is None:
+                        raise validation.no_such_column(table, key)
+                    values[field.name] = validation.fast_value(field, value)
+                record_id = self.ids.new(table.sobject.key_prefix)
+                row = self.new_row(table, record_id, stamp, values)
+                validation.check_required(table, row, None)
+                validation.check_unique(table, record_id, row)
+                self.put_row(table, record_id, row)
+                ids.append(record_id)
+            return ids
+
+    def convert_lead(self, lead_id: str, **options: Any) -> dict[str, str | None]:
+        return leads.convert(self, lead_id, **options)

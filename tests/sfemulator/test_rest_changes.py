@@ -1,0 +1,78 @@
+"""`sobjects/{T}/updated` and `/deleted`: windows, offsets, naive datetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+from sfemulator import Emulator
+
+from .conftest import Api, error_of
+
+UTC = dt.timezone.utc
+
+
+def test_updated_and_deleted(org: Emulator, sf: Salesforce) -> None:
+    org.control.clock(freeze="2024-03-10T12:00:30Z")
+    kept = sf.Contact.create({"LastName": "Kept"})["id"]
+    gone = sf.Contact.create({"LastName": "Gone"})["id"]
+    org.control.clock(advance=120)
+    sf.Contact.delete(gone)
+    start = dt.datetime(2024, 3, 10, 11, 0, tzinfo=UTC)
+    end = dt.datetime(2024, 3, 10, 13, 0, tzinfo=UTC)
+    updated = sf.Contact.updated(start, end)
+    assert updated == {"ids": [kept], "latestDateCovered": "2024-03-10T12:02:00.000+0000"}
+    deleted = sf.Contact.deleted(start, end)
+    assert deleted["deletedRecords"] == [{"id": gone,
+                                          "deletedDate": "2024-03-10T12:02:30.000+0000"}]
+    assert deleted["earliestDateAvailable"] == "2024-03-10T12:02:00.000+0000"
+    assert deleted["latestDateCovered"] == "2024-03-10T12:02:00.000+0000"
+    before = sf.Contact.updated(start, dt.datetime(2024, 3, 10, 12, 0, tzinfo=UTC))
+    assert before["ids"] == []
+
+
+def test_hard_deletes_stay_listed_by_deleted(org: Emulator, sf: Salesforce) -> None:
+    """queryAll cannot see a purged record, so getDeleted is the only way a sync learns of it."""
+    org.control.clock(freeze="2024-03-10T12:00:30Z")
+    purged = sf.Contact.create({"LastName": "Purged"})["id"]
+    binned = sf.Contact.create({"LastName": "Binned"})["id"]
+    sf.Contact.delete(binned)
+    org.control.clock(advance=60)
+    org.control.delete("Contact", purged, hard=True)
+    org.control.delete("Contact", binned, hard=True)
+    assert sf.query_all("SELECT Id FROM Contact", include_deleted=True)["totalSize"] == 0
+    start = dt.datetime(2024, 3, 10, 11, 0, tzinfo=UTC)
+    deleted = sf.Contact.deleted(start, dt.datetime(2024, 3, 10, 13, 0, tzinfo=UTC))
+    assert sorted(deleted["deletedRecords"], key=lambda r: r["deletedDate"]) == [
+        {"id": binned, "deletedDate": "2024-03-10T12:00:30.000+0000"},
+        {"id": purged, "deletedDate": "2024-03-10T12:01:30.000+0000"},
+    ]
+
+
+def test_naive_datetimes_are_rejected(org: Emulator, sf: Salesforce) -> None:
+    naive = dt.datetime.now() - dt.timedelta(hours=1)
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.updated(naive, naive + dt.timedelta(minutes=30))
+    assert caught.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
+
+
+def test_windows(org: Emulator, api: Api) -> None:
+    now = dt.datetime.now(UTC)
+    too_old = (now - dt.timedelta(days=31)).isoformat()
+    reply = api("GET", "sobjects/Contact/updated/", params={"start": too_old,
+                                                           "end": now.isoformat()})
+    assert error_of(reply) == (400, "INVALID_REPLICATION_DATE",
+                               "startDate cannot be more than 30 days ago")
+    sixteen = (now - dt.timedelta(days=16)).isoformat()
+    reply = api("GET", "sobjects/Contact/deleted/", params={"start": sixteen,
+                                                           "end": now.isoformat()})
+    assert error_of(reply)[:2] == (400, "INVALID_REPLICATION_DATE")
+    ok = api("GET", "sobjects/Contact/updated/", params={"start": sixteen,
+                                                        "end": now.isoformat()})
+    assert ok.status_code == 200
+    backwards = api("GET", "sobjects/Contact/updated/",
+                    params={"start": now.isoformat(), "end": sixteen})
+    assert error_of(backwards)[:2] == (400, "INVALID_REPLICATION_DATE")
