@@ -85,6 +85,14 @@ SALESFORCE_LOGIN_URL = _https_url("SALESFORCE_LOGIN_URL", "https://login.salesfo
 SALESFORCE_SANDBOX_LOGIN_URL = _https_url(
     "SALESFORCE_SANDBOX_LOGIN_URL", "https://test.salesforce.com"
 )
+# Where browsers open the production consent page when it is not at SALESFORCE_LOGIN_URL: only
+# the demo needs it (the emulator's plain-HTTP authorize page, so no certificate warning); the
+# code exchange still goes to SALESFORCE_LOGIN_URL over HTTPS.
+SALESFORCE_AUTHORIZE_URL = os.environ.get("SALESFORCE_AUTHORIZE_URL", "").strip().rstrip("/")
+if SALESFORCE_AUTHORIZE_URL and not SALESFORCE_AUTHORIZE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"SALESFORCE_AUTHORIZE_URL: expected an http(s):// URL, got {SALESFORCE_AUTHORIZE_URL!r}"
+    )
 # A PEM bundle trusted instead of the system CAs for every Salesforce call (the emulator's CA in
 # the demo). When set, proxy/CA environment variables are ignored: REQUESTS_CA_BUNDLE would
 # otherwise silently override it.

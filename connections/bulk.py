@@ -1,0 +1,219 @@
+"""Bulk API 2.0 for SalesforceClient: query jobs page by page, ingest jobs with per-record results.
+
+Each HTTP request goes through the client's `_call` (budget, refresh, retries), so a session
+expiring during a long job is refreshed like any other call. Polling starts fast and slows down;
+a job still running at `poll_timeout` is aborted and reported as Transient.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from simple_salesforce.util import call_salesforce
+
+from connections import conf
+from connections.errors import SalesforceError, SalesforceRejected, Transient, check_api_name
+
+if TYPE_CHECKING:
+    import requests
+    from simple_salesforce import Salesforce
+
+logger = logging.getLogger(__name__)
+
+INGEST_OPERATIONS = frozenset({"insert", "update", "upsert", "delete", "hardDelete"})
+QUERY_PAGE_RECORDS = 10_000
+# Salesforce accepts 150 MB per upload (after base64 on its side); stay well below.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# An explicit null in Bulk CSV; an empty cell means "leave the field as it is".
+CSV_NULL = "#N/A"
+JSON = "application/json"
+CSV = "text/csv"
+
+
+class BulkMixin:
+    """Bulk API 2.0 methods; the host class (SalesforceClient) provides `_call`."""
+
+    def bulk_query(self, soql: str, *, include_deleted: bool = False,
+                   poll_timeout: float = 600) -> Iterator[list[dict]]:
+        """Run a query job and yield its results a page at a time, as REST-shaped dicts.
+
+        CSV cells stay strings; empty cells become None and `Parent.Field` columns are nested
+        like the REST API nests them (`{"Account": {"Name": ...}}`, None when all empty).
+        """
+        operation = "queryAll" if include_deleted else "query"
+        job = self._bulk(lambda sf: _request(sf, "POST", "query",
+                                             json={"operation": operation, "query": soql}))
+        job_id = job["id"]
+        self._wait_for_job("query", job_id, poll_timeout)
+        locator = ""
+        while True:
+            params = {"maxRecords": QUERY_PAGE_RECORDS, **({"locator": locator} if locator else {})}
+            response = self._call(lambda sf, p=params: _request(  # type: ignore[attr-defined]
+                sf, "GET", f"query/{job_id}/results", params=p, accept=CSV))
+            records = [_nest(row) for row in csv.DictReader(io.StringIO(response.text))]
+            if records:
+                yield records
+            locator = response.headers.get("Sforce-Locator") or "null"
+            if locator == "null":
+                return
+
+    def bulk_ingest(self, sobject: str, operation: str, records: list[dict], *,
+                    external_id_field: str | None = None,
+                    poll_timeout: float = 600) -> list[dict]:
+        """Insert/update/upsert/delete through ingest jobs; every record's result comes back.
+
+        Results look like sObject Collections results plus the row Salesforce echoed:
+        `{"id", "success", "created", "errors": [{"statusCode", "message", "fields"}], "record"}`
+        (successes first, then failures, then rows the job never processed).
+        """
+        if operation not in INGEST_OPERATIONS:
+            raise ValueError(f"bulk operation must be one of {sorted(INGEST_OPERATIONS)}")
+        name = check_api_name(sobject)
+        if operation == "upsert":
+            check_api_name(external_id_field or "")
+        results: list[dict] = []
+        for payload in _csv_uploads(records):
+            results.extend(self._ingest_job(name, operation, payload, external_id_field,
+                                            poll_timeout))
+        return results
+
+    def _ingest_job(self, name: str, operation: str, payload: bytes,
+                    external_id_field: str | None, poll_timeout: float) -> list[dict]:
+        spec: dict[str, Any] = {"object": name, "operation": operation, "contentType": "CSV",
+                                "lineEnding": "LF", "columnDelimiter": "COMMA"}
+        if external_id_field:
+            spec["externalIdFieldName"] = external_id_field
+        job_id = self._bulk(lambda sf: _request(sf, "POST", "ingest", json=spec))["id"]
+        try:
+            self._call(lambda sf: _request(sf, "PUT", f"ingest/{job_id}/batches", data=payload,
+                                           content_type=CSV))
+            self._bulk(lambda sf: _request(sf, "PATCH", f"ingest/{job_id}",
+                                           json={"state": "UploadComplete"}))
+        except SalesforceError:
+            self._abort_job("ingest", job_id)
+            raise
+        self._wait_for_job("ingest", job_id, poll_timeout)
+        results: list[dict] = []
+        for kind in ("successfulResults", "failedResults", "unprocessedrecords"):
+            response = self._call(lambda sf, k=kind: _request(
+                sf, "GET", f"ingest/{job_id}/{k}/", accept=CSV))
+            results.extend(_ingest_result(kind, row)
+                           for row in csv.DictReader(io.StringIO(response.text)))
+        return results
+
+    def _bulk(self, request: Any) -> dict:
+        return self._call(lambda sf: request(sf).json())  # type: ignore[attr-defined]
+
+    def _wait_for_job(self, kind: str, job_id: str, poll_timeout: float) -> dict:
+        """Poll until JobComplete; Failed/Aborted → SalesforceRejected; too long → abort, Transient."""
+        deadline = time.monotonic() + poll_timeout
+        delay = float(conf.get("SALESFORCE_BULK_POLL_INTERVAL"))
+        cap = float(conf.get("SALESFORCE_BULK_POLL_MAX_INTERVAL"))
+        while True:
+            job = self._bulk(lambda sf: _request(sf, "GET", f"{kind}/{job_id}"))
+            state = job.get("state")
+            if state == "JobComplete":
+                return job
+            if state in ("Failed", "Aborted"):
+                raise SalesforceRejected(f"BULK_JOB_{state.upper()}",
+                                         job.get("errorMessage") or f"the {kind} job {state}")
+            if time.monotonic() + delay > deadline:
+                self._abort_job(kind, job_id)
+                raise Transient(f"bulk {kind} job {job_id} still {state} after "
+                                f"{poll_timeout:.0f}s; aborted it")
+            time.sleep(delay)
+            delay = min(delay * 2, cap)
+
+    def _abort_job(self, kind: str, job_id: str) -> None:
+        try:
+            self._bulk(lambda sf: _request(sf, "PATCH", f"{kind}/{job_id}",
+                                           json={"state": "Aborted"}))
+        except SalesforceError as error:
+            # The job may already be finished or gone; the caller reports the real failure.
+            logger.warning("could not abort bulk %s job %s: %s", kind, job_id, error)
+
+
+def _request(sf: Salesforce, method: str, path: str, *, content_type: str = JSON,
+             accept: str = JSON, **kwargs: Any) -> requests.Response:
+    headers = {**sf.headers, "Content-Type": content_type, "Accept": accept}
+    return call_salesforce(url=sf.bulk2_url + path, method=method, session=sf.session,
+                           headers=headers, **kwargs)
+
+
+def _nest(row: dict[str, str]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for column, raw in row.items():
+        value = raw if raw != "" else None
+        target = record
+        *parents, leaf = column.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return {key: _empty_parent(value) for key, value in record.items()}
+
+
+def _empty_parent(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    value = {k: _empty_parent(v) for k, v in value.items()}
+    return None if all(v is None for v in value.values()) else value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return CSV_NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_uploads(records: list[dict]) -> Iterator[bytes]:
+    """CSV bodies of at most MAX_UPLOAD_BYTES; a key absent from a row is an empty cell."""
+    columns: list[str] = []
+    for record in records:
+        columns.extend(k for k in record if k != "attributes" and k not in columns)
+    header = _csv_line(columns)
+    body: list[bytes] = []
+    size = len(header)
+    for record in records:
+        line = _csv_line([_cell(record[c]) if c in record else "" for c in columns])
+        if body and size + len(line) > MAX_UPLOAD_BYTES:
+            yield header + b"".join(body)
+            body, size = [], len(header)
+        body.append(line)
+        size += len(line)
+    if body:
+        yield header + b"".join(body)
+
+
+def _csv_line(cells: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    return out.getvalue().encode("utf-8")
+
+
+def _ingest_result(kind: str, row: dict[str, str]) -> dict[str, Any]:
+    record_id = row.pop("sf__Id", "") or None
+    created = row.pop("sf__Created", "") == "true"
+    error = row.pop("sf__Error", "")
+    if kind == "successfulResults":
+        return {"id": record_id, "success": True, "created": created, "errors": [],
+                "record": row}
+    if kind == "unprocessedrecords":
+        error = error or "UNPROCESSED:the job ended before this record was processed"
+    # `CODE:message:Field1,Field2 --`; the message itself may contain colons.
+    code, _, rest = error.partition(":")
+    message, _, fields = rest.rstrip().removesuffix("--").rpartition(":")
+    return {"id": record_id, "success": False, "created": False, "record": row,
+            "errors": [{"statusCode": code, "message": message or rest or error,
+                        "fields": [f.strip() for f in fields.split(",") if f.strip()]}]}

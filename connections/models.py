@@ -1,0 +1,375 @@
+"""A Salesforce org Forcebridge is connected to, and the OAuth and schema state around it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from connections import conf
+from connections.crypto import Secret, rotate
+
+# Events kept per connection; older ones are pruned when a new one is written.
+EVENTS_KEPT = 50
+
+
+def _default_api_version() -> str:
+    return conf.get("SALESFORCE_API_VERSION")
+
+
+class Connection(models.Model):
+    """One org: where it logs in, which OAuth client, its tokens (encrypted) and its health."""
+
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", "Production (login.salesforce.com)"
+        SANDBOX = "sandbox", "Sandbox (test.salesforce.com)"
+        CUSTOM = "custom", "Custom login URL (My Domain)"
+
+    class Status(models.TextChoices):
+        NOT_CONNECTED = "not_connected", "Not connected"
+        CONNECTED = "connected", "Connected"
+        NEEDS_REAUTH = "needs_reauth", "Needs re-authorization"
+        DISABLED = "disabled", "Disabled"
+        ERROR = "error", "Error"
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(
+        default=True, help_text="When off, Forcebridge makes no Salesforce call for this org."
+    )
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    login_url = models.URLField(
+        "login URL", blank=True, help_text="Custom login URL only, e.g. https://acme.my.salesforce.com"
+    )
+    authorize_url = models.URLField(
+        "browser authorize URL", blank=True,
+        help_text="Only if the browser must open the consent page at another address than the "
+        "login URL (the emulator's plain-HTTP page in the demo). Leave blank otherwise.",
+    )
+    client_id = models.CharField(
+        "OAuth client id", max_length=255, blank=True,
+        help_text="Consumer key of the External Client App; blank uses SALESFORCE_CLIENT_ID.",
+    )
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    api_version = models.CharField("API version", max_length=10, default=_default_api_version)
+    daily_budget_percent = models.PositiveSmallIntegerField(
+        "daily API budget (%)", default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Forcebridge stops calling once the org's daily API usage reaches this share "
+        "of its limit, leaving the rest to the org's other integrations.",
+    )
+    account_external_id_field = models.CharField(
+        "external ID for accounts", max_length=80, default="Id",
+        help_text="Account field used as the account id in the hub and written back on upload.",
+    )
+
+    # Filled by the OAuth flow.
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.NOT_CONNECTED, editable=False
+    )
+    instance_url = models.URLField("instance URL", blank=True, editable=False)
+    identity_url = models.URLField("identity URL", max_length=300, blank=True, editable=False)
+    org_id = models.CharField("org id", max_length=18, blank=True, editable=False)
+    user_id = models.CharField("integration user id", max_length=18, blank=True, editable=False)
+    username = models.CharField(
+        "integration user", max_length=255, blank=True, editable=False
+    )
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    token_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Org-wide daily usage from the last response's `Sforce-Limit-Info` (all apps, not just us).
+    api_usage_used = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    api_usage_max = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    api_usage_at = models.DateTimeField("API usage read at", null=True, blank=True,
+                                        editable=False)
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    client_secret = Secret("client_secret_encrypted")
+    access_token = Secret("access_token_encrypted")
+    refresh_token = Secret("refresh_token_encrypted")
+
+    SECRET_COLUMNS = ("client_secret_encrypted", "access_token_encrypted",
+                      "refresh_token_encrypted")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, keeping `status` in step with `enabled` and never writing back stale secrets.
+
+        1. An operator toggles only `enabled`; `status` follows it.
+        2. A full save of an existing row leaves out the secret columns this instance did not
+           set: a copy loaded before another worker rotated the refresh token must not put the
+           old (now dead) token back.
+        """
+        if not self.enabled:
+            self.status = self.Status.DISABLED
+        elif self.status == self.Status.DISABLED:
+            self.status = self.Status.CONNECTED if self.has_tokens else self.Status.NOT_CONNECTED
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            untouched = set(self.SECRET_COLUMNS) - Secret.changed(self)
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in untouched]
+        super().save(*args, **kwargs)
+        Secret.changed(self).clear()
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:connections_connection_change", args=[self.pk])
+
+    # -- where and as whom it logs in ---------------------------------------------------------
+
+    @property
+    def login_base_url(self) -> str:
+        if self.environment == self.Environment.SANDBOX:
+            return settings.SALESFORCE_SANDBOX_LOGIN_URL
+        if self.environment == self.Environment.CUSTOM and self.login_url:
+            return self.login_url.rstrip("/")
+        return settings.SALESFORCE_LOGIN_URL
+
+    @property
+    def authorize_base_url(self) -> str:
+        """Where the browser opens the consent page; usually the login host itself."""
+        if self.authorize_url:
+            return self.authorize_url.rstrip("/")
+        if self.environment == self.Environment.PRODUCTION and settings.SALESFORCE_AUTHORIZE_URL:
+            return settings.SALESFORCE_AUTHORIZE_URL
+        return self.login_base_url
+
+    @property
+    def oauth_client_id(self) -> str:
+        return self.client_id or settings.SALESFORCE_CLIENT_ID
+
+    @property
+    def oauth_client_secret(self) -> str:
+        # A connection with its own client id never borrows the global secret.
+        return self.client_secret if self.client_id else settings.SALESFORCE_CLIENT_SECRET
+
+    @property
+    def has_tokens(self) -> bool:
+        return bool(self.refresh_token_encrypted)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.enabled and self.has_tokens and self.status != self.Status.NEEDS_REAUTH
+
+    # -- state changes ------------------------------------------------------------------------
+
+    def store_authorization(self, token: dict[str, Any], identity: dict[str, Any]) -> None:
+        """Save a fresh grant: tokens, instance, org and integration user; mark connected."""
+        now = timezone.now()
+        self.access_token = token["access_token"]
+        self.refresh_token = token.get("refresh_token", "")
+        self.instance_url = token["instance_url"].rstrip("/")
+        self.identity_url = token.get("id", "")
+        self.org_id = identity.get("organization_id", "")
+        self.user_id = identity.get("user_id", "")
+        self.username = identity.get("username", "")
+        self.token_issued_at = now
+        self.connected_at = now
+        self.status = self.Status.CONNECTED if self.enabled else self.Status.DISABLED
+        self.last_error = ""
+        self.last_error_at = None
+        self.save()
+        self.log_event(ConnectionEvent.Kind.CONNECTED, f"Connected as {self.username} "
+                       f"to org {self.org_id}.")
+
+    def clear_tokens(self, message: str) -> None:
+        self.access_token = ""
+        self.refresh_token = ""
+        self.token_issued_at = None
+        self.status = self.Status.NOT_CONNECTED if self.enabled else self.Status.DISABLED
+        self.save()
+        self.log_event(ConnectionEvent.Kind.DISCONNECTED, message)
+
+    def mark_needs_reauthorization(self, message: str) -> None:
+        """The refresh token stopped working: every call fails until an operator reconnects."""
+        self.status = self.Status.NEEDS_REAUTH if self.enabled else self.Status.DISABLED
+        self.last_error, self.last_error_at = message, timezone.now()
+        Connection.objects.filter(pk=self.pk).update(
+            status=self.status, last_error=message, last_error_at=self.last_error_at
+        )
+        self.log_event(ConnectionEvent.Kind.ERROR, message)
+
+    def record_error(self, message: str, *, set_status: bool = True) -> None:
+        """Remember a failure; `set_status` flips a connected org to "error" until a call works."""
+        self.last_error, self.last_error_at = message, timezone.now()
+        fields: dict[str, Any] = {"last_error": message, "last_error_at": self.last_error_at}
+        if set_status and self.status == self.Status.CONNECTED:
+            self.status = fields["status"] = self.Status.ERROR
+        Connection.objects.filter(pk=self.pk).update(**fields)
+        self.log_event(ConnectionEvent.Kind.ERROR, message)
+
+    def record_api_usage(self, used: int, maximum: int) -> None:
+        """Copy `Sforce-Limit-Info` onto the row; a working call also clears an "error" status."""
+        self.api_usage_used, self.api_usage_max = used, maximum
+        self.api_usage_at = timezone.now()
+        fields: dict[str, Any] = {"api_usage_used": used, "api_usage_max": maximum,
+                                  "api_usage_at": self.api_usage_at}
+        if self.status == self.Status.ERROR:
+            self.status = fields["status"] = self.Status.CONNECTED
+        Connection.objects.filter(pk=self.pk).update(**fields)
+
+    # -- API budget -----------------------------------------------------------------------------
+
+    @property
+    def budget_calls(self) -> int | None:
+        """How far the org's daily usage may go before Forcebridge stops (None: limit unknown)."""
+        if not self.api_usage_max:
+            return None
+        return self.api_usage_max * self.daily_budget_percent // 100
+
+    def budget_spent(self) -> bool:
+        """True when the last known org usage (within the rolling day) reached the budget."""
+        budget = self.budget_calls
+        if budget is None or self.api_usage_used is None or self.api_usage_at is None:
+            return False
+        if timezone.now() - self.api_usage_at > dt.timedelta(hours=24):
+            return False
+        return self.api_usage_used >= budget
+
+    @property
+    def usage_percent(self) -> int | None:
+        if not self.api_usage_max or self.api_usage_used is None:
+            return None
+        return min(100, round(100 * self.api_usage_used / self.api_usage_max))
+
+    # -- key rotation -----------------------------------------------------------------------------
+
+    @classmethod
+    def reencrypt_secrets(cls) -> int:
+        """Re-encrypt every stored secret under the first key; return how many rows changed.
+
+        Rows are rotated one at a time under a row lock, so a worker refreshing a token at the
+        same moment is never overwritten with an older ciphertext.
+        """
+        changed = 0
+        for model, columns in ((cls, cls.SECRET_COLUMNS),
+                               (PendingAuthorization, ("code_verifier_encrypted",))):
+            for pk in model.objects.values_list("pk", flat=True):
+                with transaction.atomic():
+                    row = model.objects.select_for_update().filter(pk=pk).values(*columns).first()
+                    if row is None:
+                        continue
+                    rotated = {column: rotate(value) for column, value in row.items()}
+                    if rotated != row:
+                        model.objects.filter(pk=pk).update(**rotated)
+                        changed += 1
+        return changed
+
+    # -- history ----------------------------------------------------------------------------------
+
+    def log_event(self, kind: str, message: str) -> None:
+        """Write an event and prune old ones, so the page always shows the recent history."""
+        ConnectionEvent.objects.create(connection=self, kind=kind, message=message[:2000])
+        stale = self.events.order_by("-created", "-id").values_list("id", flat=True)[EVENTS_KEPT:]
+        ConnectionEvent.objects.filter(id__in=list(stale)).delete()
+
+
+class ConnectionEvent(models.Model):
+    """What happened to a connection: connected, disconnected, refreshed, tested, failed."""
+
+    class Kind(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        DISCONNECTED = "disconnected", "Disconnected"
+        TESTED = "tested", "Tested"
+        ERROR = "error", "Error"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
+    created = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message[:60]}"
+
+
+class PendingAuthorization(models.Model):
+    """One started "Connect Salesforce": the OAuth `state` and its PKCE verifier, single use.
+
+    requests-oauthlib keeps the verifier on its session object, which the callback (a new
+    request, maybe another process) does not have, so it lives here until the callback takes it.
+    """
+
+    state = models.CharField(max_length=64, unique=True)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_verifier_encrypted = models.TextField()
+    redirect_uri = models.URLField(max_length=500)
+    allow_org_change = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+
+    code_verifier = Secret("code_verifier_encrypted")
+
+    def __str__(self) -> str:
+        return f"authorization of {self.connection_id} started {self.created:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def begin(cls, connection: Connection, user: Any, redirect_uri: str,
+              allow_org_change: bool) -> PendingAuthorization:
+        """Start an authorization: prune expired ones, then store a new state and verifier."""
+        now = timezone.now()
+        cls.objects.filter(expires__lte=now).delete()
+        pending = cls(
+            state=secrets.token_urlsafe(32), connection=connection, user=user,
+            redirect_uri=redirect_uri, allow_org_change=allow_org_change, created=now,
+            expires=now + dt.timedelta(seconds=conf.get("SALESFORCE_OAUTH_STATE_TTL")),
+        )
+        # 64 url-safe characters: within RFC 7636's 43-128, about 384 bits of entropy.
+        pending.code_verifier = secrets.token_urlsafe(48)
+        pending.save()
+        return pending
+
+    @classmethod
+    def take(cls, state: str, user: Any) -> PendingAuthorization | None:
+        """Consume the row for `state` (once); None when unknown, replayed, expired or foreign."""
+        with transaction.atomic():
+            pending = cls.objects.select_related("connection").filter(state=state).first()
+            if pending is None:
+                return None
+            # The delete decides the race between two callbacks with the same state.
+            deleted, _ = cls.objects.filter(pk=pending.pk).delete()
+        if not deleted or pending.expires <= timezone.now():
+            return None
+        if pending.user_id is not None and pending.user_id != getattr(user, "pk", None):
+            return None
+        return pending
+
+
+class SchemaCache(models.Model):
+    """A describe result kept for a short time; shared by the web server and every worker."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="schema")
+    # Empty for describe_global, else the sObject name.
+    sobject = models.CharField(max_length=100, blank=True)
+    data = models.JSONField()
+    fetched = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "sobject"], name="schema_cache_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"describe {self.sobject or '(global)'} of connection {self.connection_id}"

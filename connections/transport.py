@@ -1,0 +1,75 @@
+"""HTTP plumbing shared by the OAuth flow and the client: sessions, timeouts, retries, usage.
+
+Every request to Salesforce leaves through a session made here, so each one gets explicit
+(connect, read) timeouts and the configured CA bundle.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import requests
+from django.conf import settings
+from requests_oauthlib import OAuth2Session
+
+from connections import conf
+from connections.errors import SalesforceError
+
+_USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
+
+
+def timeouts() -> tuple[float, float]:
+    return (float(conf.get("SALESFORCE_CONNECT_TIMEOUT")), float(conf.get("SALESFORCE_READ_TIMEOUT")))
+
+
+class _Defaults:
+    """Fill in the timeout when a caller (simple-salesforce, requests-oauthlib) passes none."""
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = timeouts()
+        return super().request(method, url, *args, **kwargs)  # type: ignore[misc]
+
+
+class HttpSession(_Defaults, requests.Session):
+    """The session simple-salesforce and the revoke call use."""
+
+
+class OAuthSession(_Defaults, OAuth2Session):
+    """requests-oauthlib's session for the token endpoint, with the same defaults."""
+
+
+def configure(session: requests.Session) -> requests.Session:
+    """Apply SALESFORCE_CA_BUNDLE: trust only it, and ignore REQUESTS_CA_BUNDLE & co.
+
+    requests lets the environment override `session.verify` unless `trust_env` is off, and the
+    CA variables are set on these machines, so a custom bundle needs both.
+    """
+    bundle = settings.SALESFORCE_CA_BUNDLE
+    if bundle:
+        if not Path(bundle).is_file():
+            raise SalesforceError(f"SALESFORCE_CA_BUNDLE: no such file {bundle!r}")
+        session.trust_env = False
+        session.verify = bundle
+    return session
+
+
+def parse_usage(header: str | None) -> tuple[int, int] | None:
+    """`api-usage=18/15000` (possibly followed by per-app usage) → (18, 15000)."""
+    match = _USAGE.search(header or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds before retry number `attempt` (1-based): capped exponential with full jitter."""
+    base = float(conf.get("SALESFORCE_RETRY_BASE_DELAY"))
+    cap = min(float(conf.get("SALESFORCE_RETRY_MAX_DELAY")), base * 2 ** (attempt - 1))
+    # Jitter spreads retries of many workers hit by the same outage.
+    return random.uniform(cap / 2, cap)  # noqa: S311 - not cryptographic
+
+
+def max_retries() -> int:
+    return int(conf.get("SALESFORCE_MAX_RETRIES"))
