@@ -13,7 +13,15 @@ import json
 from typing import Any
 
 from sfemulator import bulk_ingest, bulk_jobs, soql, soql_parse, soql_schema
-from sfemulator.bulk_csv import DELIMITERS, LINE_ENDINGS, Dialect, csv_cell, flatten, write_rows
+from sfemulator.bulk_csv import (
+    DELIMITERS,
+    LINE_ENDINGS,
+    Dialect,
+    csv_cell,
+    csv_datetime,
+    flatten,
+    write_rows,
+)
 from sfemulator.bulk_jobs import (
     IngestJob,
     Job,
@@ -29,18 +37,26 @@ __all__ = ["handle", "reset"]
 
 INGEST_OPERATIONS = frozenset(["insert", "update", "upsert", "delete", "hardDelete"])
 QUERY_OPERATIONS = frozenset(["query", "queryAll"])
-RESULT_KINDS = {"successfulresults": "successes", "failedresults": "failures",
-                "unprocessedrecords": "unprocessed"}
+RESULT_KINDS = {
+    "successfulresults": "successes",
+    "failedresults": "failures",
+    "unprocessedrecords": "unprocessed",
+}
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
 DEFAULT_PAGE = 50_000
 JSON_TYPE = "application/json;charset=UTF-8"
-CSV_TYPE = "text/csv"
+CSV_TYPE = "text/csv; charset=UTF-8"
 Response = tuple[int, dict[str, str], bytes]
 
 
 def handle(
-    org: Any, method: str, rest_path: str, query: dict[str, Any], headers: dict[str, str],
-    body: bytes, version: str,
+    org: Any,
+    method: str,
+    rest_path: str,
+    query: dict[str, Any],
+    headers: dict[str, str],
+    body: bytes,
+    version: str,
 ) -> Response:
     """Serve one Bulk API 2.0 request; errors come back as Salesforce's JSON array."""
     parts = [part for part in rest_path.strip("/").split("/") if part]
@@ -50,8 +66,9 @@ def handle(
         return _json(error.status, error.as_json())
 
 
-def _route(org: Any, method: str, parts: list[str], query: dict[str, str], body: bytes,
-           version: str) -> Response:
+def _route(
+    org: Any, method: str, parts: list[str], query: dict[str, str], body: bytes, version: str
+) -> Response:
     if not parts or parts[0] not in ("ingest", "query"):
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
     kind = parts[0]
@@ -59,8 +76,14 @@ def _route(org: Any, method: str, parts: list[str], query: dict[str, str], body:
     if len(parts) == 1:
         _allow(method, "GET", "POST")
         if method == "GET":
-            return _json(200, {"done": True, "records": [job.summary() for job in board.of_kind(kind)],
-                               "nextRecordsUrl": None})
+            return _json(
+                200,
+                {
+                    "done": True,
+                    "records": [job.summary() for job in board.of_kind(kind)],
+                    "nextRecordsUrl": None,
+                },
+            )
         if kind == "ingest":
             return _json(200, _create_ingest(org, _body_json(body), version).summary())
         return _json(200, _create_query(org, _body_json(body), version))
@@ -68,23 +91,23 @@ def _route(org: Any, method: str, parts: list[str], query: dict[str, str], body:
     if len(parts) == 2:
         _allow(method, "GET", "PATCH", "DELETE")
         if method == "GET":
-            return _json(200, job.info())  # type: ignore[attr-defined]
+            return _json(200, job.info())
         if method == "PATCH":
-            return _json(200, _change_state(org, job, _body_json(body)).summary())
+            return _json(200, _change_state(org, job, _body_json(body)))
         if job.state not in bulk_jobs.FINISHED and job.state != bulk_jobs.UPLOAD_COMPLETE:
             raise job_state_error(job, "UploadComplete, JobComplete, Aborted or Failed")
         board.remove(job.id)
         return 204, {}, b""
     resource = parts[2].lower()
-    if len(parts) == 3 and kind == "ingest" and resource == "batches":
+    if len(parts) == 3 and isinstance(job, IngestJob) and resource == "batches":
         _allow(method, "PUT")
-        return _upload(job, body)  # type: ignore[arg-type]
-    if len(parts) == 3 and kind == "ingest" and resource in RESULT_KINDS:
+        return _upload(job, body)
+    if len(parts) == 3 and isinstance(job, IngestJob) and resource in RESULT_KINDS:
         _allow(method, "GET")
-        return _ingest_results(job, RESULT_KINDS[resource])  # type: ignore[arg-type]
-    if len(parts) == 3 and kind == "query" and resource == "results":
+        return _ingest_results(job, RESULT_KINDS[resource])
+    if len(parts) == 3 and isinstance(job, QueryJob) and resource == "results":
         _allow(method, "GET")
-        return _query_results(org, job, query, version)  # type: ignore[arg-type]
+        return _query_results(org, job, query, version)
     raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
 
@@ -95,18 +118,28 @@ def _create_ingest(org: Any, spec: dict[str, Any], version: str) -> IngestJob:
         raise ApiError(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
     sobject = org.schema.get(str(spec.get("object") or ""))
     if sobject is None:
-        raise ApiError(400, "INVALIDJOB", f"InvalidJob : Unable to find object: {spec.get('object')}")
+        raise ApiError(
+            400, "INVALIDJOB", f"InvalidJob : Unable to find object: {spec.get('object')}"
+        )
     if spec.get("contentType", "CSV") != "CSV":
-        raise ApiError(400, "INVALIDJOB", f"InvalidJob : Unsupported content type: {spec['contentType']}")
+        raise ApiError(
+            400, "INVALIDJOB", f"InvalidJob : Unsupported content type: {spec['contentType']}"
+        )
     external_id = None
     if operation == "upsert":
         external_id = _external_id_field(sobject, spec.get("externalIdFieldName"))
     board = board_for(org)
     now = now_text(org)
     job = IngestJob(
-        id=board.ids.new(bulk_jobs.JOB_PREFIX), kind="ingest", operation=operation,
-        sobject=sobject.name, dialect=_dialect(spec), api_version=version,
-        created_by=_user_id(org), created_date=now, state=bulk_jobs.OPEN,
+        id=board.ids.new(bulk_jobs.JOB_PREFIX),
+        kind="ingest",
+        operation=operation,
+        sobject=sobject.name,
+        dialect=_dialect(spec),
+        api_version=version,
+        created_by=_user_id(org),
+        created_date=now,
+        state=bulk_jobs.OPEN,
         external_id_field=external_id,
     )
     board.add(job)
@@ -115,12 +148,20 @@ def _create_ingest(org: Any, spec: dict[str, Any], version: str) -> IngestJob:
 
 def _external_id_field(sobject: Any, name: Any) -> str:
     if not name:
-        raise ApiError(400, "INVALIDJOB", "InvalidJob : External ID was blank for "
-                       f"{sobject.name}. An External ID must be specified for upsert.")
+        raise ApiError(
+            400,
+            "INVALIDJOB",
+            "InvalidJob : External ID was blank for "
+            f"{sobject.name}. An External ID must be specified for upsert.",
+        )
     found = sobject.field(str(name))
     if found is None or not (found.external_id or found.name == "Id"):
-        raise ApiError(400, "INVALIDJOB", f"InvalidJob : Field name provided, {name} for external id "
-                       f"field is not an External ID field or does not exist on {sobject.name}")
+        raise ApiError(
+            400,
+            "INVALIDJOB",
+            f"InvalidJob : Field name provided, {name} for external id "
+            f"field is not an External ID field or does not exist on {sobject.name}",
+        )
     return found.name
 
 
@@ -146,11 +187,20 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
     board = board_for(org)
     now = now_text(org)
     job = QueryJob(
-        id=board.ids.new(bulk_jobs.JOB_PREFIX), kind="query", operation=operation,
-        sobject=result.sobject, dialect=_dialect(spec), api_version=version,
-        created_by=_user_id(org), created_date=now, state=bulk_jobs.UPLOAD_COMPLETE,
-        query=text, ids=list(result.ids), result=result, columns=_query_columns(org, text),
+        id=board.ids.new(bulk_jobs.JOB_PREFIX),
+        kind="query",
+        operation=operation,
+        sobject=result.sobject,
+        dialect=_dialect(spec),
+        api_version=version,
+        created_by=_user_id(org),
+        created_date=now,
+        state=bulk_jobs.UPLOAD_COMPLETE,
+        query=text,
+        ids=list(result.ids),
+        result=result,
     )
+    job.columns, job.datetime_columns = _query_columns(org, text)
     created = job.summary()
     board.add(job)
     fault = bulk_jobs.take_fault(org)
@@ -163,23 +213,29 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
     return created
 
 
-def _change_state(org: Any, job: Job, spec: dict[str, Any]) -> Job:
-    """PATCH a job: close an Open ingest job, or abort any unfinished job."""
+def _change_state(org: Any, job: Job, spec: dict[str, Any]) -> dict[str, Any]:
+    """PATCH a job: close an Open ingest job, or abort any unfinished job.
+
+    The reply shows the state just set; the worker may move on before it is sent.
+    """
     wanted = spec.get("state")
     if wanted == bulk_jobs.UPLOAD_COMPLETE and isinstance(job, IngestJob):
         if job.state != bulk_jobs.OPEN:
             raise job_state_error(job, bulk_jobs.OPEN)
         if job.data is None:
-            job.set_state(bulk_jobs.FAILED, now_text(org), "InvalidBatch : No data was uploaded for this job")
-            return job
+            job.set_state(
+                bulk_jobs.FAILED, now_text(org), "InvalidBatch : No data was uploaded for this job"
+            )
+            return job.summary()
         job.set_state(bulk_jobs.UPLOAD_COMPLETE, now_text(org))
+        closed = job.summary()
         bulk_ingest.start(org, job)
-        return job
+        return closed
     if wanted == bulk_jobs.ABORTED:
         if job.state in bulk_jobs.FINISHED:
             raise job_state_error(job, "Open, UploadComplete or InProgress")
         job.set_state(bulk_jobs.ABORTED, now_text(org))
-        return job
+        return job.summary()
     raise ApiError(400, "INVALIDJOBSTATE", f"Invalid job state: {wanted}")
 
 
@@ -188,7 +244,9 @@ def _upload(job: IngestJob, body: bytes) -> Response:
     if job.state != bulk_jobs.OPEN:
         raise job_state_error(job, bulk_jobs.OPEN)
     if job.data is not None:
-        raise ApiError(400, "INVALIDJOBSTATE", "Invalid job state: data was already uploaded for this job")
+        raise ApiError(
+            400, "INVALIDJOBSTATE", "Invalid job state: data was already uploaded for this job"
+        )
     if not body:
         raise ApiError(400, "INVALIDBATCH", "InvalidBatch : The upload is empty")
     if len(body) > MAX_UPLOAD_BYTES:
@@ -225,15 +283,22 @@ def _query_results(org: Any, job: QueryJob, query: dict[str, str], version: str)
             if record is None:
                 continue
             values = dict(flatten(job.result.project(record, version)))
+            for column in job.datetime_columns:
+                values[column] = csv_datetime(values.get(column))
             rows.append([csv_cell(values.get(column)) for column in job.columns])
     end = start + len(page)
     locator = _encode_locator(end) if end < len(job.ids) else "null"
-    headers = {"Content-Type": CSV_TYPE, "Sforce-NumberOfRecords": str(len(rows)), "Sforce-Locator": locator}
+    headers = {
+        "Content-Type": CSV_TYPE,
+        "Sforce-NumberOfRecords": str(len(rows)),
+        "Sforce-Locator": locator,
+    }
     return 200, headers, write_rows(job.dialect, job.columns, rows)
 
 
-def _query_columns(org: Any, text: str) -> list[str]:
-    """CSV header: the SELECT list with canonical spelling (`account.name` → `Account.Name`).
+def _query_columns(org: Any, text: str) -> tuple[list[str], frozenset[str]]:
+    """CSV header (the SELECT list, canonically spelt: `account.name` → `Account.Name`) and
+    the columns holding datetimes.
 
     QueryResult does not expose its field paths, so the (already validated) query is resolved
     again through the SOQL module's schema helper.
@@ -241,7 +306,9 @@ def _query_columns(org: Any, text: str) -> list[str]:
     query = soql_parse.parse(text)
     schema = soql_schema.Schema(org, text)
     root = schema.root(query.sobject, query.sobject_pos)
-    return [schema.resolve(root, ref).display for ref in query.fields]
+    paths = [schema.resolve(root, ref) for ref in query.fields]
+    datetimes = frozenset(path.display for path in paths if path.field.get("type") == "datetime")
+    return [path.display for path in paths], datetimes
 
 
 def _page_size(raw: str | None) -> int:
@@ -252,7 +319,9 @@ def _page_size(raw: str | None) -> int:
     except ValueError:
         size = 0
     if size <= 0:
-        raise ApiError(400, "INVALID_PARAMETER", f"maxRecords must be a positive integer, not {raw}")
+        raise ApiError(
+            400, "INVALID_PARAMETER", f"maxRecords must be a positive integer, not {raw}"
+        )
     return size
 
 
@@ -287,8 +356,11 @@ def _user_id(org: Any) -> str:
 
 def _allow(method: str, *allowed: str) -> None:
     if method not in allowed:
-        raise ApiError(405, "METHOD_NOT_ALLOWED",
-                       f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}")
+        raise ApiError(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}",
+        )
 
 
 def _body_json(body: bytes) -> dict[str, Any]:
@@ -303,7 +375,10 @@ def _body_json(body: bytes) -> dict[str, Any]:
 
 def _flat(query: dict[str, Any]) -> dict[str, str]:
     """Accept both `parse_qs` lists and plain strings from the server."""
-    return {key: value[0] if isinstance(value, list) and value else value for key, value in query.items()}
+    return {
+        key: value[0] if isinstance(value, list) and value else value
+        for key, value in query.items()
+    }
 
 
 def _json(status: int, payload: Any) -> Response:

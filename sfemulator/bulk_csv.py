@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 DELIMITERS = {
-    "BACKQUOTE": "`", "CARET": "^", "COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "TAB": "\t",
+    "BACKQUOTE": "`",
+    "CARET": "^",
+    "COMMA": ",",
+    "PIPE": "|",
+    "SEMICOLON": ";",
+    "TAB": "\t",
 }
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 NULL_MARKER = "#N/A"
@@ -39,8 +44,9 @@ class Dialect:
         return LINE_ENDINGS[self.line_ending]
 
     def writer(self, buffer: io.StringIO) -> Any:
-        return csv.writer(buffer, delimiter=self.delimiter, lineterminator=self.terminator,
-                          quoting=csv.QUOTE_ALL)
+        return csv.writer(
+            buffer, delimiter=self.delimiter, lineterminator=self.terminator, quoting=csv.QUOTE_ALL
+        )
 
 
 @dataclass
@@ -78,7 +84,9 @@ def parse_upload(data: bytes, dialect: Dialect) -> Upload:
                 )
             rows.append(row)
     except csv.Error as error:
-        raise BatchError(f"InvalidBatch : Failed to parse CSV at line {reader.line_num}: {error}") from None
+        raise BatchError(
+            f"InvalidBatch : Failed to parse CSV at line {reader.line_num}: {error}"
+        ) from None
     return Upload(header, rows)
 
 
@@ -128,6 +136,13 @@ def csv_cell(value: Any) -> str:
     if value is False:
         return "false"
     return str(value)
+
+
+def csv_datetime(value: Any) -> Any:
+    """Bulk query files write datetimes with `Z` where REST writes `+0000`."""
+    if isinstance(value, str) and value.endswith("+0000"):
+        return value[:-5] + "Z"
+    return value
 
 
 def flatten(record: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -42,7 +42,9 @@ class _RecordFailure(Exception):
 
 def start(org: Any, job: IngestJob) -> None:
     """Process `job` in a daemon thread (it was just closed with UploadComplete)."""
-    thread = threading.Thread(target=run_guarded, args=(org, job), name=f"bulk-{job.id}", daemon=True)
+    thread = threading.Thread(
+        target=run_guarded, args=(org, job), name=f"bulk-{job.id}", daemon=True
+    )
     thread.start()
 
 
@@ -52,7 +54,9 @@ def run_guarded(org: Any, job: IngestJob) -> None:
         run(org, job)
     except Exception as error:  # noqa: BLE001 - reported on the job and logged with traceback
         log.exception("bulk job %s crashed", job.id)
-        job.set_state(FAILED, now_text(org), f"InternalServerError : {type(error).__name__}: {error}")
+        job.set_state(
+            FAILED, now_text(org), f"InternalServerError : {type(error).__name__}: {error}"
+        )
 
 
 def run(org: Any, job: IngestJob) -> None:
@@ -105,7 +109,9 @@ def _columns(org: Any, job: IngestJob, header: list[str]) -> list[str]:
     return columns
 
 
-def _operation(org: Any, job: IngestJob, columns: list[str]) -> Callable[[list[str]], tuple[str, bool]]:
+def _operation(
+    org: Any, job: IngestJob, columns: list[str]
+) -> Callable[[list[str]], tuple[str, bool]]:
     """A function applying one raw row; returns (id, created) or raises _RecordFailure."""
     sobject = job.sobject
     operation = job.operation
@@ -128,10 +134,17 @@ def _operation(org: Any, job: IngestJob, columns: list[str]) -> Callable[[list[s
         if operation == "upsert" and record_id is None:
             return org.insert(sobject, fields), True
         if record_id is None:
-            raise _RecordFailure(format_error("MISSING_ARGUMENT", f"Id not specified in an {operation} call", []))
+            raise _RecordFailure(
+                format_error("MISSING_ARGUMENT", f"Id not specified in an {operation} call", [])
+            )
         if operation in ("update", "upsert"):
             org.update(sobject, record_id, fields)
-        elif operation == "delete":
+            return _canonical_id(record_id), False
+        # The store's hard delete takes any id; a job only touches its own object's records.
+        target = org.schema.for_id(record_id)
+        if target is None or target.name != sobject:
+            raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+        if operation == "delete":
             org.delete(sobject, record_id)
         else:
             org.hard_delete(record_id)
@@ -142,7 +155,9 @@ def _operation(org: Any, job: IngestJob, columns: list[str]) -> Callable[[list[s
             return apply(row)
         except ApiError as error:
             given = row[columns.index("Id")] if "Id" in columns and operation != "insert" else ""
-            raise _RecordFailure(format_error(error.error_code, error.message, error.fields), given) from None
+            raise _RecordFailure(
+                format_error(error.error_code, error.message, error.fields), given
+            ) from None
 
     return guarded
 
@@ -152,7 +167,9 @@ def _canonical_id(record_id: str) -> str:
     return to18(record_id) or record_id
 
 
-def _apply_row(job: IngestJob, apply: Callable[[list[str]], tuple[str, bool]], row: list[str]) -> None:
+def _apply_row(
+    job: IngestJob, apply: Callable[[list[str]], tuple[str, bool]], row: list[str]
+) -> None:
     try:
         record_id, created = apply(row)
     except _RecordFailure as failure:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +80,19 @@ class Job:
             "columnDelimiter": self.dialect.column_delimiter,
         }
 
+    def info(self) -> dict[str, Any]:
+        """The JSON of `GET jobs/{kind}/{id}`: the summary plus progress counters."""
+        with self.lock:
+            info = self.summary()
+            info.update(self.progress(), retries=0, totalProcessingTime=self.processing_ms)
+            if self.error_message:
+                info["errorMessage"] = self.error_message
+        return info
+
+    def progress(self) -> dict[str, Any]:
+        """Kind-specific counters for `info`; called with `lock` held."""
+        return {}
+
 
 @dataclass
 class IngestJob(Job):
@@ -134,21 +146,13 @@ class IngestJob(Job):
             info["contentUrl"] = f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches"
         return info
 
-    def info(self) -> dict[str, Any]:
-        """The JSON of `GET jobs/ingest/{id}`: the summary plus progress counters."""
-        with self.lock:
-            info = self.summary()
-            info.update(
-                numberRecordsProcessed=self.processed,
-                numberRecordsFailed=len(self.failures),
-                retries=0,
-                totalProcessingTime=self.processing_ms,
-                apiActiveProcessingTime=self.processing_ms,
-                apexProcessingTime=0,
-            )
-            if self.error_message:
-                info["errorMessage"] = self.error_message
-        return info
+    def progress(self) -> dict[str, Any]:
+        return {
+            "numberRecordsProcessed": self.processed,
+            "numberRecordsFailed": len(self.failures),
+            "apiActiveProcessingTime": self.processing_ms,
+            "apexProcessingTime": 0,
+        }
 
 
 @dataclass
@@ -158,29 +162,30 @@ class QueryJob(Job):
     query: str = ""
     ids: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    datetime_columns: frozenset[str] = frozenset()
     result: Any = None  # the soql.QueryResult, kept for its projection
 
-    def info(self) -> dict[str, Any]:
-        with self.lock:
-            info = self.summary()
-            info.update(
-                numberRecordsProcessed=len(self.ids) if self.state == JOB_COMPLETE else 0,
-                retries=0,
-                totalProcessingTime=self.processing_ms,
-                isPkChunkingSupported=True,
-            )
-            if self.error_message:
-                info["errorMessage"] = self.error_message
-        return info
+    def progress(self) -> dict[str, Any]:
+        processed = len(self.ids) if self.state == JOB_COMPLETE else 0
+        return {"numberRecordsProcessed": processed, "isPkChunkingSupported": True}
 
 
 class JobBoard:
-    """The bulk jobs of one org, oldest first."""
+    """The bulk jobs of one org, oldest first.
 
-    def __init__(self) -> None:
+    `era` is a weak reference to the org's id factory, which `Org.reset()` replaces: a board
+    from before the reset is dropped, so jobs (and a hung job) end with the org's records.
+    """
+
+    def __init__(self, era: Any) -> None:
         self.lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
         self.ids = IdFactory()
+        self.era = weakref.ref(era) if era is not None else None
+
+    def current(self, org: Any) -> bool:
+        era = getattr(org, "ids", None)
+        return self.era is None if era is None else self.era is not None and self.era() is era
 
     def add(self, job: Job) -> None:
         with self.lock:
@@ -198,14 +203,21 @@ class JobBoard:
         with self.lock:
             self.jobs.pop(job_id, None)
 
-    def of_kind(self, kind: str) -> Iterator[Job]:
+    def stop_all(self) -> None:
+        """Abort unfinished jobs so a worker thread stops writing into a reset org."""
         with self.lock:
-            jobs = [job for job in self.jobs.values() if job.kind == kind]
-        yield from jobs
+            jobs = list(self.jobs.values())
+        for job in jobs:
+            with job.lock:
+                if job.state not in FINISHED:
+                    job.state = ABORTED
+
+    def of_kind(self, kind: str) -> list[Job]:
+        with self.lock:
+            return [job for job in self.jobs.values() if job.kind == kind]
 
 
-# Boards live beside the org rather than on it so the store needs no bulk knowledge; a
-# reset org that is a new object starts with a new board, and `reset(org)` clears one.
+# Boards live beside the org rather than on it so the store needs no bulk knowledge.
 _boards: weakref.WeakKeyDictionary[Any, JobBoard] = weakref.WeakKeyDictionary()
 _boards_lock = threading.Lock()
 
@@ -213,15 +225,19 @@ _boards_lock = threading.Lock()
 def board_for(org: Any) -> JobBoard:
     with _boards_lock:
         board = _boards.get(org)
-        if board is None:
-            board = _boards[org] = JobBoard()
+        if board is None or not board.current(org):
+            if board is not None:
+                board.stop_all()
+            board = _boards[org] = JobBoard(getattr(org, "ids", None))
         return board
 
 
 def reset(org: Any) -> None:
-    """Forget every bulk job of `org` (the control API's reset)."""
+    """Forget every bulk job of `org` (for a reset that keeps the org's id factory)."""
     with _boards_lock:
-        _boards.pop(org, None)
+        board = _boards.pop(org, None)
+    if board is not None:
+        board.stop_all()
 
 
 def now_text(org: Any) -> str:

@@ -27,6 +27,15 @@ LEAD_ALSO_CONTACT_SHARE = 0.02  # a contact who is also still a lead (same e-mai
 MULTI_ACCOUNT_SHARE = 0.10  # contacts related to more than one account
 DEMO_CONVERTED_SHARE = 0.06  # demo leads converted through org.convert_lead
 LEAD_TASK_SHARE = 0.2  # tasks whose WhoId is a lead rather than a contact
+# Leads kept as candidates for LEAD_ALSO_CONTACT_SHARE: leads number a quarter of the
+# contacts, so a tenth of them covers the 2% of contacts drawn from the pool.
+LEAD_SAMPLE_SHARE = 0.1
+CONVERSION_RESULTS = (
+    ("accountId", "Account"),
+    ("contactId", "Contact"),
+    ("contactId", "AccountContactRelation"),
+    ("opportunityId", "Opportunity"),
+)
 
 
 # A record id with the day (see seed_rows.Calendar) it was created on.
@@ -74,7 +83,9 @@ def parse_spec(spec: str | int) -> tuple[int, bool]:
         try:
             count = int(text.replace("_", ""))
         except ValueError:
-            raise ValueError(f"seed must be 'none', 'demo' or a contact count, not {spec!r}") from None
+            raise ValueError(
+                f"seed must be 'none', 'demo' or a contact count, not {spec!r}"
+            ) from None
     if count < 0:
         raise ValueError(f"seed contact count must not be negative, got {count}")
     return count, False
@@ -119,7 +130,9 @@ class _Seeder:
         task_sizes = split_total(self.rng, tasks - lead_tasks, accounts)
         for start in range(0, accounts, ACCOUNTS_PER_ROUND):
             end = start + ACCOUNTS_PER_ROUND
-            self._seed_round(contact_sizes[start:end], opportunity_sizes[start:end], task_sizes[start:end])
+            self._seed_round(
+                contact_sizes[start:end], opportunity_sizes[start:end], task_sizes[start:end]
+            )
         self._seed_lead_tasks(lead_tasks)
         if self.demo:
             self._convert_leads()
@@ -146,12 +159,14 @@ class _Seeder:
                         recent.append(person)
                     else:
                         recent[self.rng.randrange(1000)] = person
-                    if self.rng.random() < LEAD_ALSO_CONTACT_SHARE * 2:
+                    if self.rng.random() < LEAD_SAMPLE_SHARE:
                         self.lead_people.append(person)
                 rows.append(self.rows.lead(person))
             self.lead_ids.extend(self._load("Lead", rows))
 
-    def _seed_round(self, contact_sizes: list[int], opp_sizes: list[int], task_sizes: list[int]) -> None:
+    def _seed_round(
+        self, contact_sizes: list[int], opp_sizes: list[int], task_sizes: list[int]
+    ) -> None:
         """Create one round of accounts with their contacts, deals, relations and tasks."""
         accounts = [self.rows.account() for _ in contact_sizes]
         account_ids = self._load("Account", [account.row for account in accounts])
@@ -181,7 +196,10 @@ class _Seeder:
         if self.lead_people and self.rng.random() < LEAD_ALSO_CONTACT_SHARE:
             index = self.rng.randrange(len(self.lead_people))
             # Swap-remove so each lead person becomes a contact at most once.
-            self.lead_people[index], self.lead_people[-1] = self.lead_people[-1], self.lead_people[index]
+            self.lead_people[index], self.lead_people[-1] = (
+                self.lead_people[-1],
+                self.lead_people[index],
+            )
             return self.lead_people.pop()
         return self.rows.person(account.domain)
 
@@ -192,11 +210,17 @@ class _Seeder:
         relations: list[dict[str, Any]] = []
         for account_id, people in zip(account_ids, members, strict=True):
             for contact_id, day in people:
-                relations.append(self.rows.account_relation(account_id, contact_id, day, direct=True))
+                relations.append(
+                    self.rows.account_relation(account_id, contact_id, day, direct=True)
+                )
                 if len(self.account_ids) > 1 and self.rng.random() < MULTI_ACCOUNT_SHARE:
-                    others = {self.rng.choice(self.account_ids) for _ in range(self.rng.choice((1, 1, 2)))}
+                    others = {
+                        self.rng.choice(self.account_ids) for _ in range(self.rng.choice((1, 1, 2)))
+                    }
                     for other in sorted(others - {account_id}):
-                        relations.append(self.rows.account_relation(other, contact_id, day, direct=False))
+                        relations.append(
+                            self.rows.account_relation(other, contact_id, day, direct=False)
+                        )
         self._load("AccountContactRelation", relations)
         roles: list[dict[str, Any]] = []
         for people, opportunities in zip(members, deals, strict=True):
@@ -206,7 +230,11 @@ class _Seeder:
                 chosen = self.rng.sample(people, min(len(people), self.rng.choice((1, 1, 2, 3))))
                 for position, (contact_id, joined) in enumerate(chosen):
                     day = max(opened, joined)
-                    roles.append(self.rows.contact_role(opportunity_id, contact_id, day, primary=position == 0))
+                    roles.append(
+                        self.rows.contact_role(
+                            opportunity_id, contact_id, day, primary=position == 0
+                        )
+                    )
         self._load("OpportunityContactRole", roles)
 
     def _seed_account_tasks(
@@ -218,7 +246,9 @@ class _Seeder:
     ) -> None:
         """Create tasks about an account or one of its deals, mostly with one of its contacts."""
         rows: list[dict[str, Any]] = []
-        for account_id, people, opportunities, size in zip(account_ids, members, deals, task_sizes, strict=True):
+        for account_id, people, opportunities, size in zip(
+            account_ids, members, deals, task_sizes, strict=True
+        ):
             for _ in range(size):
                 who, day = self.rng.choice(people) if people else (None, 0)
                 what = account_id
@@ -234,15 +264,20 @@ class _Seeder:
             return
         for start in range(0, total, LEADS_PER_CHUNK):
             count = min(LEADS_PER_CHUNK, total - start)
-            self._load("Task", [self.rows.task(self.rng.choice(self.lead_ids), None) for _ in range(count)])
+            self._load(
+                "Task", [self.rows.task(self.rng.choice(self.lead_ids), None) for _ in range(count)]
+            )
 
     def _convert_leads(self) -> None:
-        """Convert a share of the demo's leads through the org, as a sales rep would."""
-        count = int(len(self.lead_ids) * DEMO_CONVERTED_SHARE)
-        for lead_id in sorted(self.rng.sample(self.lead_ids, count), key=self.lead_ids.index):
-            result = self.org.convert_lead(lead_id)
-            self.counts["LeadConversion"] += 1
-            for key, sobject in (("accountId", "Account"), ("contactId", "Contact"), ("opportunityId", "Opportunity")):
-                if result.get(key) and result.get(f"{key[:-2]}Created", True):
-                    self.counts[sobject] += 1
+        """Convert a share of the demo's leads through the org, as a sales rep would.
 
+        Each conversion creates an account, a contact (with its direct relation) and an
+        opportunity, which are counted with the rest.
+        """
+        count = int(len(self.lead_ids) * DEMO_CONVERTED_SHARE)
+        for index in sorted(self.rng.sample(range(len(self.lead_ids)), count)):
+            result = self.org.convert_lead(self.lead_ids[index])
+            self.counts["LeadConversion"] += 1
+            for key, sobject in CONVERSION_RESULTS:
+                if result.get(key):
+                    self.counts[sobject] += 1

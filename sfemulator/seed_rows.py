@@ -13,13 +13,29 @@ from typing import Any, NamedTuple
 from sfemulator import seed_names as names
 
 ACCOUNT_DESCRIPTORS: tuple[str, ...] = (
-    "", "", "", "Global", "North", "Pacific", "Digital", "United", "First", "Nordic",
-    "Atlantic", "Metro", "Prime", "Bio", "Micro", "Quantum", "Green", "Urban",
+    "",
+    "",
+    "",
+    "Global",
+    "North",
+    "Pacific",
+    "Digital",
+    "United",
+    "First",
+    "Nordic",
+    "Atlantic",
+    "Metro",
+    "Prime",
+    "Bio",
+    "Micro",
+    "Quantum",
+    "Green",
+    "Urban",
 )
 EMAIL_PATTERNS = ("{f}.{l}", "{f}.{l}", "{i}{l}", "{f}", "{f}_{l}", "{l}.{f}")
 TASK_NOTES: tuple[str, ...] = (
     "Left voicemail, will call back Tuesday.",
-    "Sent pricing sheet; asked about the \"Enterprise\" tier.",
+    'Sent pricing sheet; asked about the "Enterprise" tier.',
     "Discussed renewal — wants a 3-year term.",
     "Meeting notes:\nbudget approved\nlegal review pending",
     "Customer's IT team needs SSO details.",
@@ -94,7 +110,11 @@ class Picklists:
         describe = self._schema.describe(sobject) or {}
         for entry in describe.get("fields", []):
             if entry["name"] == field:
-                return tuple(item["value"] for item in entry.get("picklistValues", []) if item.get("active", True))
+                return tuple(
+                    item["value"]
+                    for item in entry.get("picklistValues", [])
+                    if item.get("active", True)
+                )
         return ()
 
 
@@ -110,10 +130,18 @@ class RowFactory:
         self.account_types = picklists("Account", "Type")
         self.lead_sources = picklists("Contact", "LeadSource")
         self.lead_statuses = tuple(
-            status for status in picklists("Lead", "Status") if "Converted" not in status or "Not" in status
+            status
+            for status in picklists("Lead", "Status")
+            if "Converted" not in status or "Not" in status
         )
-        self.open_stages = tuple(stage for stage in picklists("Opportunity", "StageName") if not stage.startswith("Closed"))
-        self.closed_stages = tuple(stage for stage in picklists("Opportunity", "StageName") if stage.startswith("Closed"))
+        self.open_stages = tuple(
+            stage
+            for stage in picklists("Opportunity", "StageName")
+            if not stage.startswith("Closed")
+        )
+        self.closed_stages = tuple(
+            stage for stage in picklists("Opportunity", "StageName") if stage.startswith("Closed")
+        )
         self.opportunity_types = picklists("Opportunity", "Type")
         self.relation_roles = picklists("AccountContactRelation", "Roles")
         self.contact_roles = picklists("OpportunityContactRole", "Role")
@@ -145,7 +173,9 @@ class RowFactory:
         """A new person; without a company domain, half use free mail like real leads do."""
         first, first_ascii = self.rng.choice(names.FIRST_NAMES)
         last, last_ascii = self.rng.choice(names.LAST_NAMES)
-        local = self.rng.choice(EMAIL_PATTERNS).format(f=first_ascii, l=last_ascii, i=first_ascii[0])
+        local = self.rng.choice(EMAIL_PATTERNS).format(
+            f=first_ascii, l=last_ascii, i=first_ascii[0]
+        )
         if domain is None:
             if self.rng.random() < 0.5:
                 local = f"{local}{self.rng.randrange(1, 10_000)}"
@@ -157,7 +187,9 @@ class RowFactory:
     def duplicate_person(self, person: Person) -> Person:
         """The same person typed in again, sometimes with different e-mail capitalisation."""
         local, _, domain = person.email.partition("@")
-        variant = self.rng.choice((person.email, person.email, f"{local.title()}@{domain}", person.email.upper()))
+        variant = self.rng.choice(
+            (person.email, person.email, f"{local.title()}@{domain}", person.email.upper())
+        )
         return Person(person.first, person.last, variant)
 
     def account(self) -> AccountInfo:
@@ -186,7 +218,9 @@ class RowFactory:
         }
         return AccountInfo(row, name, domain, place, day)
 
-    def contact(self, account: AccountInfo, account_id: str, person: Person) -> tuple[dict[str, Any], int]:
+    def contact(
+        self, account: AccountInfo, account_id: str, person: Person
+    ) -> tuple[dict[str, Any], int]:
         """A contact row and its creation day (relations to it must not predate it)."""
         day = self._day(account.day)
         row = {
@@ -249,10 +283,14 @@ class RowFactory:
         }
         return row, day
 
-    def account_relation(self, account_id: str, contact_id: str, day: int, *, direct: bool) -> dict[str, Any]:
+    def account_relation(
+        self, account_id: str, contact_id: str, day: int, *, direct: bool
+    ) -> dict[str, Any]:
         roles = None
         if self.relation_roles and self.rng.random() < 0.4:
-            roles = ";".join(sorted(self.rng.sample(self.relation_roles, self.rng.choice((1, 1, 2)))))
+            roles = ";".join(
+                sorted(self.rng.sample(self.relation_roles, self.rng.choice((1, 1, 2))))
+            )
         return {
             "AccountId": account_id,
             "ContactId": contact_id,
@@ -263,7 +301,9 @@ class RowFactory:
             **self._audit(day),
         }
 
-    def contact_role(self, opportunity_id: str, contact_id: str, day: int, *, primary: bool) -> dict[str, Any]:
+    def contact_role(
+        self, opportunity_id: str, contact_id: str, day: int, *, primary: bool
+    ) -> dict[str, Any]:
         return {
             "OpportunityId": opportunity_id,
             "ContactId": contact_id,
@@ -275,7 +315,9 @@ class RowFactory:
     def task(self, who_id: str | None, what_id: str | None, day: int = 0) -> dict[str, Any]:
         """A task created on or after `day` (the day its contact or deal appeared)."""
         subject, kind = self.rng.choice(names.TASK_SUBJECTS)
-        status = "Completed" if "Completed" in self.task_statuses and self.rng.random() < 0.5 else None
+        status = (
+            "Completed" if "Completed" in self.task_statuses and self.rng.random() < 0.5 else None
+        )
         day = self._day(day)
         return {
             "WhoId": who_id,
