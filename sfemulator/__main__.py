@@ -9,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+from .cursors import MAX_OPEN_CURSORS
 from .server import Emulator
 
 
@@ -26,6 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=_seed, default="demo",
                         help="'demo', 'none', or a number of contacts to generate")
     parser.add_argument("--rng-seed", type=int, default=42)
+    parser.add_argument("--seed-now", default=None, metavar="ISO-DATETIME",
+                        help="anchor the seed calendar here (e.g. 2024-06-01T00:00:00Z) for "
+                             "identical data on any day; default: today 00:00 UTC")
     parser.add_argument("--auto-approve", action="store_true",
                         help="skip the consent page and redirect at once")
     parser.add_argument("--token-ttl", type=int, default=7200, metavar="SECONDS")
@@ -33,6 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-id", default="forcebridge-demo")
     parser.add_argument("--client-secret", default="demo-secret")
     parser.add_argument("--daily-api-limit", type=int, default=15000)
+    parser.add_argument("--max-cursors", type=int, default=MAX_OPEN_CURSORS,
+                        help="query cursors kept open at once; opening more drops the oldest")
     parser.add_argument("--data-dir", default=None,
                         help="where the CA and certificates live (default $SFEMULATOR_DATA or "
                              "./var/sfemulator)")
@@ -52,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         token_ttl=args.token_ttl, rotate_refresh_tokens=args.rotate_refresh_tokens,
         client_id=args.client_id, client_secret=args.client_secret,
         daily_api_limit=args.daily_api_limit, data_dir=args.data_dir,
+        max_cursors=args.max_cursors, seed_now=args.seed_now,
     )
     print(f"Seeding org ({args.seed}) ...", flush=True)
     emulator.start()

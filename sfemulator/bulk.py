@@ -107,7 +107,7 @@ def _route(
         return _ingest_results(job, RESULT_KINDS[resource])
     if len(parts) == 3 and isinstance(job, QueryJob) and resource == "results":
         _allow(method, "GET")
-        return _query_results(org, job, query, version)
+        return _query_results(job, query)
     raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
 
@@ -166,7 +166,8 @@ def _external_id_field(sobject: Any, name: Any) -> str:
 
 
 def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any]:
-    """Run the SOQL now (a bad query is refused at creation, as on Salesforce).
+    """Run the SOQL now (a bad query is refused at creation, as on Salesforce) and freeze the
+    result's CSV cells, since the job completes at once.
 
     The response says UploadComplete, as Salesforce's does; the first poll then sees the
     job finished, or Failed / stuck InProgress when a bulk fault is switched on.
@@ -177,13 +178,17 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
     text = spec.get("query")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, "INVALIDJOB", "InvalidJob : A query is required for query jobs")
-    try:
-        with org.lock:
+    with org.lock:
+        try:
             result = soql.run_query(text, catalog=org, include_deleted=operation == "queryAll")
-    except soql.SoqlError as error:
-        raise ApiError(400, error.error_code, error.message) from None
-    if result.count_only:
-        raise ApiError(400, "INVALIDJOB", "InvalidJob : Aggregate queries are not supported")
+        except soql.SoqlError as error:
+            raise ApiError(400, error.error_code, error.message) from None
+        if result.count_only:
+            raise ApiError(400, "INVALIDJOB", "InvalidJob : Aggregate queries are not supported")
+        columns, datetime_columns = _query_columns(org, text)
+        fault = bulk_jobs.take_fault(org)
+        # The job completes at once (unless a fault says otherwise): freeze its result now.
+        rows = [] if fault else _snapshot(org, result, columns, datetime_columns, version)
     board = board_for(org)
     now = now_text(org)
     job = QueryJob(
@@ -197,13 +202,11 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
         created_date=now,
         state=bulk_jobs.UPLOAD_COMPLETE,
         query=text,
-        ids=list(result.ids),
-        result=result,
+        columns=columns,
+        rows=rows,
     )
-    job.columns, job.datetime_columns = _query_columns(org, text)
     created = job.summary()
     board.add(job)
-    fault = bulk_jobs.take_fault(org)
     if fault == "fail":
         job.set_state(bulk_jobs.FAILED, now, bulk_jobs.FAULT_MESSAGE)
     elif fault == "hang":
@@ -265,33 +268,32 @@ def _ingest_results(job: IngestJob, which: str) -> Response:
     return 200, {"Content-Type": CSV_TYPE}, write_rows(job.dialect, header, rows)
 
 
-def _query_results(org: Any, job: QueryJob, query: dict[str, str], version: str) -> Response:
-    """One page of a finished query job, with the headers simple-salesforce relies on.
+def _snapshot(
+    org: Any, result: Any, columns: list[str], datetime_columns: frozenset[str], version: str
+) -> list[list[str]]:
+    """The CSV cells of every matched record as it is now; called with the org lock held."""
+    rows = []
+    for record_id in result.ids:
+        record = org.get_record(record_id)
+        values = dict(flatten(result.project(record, version)))
+        for column in datetime_columns:
+            values[column] = csv_datetime(values.get(column))
+        rows.append([csv_cell(values.get(column)) for column in columns])
+    return rows
 
-    Records are projected when the page is read, so a record changed after the job ran shows
-    its new values and one hard-deleted since is skipped (and not counted).
-    """
+
+def _query_results(job: QueryJob, query: dict[str, str]) -> Response:
+    """One page of a finished query job, with the headers simple-salesforce relies on."""
     if job.state != bulk_jobs.JOB_COMPLETE:
         raise job_state_error(job, bulk_jobs.JOB_COMPLETE)
     page_size = _page_size(query.get("maxRecords"))
     start = _decode_locator(query.get("locator"))
-    page = job.ids[start : start + page_size]
-    rows = []
-    with org.lock:
-        for record_id in page:
-            record = org.get_record(record_id)
-            if record is None:
-                continue
-            values = dict(flatten(job.result.project(record, version)))
-            for column in job.datetime_columns:
-                values[column] = csv_datetime(values.get(column))
-            rows.append([csv_cell(values.get(column)) for column in job.columns])
-    end = start + len(page)
-    locator = _encode_locator(end) if end < len(job.ids) else "null"
+    rows = job.rows[start : start + page_size]
+    end = start + len(rows)
     headers = {
         "Content-Type": CSV_TYPE,
         "Sforce-NumberOfRecords": str(len(rows)),
-        "Sforce-Locator": locator,
+        "Sforce-Locator": _encode_locator(end) if end < len(job.rows) else "null",
     }
     return 200, headers, write_rows(job.dialect, job.columns, rows)
 

@@ -157,35 +157,28 @@ class IngestJob(Job):
 
 @dataclass
 class QueryJob(Job):
-    """A query/queryAll job: the matching ids in order, projected again when pages are read."""
+    """A query/queryAll job and its result: CSV cells frozen when the job completed.
+
+    As on Salesforce, results are a snapshot: records changed or deleted after the job
+    completed are served as they were then.
+    """
 
     query: str = ""
-    ids: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
-    datetime_columns: frozenset[str] = frozenset()
-    result: Any = None  # the soql.QueryResult, kept for its projection
+    rows: list[list[str]] = field(default_factory=list)
 
     def progress(self) -> dict[str, Any]:
-        processed = len(self.ids) if self.state == JOB_COMPLETE else 0
+        processed = len(self.rows) if self.state == JOB_COMPLETE else 0
         return {"numberRecordsProcessed": processed, "isPkChunkingSupported": True}
 
 
 class JobBoard:
-    """The bulk jobs of one org, oldest first.
+    """The bulk jobs of one org, oldest first."""
 
-    `era` is a weak reference to the org's id factory, which `Org.reset()` replaces: a board
-    from before the reset is dropped, so jobs (and a hung job) end with the org's records.
-    """
-
-    def __init__(self, era: Any) -> None:
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
         self.ids = IdFactory()
-        self.era = weakref.ref(era) if era is not None else None
-
-    def current(self, org: Any) -> bool:
-        era = getattr(org, "ids", None)
-        return self.era is None if era is None else self.era is not None and self.era() is era
 
     def add(self, job: Job) -> None:
         with self.lock:
@@ -217,7 +210,8 @@ class JobBoard:
             return [job for job in self.jobs.values() if job.kind == kind]
 
 
-# Boards live beside the org rather than on it so the store needs no bulk knowledge.
+# Boards live beside the org rather than on it so the store needs no bulk knowledge beyond
+# calling `reset` when it empties itself.
 _boards: weakref.WeakKeyDictionary[Any, JobBoard] = weakref.WeakKeyDictionary()
 _boards_lock = threading.Lock()
 
@@ -225,15 +219,13 @@ _boards_lock = threading.Lock()
 def board_for(org: Any) -> JobBoard:
     with _boards_lock:
         board = _boards.get(org)
-        if board is None or not board.current(org):
-            if board is not None:
-                board.stop_all()
-            board = _boards[org] = JobBoard(getattr(org, "ids", None))
+        if board is None:
+            board = _boards[org] = JobBoard()
         return board
 
 
 def reset(org: Any) -> None:
-    """Forget every bulk job of `org` (for a reset that keeps the org's id factory)."""
+    """Forget every bulk job of `org`, stopping unfinished ones (`Org.reset` calls this)."""
     with _boards_lock:
         board = _boards.pop(org, None)
     if board is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
+from collections.abc import Iterator
 
 UTC = dt.timezone.utc
 
@@ -71,6 +73,24 @@ class Clock:
             self._frozen = None
             self._offset = dt.timedelta(0)
             self.version += 1
+
+    @contextlib.contextmanager
+    def pinned(self, moment: dt.datetime) -> Iterator[None]:
+        """Read `moment` inside the block, then resume as before (frozen, offset or real).
+
+        For seeding, which replays past business (lead conversions) through the normal write
+        path; other threads see the pinned time meanwhile, as they would any frozen clock.
+        """
+        with self._lock:
+            saved = (self._frozen, self._offset)
+            self._frozen = moment.astimezone(UTC)
+            self.version += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._frozen, self._offset = saved
+                self.version += 1
 
     @property
     def frozen(self) -> bool:

@@ -1,6 +1,6 @@
 """The control API under `/__emulator__/` (no auth) and `ControlClient`, its Python client.
 
-Tests use it to reset the org, seed it, read and write records without API counting, read the
+Tests use it to reset the org, seed it (`{"spec", "rng_seed", "seed_now"}`), read and write records without API counting, read the
 request counters, set quotas, move the clock, mint or expire sessions and inject faults.
 Payloads and answers are JSON; errors are `{"error": message}` with 400/404.
 """
@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from .clock import format_datetime, parse_datetime
 from .errors import ApiError
+from .faults import Faults
 from .oauth import token_payload
 from .wire import Request, Response, error_response, json_response
 
@@ -45,8 +46,8 @@ def _route(emulator: Emulator, request: Request, parts: list[str]) -> Response:
         emulator.reset()
         return json_response(200, {"ok": True})
     if head == "seed" and method == "POST":
-        return json_response(200, emulator.seed(body.get("spec", "demo"),
-                                                body.get("rng_seed")))
+        return json_response(200, emulator.seed(body.get("spec", "demo"), body.get("rng_seed"),
+                                                body.get("seed_now")))
     if head == "records":
         return _records(emulator, request, parts[1:], body)
     if head == "undelete" and len(parts) == 2 and method == "POST":
@@ -62,13 +63,7 @@ def _route(emulator: Emulator, request: Request, parts: list[str]) -> Response:
             org.usage.set_limits(body)
         return json_response(200, org.usage.snapshot())
     if head == "faults":
-        if method == "DELETE":
-            org.faults.reset()
-        elif method == "POST":
-            org.faults.configure(body)
-            if body.get("expire_sessions"):
-                org.sessions.expire_all()
-        return json_response(200, org.faults.snapshot())
+        return _faults(emulator, method, body)
     if head == "clock":
         return _clock(emulator, method, body)
     if head == "sessions":
@@ -114,6 +109,28 @@ def _records(emulator: Emulator, request: Request, parts: list[str], body: Any) 
     raise ApiError(404, "NOT_FOUND", f"no control resource {request.path}")
 
 
+def _faults(emulator: Emulator, method: str, body: dict[str, Any]) -> Response:
+    """Switch faults on (POST) or all off (DELETE); unknown switches are an error.
+
+    `limit_after` lives in the usage counters (it lowers the daily max), `expire_sessions` is
+    a one-off action; the rest are `Faults` switches.
+    """
+    org = emulator.org
+    if method == "DELETE":
+        org.faults.reset()
+        org.usage.limit_after(None)
+    elif method == "POST":
+        unknown = set(body) - Faults.SWITCHES - {"limit_after", "expire_sessions"}
+        if unknown:
+            raise ValueError(f"unknown fault switches: {', '.join(sorted(unknown))}")
+        org.faults.configure({k: v for k, v in body.items() if k in Faults.SWITCHES})
+        if "limit_after" in body:
+            org.usage.limit_after(body["limit_after"])
+        if body.get("expire_sessions"):
+            org.sessions.expire_all()
+    return json_response(200, {**org.faults.snapshot(), "limit_after": org.usage.calls_left()})
+
+
 def _clock(emulator: Emulator, method: str, body: dict[str, Any]) -> Response:
     """`{"freeze": "<iso>"|"now"}`, `{"advance": seconds}`, `{"unfreeze": true}`."""
     clock = emulator.org.clock
@@ -149,18 +166,21 @@ def _sessions(emulator: Emulator, method: str, parts: list[str],
 
 
 def _settings(emulator: Emulator, method: str, body: dict[str, Any]) -> Response:
-    sessions, app = emulator.org.sessions, emulator.app
+    sessions, app, cursors = emulator.org.sessions, emulator.app, emulator.org.cursors
     if method == "POST":
-        unknown = set(body) - {"auto_approve", "token_ttl", "rotate_refresh_tokens"}
+        unknown = set(body) - {"auto_approve", "token_ttl", "rotate_refresh_tokens",
+                               "max_cursors"}
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         app.auto_approve = bool(body.get("auto_approve", app.auto_approve))
         sessions.token_ttl = int(body.get("token_ttl", sessions.token_ttl))
         sessions.rotate_refresh_tokens = bool(body.get("rotate_refresh_tokens",
                                                        sessions.rotate_refresh_tokens))
+        cursors.limit = max(1, int(body.get("max_cursors", cursors.limit)))
     return json_response(200, {"auto_approve": app.auto_approve,
                                "token_ttl": sessions.token_ttl,
-                               "rotate_refresh_tokens": sessions.rotate_refresh_tokens})
+                               "rotate_refresh_tokens": sessions.rotate_refresh_tokens,
+                               "max_cursors": cursors.limit})
 
 
 class ControlError(Exception):
@@ -198,8 +218,10 @@ class ControlClient:
     def reset(self) -> None:
         self.call("POST", "reset")
 
-    def seed(self, spec: str | int = "demo", rng_seed: int | None = None) -> dict[str, int]:
-        return self.call("POST", "seed", {"spec": spec, "rng_seed": rng_seed})
+    def seed(self, spec: str | int = "demo", rng_seed: int | None = None,
+             seed_now: str | None = None) -> dict[str, int]:
+        return self.call("POST", "seed", {"spec": spec, "rng_seed": rng_seed,
+                                          "seed_now": seed_now})
 
     def records(self, sobject: str, include_deleted: bool = False) -> list[dict[str, Any]]:
         return self.call("GET", f"records/{sobject}", include_deleted=include_deleted)["records"]

@@ -1,7 +1,9 @@
 """Server-side query cursors behind `nextRecordsUrl` locators.
 
-A cursor keeps the ordered ids a query matched (and whether deleted rows were included); pages
-are projected from the current records when they are fetched.
+A cursor keeps the ordered ids a query matched; pages are projected from the current records
+when they are fetched. Like Salesforce, the org keeps only a few cursors open per user (10 by
+default): opening one more releases the oldest, whose locator then answers
+INVALID_QUERY_LOCATOR. Cursors idle for 15 minutes expire too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from .ids import IdFactory
 
-MAX_OPEN_CURSORS = 200
+MAX_OPEN_CURSORS = 10
 IDLE_SECONDS = 15 * 60
 
 
@@ -36,7 +38,6 @@ class Prefetch:
 @dataclass
 class Cursor:
     result: Any
-    include_deleted: bool
     version: str
     batch_size: int
     touched: float = field(default_factory=time.monotonic)
@@ -44,12 +45,13 @@ class Cursor:
 
 
 class CursorStore:
-    """Open cursors by locator id; the least recently used go first, idle ones expire."""
+    """Open cursors by locator id, oldest first; `limit` is how many stay open at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_OPEN_CURSORS) -> None:
         self._lock = threading.Lock()
         self._ids = IdFactory()
         self._open: OrderedDict[str, Cursor] = OrderedDict()
+        self.limit = limit
 
     def reset(self) -> None:
         with self._lock:
@@ -59,7 +61,7 @@ class CursorStore:
         locator = self._ids.new("01g")
         with self._lock:
             self._open[locator] = cursor
-            while len(self._open) > MAX_OPEN_CURSORS:
+            while len(self._open) > max(1, self.limit):
                 self._open.popitem(last=False)
         return locator
 
@@ -72,8 +74,9 @@ class CursorStore:
             if now - cursor.touched > IDLE_SECONDS:
                 del self._open[locator]
                 return None
+            # Reading a cursor keeps it alive but not young: Salesforce releases the oldest
+            # opened, however recently it was read.
             cursor.touched = now
-            self._open.move_to_end(locator)
             return cursor
 
     def __len__(self) -> int:

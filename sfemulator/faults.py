@@ -1,7 +1,9 @@
-"""Fault injection: failures, limits, latency and Bulk misbehaviour that tests switch on.
+"""Fault injection: failures, latency and Bulk misbehaviour that tests switch on.
 
-The REST layer asks `take_failure(kind)` before serving a counted call, `Usage.count` consults
-`limit_after`, and bulk.py reads `bulk_mode`. Everything here is cleared by `Org.reset()`.
+The REST layer asks `take_failure(kind)` after counting a call (an injected failure is a
+counted call, as a real 5xx is), the OAuth token endpoint does too (uncounted, as token calls
+are), and bulk.py reads `bulk_mode`. The `limit_after` switch is not here: it lowers the daily
+quota (`Usage.limit_after`). Everything is cleared by `Org.reset()`.
 """
 
 from __future__ import annotations
@@ -42,18 +44,18 @@ class FailRule:
 class Faults:
     """The switches; every method is thread-safe because handler threads consult them."""
 
+    SWITCHES = frozenset(["latency_ms", "bulk_mode", "fail_next"])
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.bulk_mode: str | None = None
         self.latency_ms = 0
-        self.limit_after: int | None = None
         self.fail: FailRule | None = None
 
     def reset(self) -> None:
         with self._lock:
             self.bulk_mode = None
             self.latency_ms = 0
-            self.limit_after = None
             self.fail = None
 
     def take_failure(self, kind: str) -> ApiError | None:
@@ -67,33 +69,19 @@ class Faults:
                 self.fail = None
         return ApiError(rule.status, rule.error_code, rule.message)
 
-    def take_limit(self) -> bool:
-        """True when the scheduled REQUEST_LIMIT_EXCEEDED point has been reached."""
-        with self._lock:
-            if self.limit_after is None:
-                return False
-            if self.limit_after <= 0:
-                return True
-            self.limit_after -= 1
-            return False
-
     def configure(self, payload: Mapping[str, Any]) -> None:
         """Apply a control-API payload; unknown keys are an error so typos do not pass silently.
 
-        Keys: `latency_ms`, `limit_after`, `bulk_mode`, and `fail_next` =
+        Keys: `latency_ms`, `bulk_mode`, and `fail_next` =
         `{"count", "status" (500/502/503/400), "error_code", "message", "kinds"}`; a status of
         400 with no error_code means UNABLE_TO_LOCK_ROW. `null` switches a fault off.
         """
-        known = {"latency_ms", "limit_after", "bulk_mode", "fail_next", "expire_sessions"}
-        unknown = set(payload) - known
+        unknown = set(payload) - self.SWITCHES
         if unknown:
             raise ValueError(f"unknown fault switches: {', '.join(sorted(unknown))}")
         with self._lock:
             if "latency_ms" in payload:
                 self.latency_ms = max(0, int(payload["latency_ms"] or 0))
-            if "limit_after" in payload:
-                value = payload["limit_after"]
-                self.limit_after = None if value is None else max(0, int(value))
             if "bulk_mode" in payload:
                 if payload["bulk_mode"] not in BULK_MODES:
                     raise ValueError(f"bulk_mode must be one of {BULK_MODES}")
@@ -103,8 +91,7 @@ class Faults:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"latency_ms": self.latency_ms, "limit_after": self.limit_after,
-                    "bulk_mode": self.bulk_mode,
+            return {"latency_ms": self.latency_ms, "bulk_mode": self.bulk_mode,
                     "fail_next": self.fail.as_json() if self.fail else None}
 
 

@@ -22,14 +22,22 @@ _CONTACT_FROM_LEAD = {
 
 def convert(org: Org, lead_id: str, *, account_id: str | None = None,
             contact_id: str | None = None, create_opportunity: bool = True,
-            converted_status: str = "Closed - Converted") -> dict[str, str | None]:
+            converted_status: str = "Closed - Converted",
+            at: dt.datetime | None = None) -> dict[str, str | None]:
     """Convert a lead like Salesforce's convertLead: returns the ids it created or used.
 
     1. Create (or reuse) the Account named after the Company.
     2. Create (or reuse) the Contact under it, copying the lead's person fields.
     3. Optionally create an Opportunity.
     4. Mark the lead converted; from then on it cannot be updated.
+
+    `at` dates the conversion in the past (seeding): every record it writes is stamped then.
     """
+    if at is not None:
+        with org.clock.pinned(at):
+            return convert(org, lead_id, account_id=account_id, contact_id=contact_id,
+                           create_opportunity=create_opportunity,
+                           converted_status=converted_status)
     with org.transaction():
         lead = org.get_record(lead_id)
         if lead is None or lead["IsDeleted"] or not lead_id.startswith("00Q"):
@@ -75,27 +83,32 @@ def after_write(org: Org, sobject: str, record_id: str, old: Row | None, new: Ro
     """Keep each contact's direct AccountContactRelation in step with Contact.AccountId.
 
     Salesforce creates the direct relation when a contact gets an account; when the account
-    changes, the old relation stays as an indirect one and a new direct one is created.
+    changes, the old relation stays as an indirect one and the new account's relation becomes
+    the direct one: an existing indirect relation is promoted, otherwise one is created.
     """
     if sobject != "Contact":
         return
-    contacts = org.tables["Contact"]
-    column = contacts.col["AccountId"]
+    column = org.tables["Contact"].col["AccountId"]
     before = old[column] if old is not None else None
     after = new[column]
     if before == after:
         return
     relations = org.tables["AccountContactRelation"]
     col = relations.col
-    # Only a contact that had an account can hold a direct relation; new contacts skip the scan.
-    for relation_id, row in relations.scan() if before is not None else []:
-        if row[col["ContactId"]] == record_id and row[col["IsDirect"]] \
-                and not row[relations.deleted_col]:
+    # A new contact has no relations yet: skip the lookup (and building its index on seeding).
+    existing = relations.children_of("ContactId", record_id) if old is not None else []
+    promoted = False
+    for relation_id in existing:
+        row = relations.get(relation_id)
+        assert row is not None  # the index only lists stored, live relations
+        direct = row[col["AccountId"]] == after
+        if row[col["IsDirect"]] != direct:
             changed = list(row)
-            changed[col["IsDirect"]] = False
+            changed[col["IsDirect"]] = direct
             org.touch(relations, changed)
             org.put_row(relations, relation_id, tuple(changed))
-    if after is not None:
+        promoted = promoted or direct
+    if after is not None and not promoted:
         relation_id = org.ids.new(relations.sobject.key_prefix)
         org.put_row(relations, relation_id, org.new_row(
             relations, relation_id, org.stamp(),

@@ -40,6 +40,17 @@ def _oauth_error(error: OAuthError) -> Response:
                                         "error_description": error.description})
 
 
+# RFC 6749's codes for an authorization server that is down or failing.
+_OAUTH_FAILURES = {500: "server_error", 502: "temporarily_unavailable",
+                   503: "temporarily_unavailable"}
+
+
+def _oauth_failure(failure: ApiError) -> OAuthError:
+    """An injected fault as the token endpoint answers it: OAuth's shape, not REST's array."""
+    error = _OAUTH_FAILURES.get(failure.status, failure.error_code.lower())
+    return OAuthError(error, failure.message, status=failure.status)
+
+
 # -- authorize ---------------------------------------------------------------------------------
 
 def authorize(emulator: Emulator, request: Request) -> Response:
@@ -120,7 +131,7 @@ def handle(emulator: Emulator, request: Request) -> Response:
             emulator.org.usage.note("oauth-token")
             failure = emulator.org.faults.take_failure("oauth-token")
             if failure is not None:
-                raise failure
+                raise _oauth_failure(failure)
             return token(emulator, request)
         if path == "/services/oauth2/revoke" and request.method in ("POST", "GET"):
             emulator.org.usage.note("oauth-revoke")
@@ -203,7 +214,7 @@ def _token_response(emulator: Emulator, grant: Grant, include_refresh: bool,
 def revoke(emulator: Emulator, request: Request) -> Response:
     value = request.form().get("token") or request.query.get("token", "")
     if not emulator.org.sessions.revoke(value):
-        raise OAuthError("invalid_token", "invalid token")
+        raise OAuthError("invalid_grant", "expired access/refresh token")
     return Response(200)
 
 

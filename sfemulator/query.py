@@ -46,7 +46,7 @@ def handle(call: Call) -> Response:
     if result.count_only:
         body = {"totalSize": result.total_size, "done": True, "records": []}
         return Response(200, json.dumps(body).encode(), dict(_JSON_HEADERS))
-    cursor = Cursor(result, include_deleted, call.version, _batch_size(call))
+    cursor = Cursor(result, call.version, _batch_size(call))
     return _page(call.org, cursor, None, 0, call.version)
 
 

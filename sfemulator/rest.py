@@ -1,7 +1,10 @@
 """The REST API under `/services/data`: authentication, quota counting, faults, routing.
 
-Every authenticated call is counted by kind; quota-consuming calls carry `Sforce-Limit-Info`.
-Order per call: bearer check (401) → route (404) → injected fault → quota (403) → handler.
+Every authenticated call is counted by kind and uses quota; every counted response, a 403
+REQUEST_LIMIT_EXCEEDED and an injected failure included, carries `Sforce-Limit-Info`.
+Order per call: bearer check (401) → route (404) → quota (403) → injected fault → handler.
+An injected 5xx or UNABLE_TO_LOCK_ROW is a counted call, as a real one is on Salesforce; on
+sObject Collections an injected lock failure is reported per record with HTTP 200.
 """
 
 from __future__ import annotations
@@ -57,18 +60,18 @@ def handle(org: Org, request: Request) -> Response:
         segments.pop()
     call = Call(org, request, version, segments, raw_rest)
     kind, handler = _route(request.method, segments)
-    failure = org.faults.take_failure(kind)
-    if failure is not None and not (kind == "composite"
-                                    and failure.error_code == "UNABLE_TO_LOCK_ROW"):
-        org.usage.note(kind)
-        return error_response(failure)
-    org.count_api_call(kind)
-    limit_info = {"Sforce-Limit-Info": org.usage.header()}
     try:
-        response = (composite.locked(call, failure) if failure is not None else handler(call))
+        org.count_api_call(kind)
+        failure = org.faults.take_failure(kind)
+        if failure is None:
+            response = handler(call)
+        elif kind == "composite" and failure.error_code == "UNABLE_TO_LOCK_ROW":
+            response = composite.locked(call, failure)
+        else:
+            response = error_response(failure)
     except ApiError as error:
         response = error_response(error)
-    response.headers.update(limit_info)
+    response.headers["Sforce-Limit-Info"] = org.usage.header()
     return response
 
 

@@ -4,6 +4,12 @@
 a large one for benchmarks. Both use the same generator so the large org has the same
 awkward data (apostrophes, non-ASCII names, duplicate e-mails) as the demo.
 
+Records are dated on a fixed calendar of the two years before `now` (see seed_rows.Calendar),
+demo lead conversions included. `now` defaults to today at 00:00 UTC by the org's clock, so a
+seed changes from one day to the next; pass the same `now` (Emulator `seed_now=`, CLI
+`--seed-now`, the control API's `seed_now`) and the same `rng_seed` to get byte-identical
+records on any day (only formulas reading TODAY differ, as they would in a real org).
+
 Memory matters at a million contacts: accounts are generated in rounds and each round's
 rows are handed to `org.load` and dropped, so only ids and a few small samples outlive it.
 """
@@ -15,6 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from sfemulator.clock import parse_datetime
 from sfemulator.seed_rows import Calendar, Person, Picklists, RowFactory
 
 DEMO_CONTACTS = 3000
@@ -45,7 +52,7 @@ Dated = tuple[str, int]
 class SeedableOrg(Protocol):
     def load(self, sobject: str, rows: list[dict[str, Any]]) -> list[str]: ...
 
-    def convert_lead(self, lead_id: str) -> dict[str, Any]: ...
+    def convert_lead(self, lead_id: str, *, at: datetime | None = None) -> dict[str, Any]: ...
 
     def now(self) -> datetime: ...
 
@@ -54,11 +61,16 @@ class SeedableOrg(Protocol):
 
 
 def apply(
-    org: SeedableOrg, spec: str | int, *, rng_seed: int = 42, now: datetime | None = None
+    org: SeedableOrg,
+    spec: str | int,
+    *,
+    rng_seed: int = 42,
+    now: datetime | str | None = None,
 ) -> dict[str, int]:
     """Seed `org` according to `spec` ("none", "demo" or a contact count).
 
-    1. Parse the spec; "none" and 0 create nothing.
+    1. Parse the spec; "none" and 0 create nothing. Anchor the calendar on `now` (a datetime
+       or ISO-8601 text with an offset), by default today at 00:00 UTC.
     2. Generate leads, then accounts in rounds with their contacts, opportunities,
        relations and tasks, then tasks on leads; demo orgs also get converted leads.
     3. Return how many records of each sObject were created.
@@ -66,8 +78,20 @@ def apply(
     contacts, demo = parse_spec(spec)
     if contacts == 0:
         return {}
-    seeder = _Seeder(org, random.Random(rng_seed), now or org.now(), demo)
+    seeder = _Seeder(org, random.Random(rng_seed), anchor(org, now), demo)
     return seeder.run(contacts)
+
+
+def anchor(org: SeedableOrg, now: datetime | str | None) -> datetime:
+    """The moment the seed calendar ends at: `now` as given, or today 00:00 UTC."""
+    if isinstance(now, str):
+        parsed = parse_datetime(now)
+        if parsed is None:
+            raise ValueError(f"seed_now must be an ISO-8601 datetime with an offset, not {now!r}")
+        return parsed
+    if now is not None:
+        return now.astimezone(UTC)
+    return org.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def parse_spec(spec: str | int) -> tuple[int, bool]:
@@ -116,6 +140,8 @@ class _Seeder:
         self.counts: Counter[str] = Counter()
         self.account_ids: list[str] = []
         self.lead_ids: list[str] = []
+        # Creation day and stamp of each lead, kept for demo conversions (which come after).
+        self.lead_created: list[tuple[int, str]] = []
         # A thin sample of lead people, reused as contacts so lead and contact e-mails overlap.
         self.lead_people: list[Person] = []
 
@@ -161,7 +187,10 @@ class _Seeder:
                         recent[self.rng.randrange(1000)] = person
                     if self.rng.random() < LEAD_SAMPLE_SHARE:
                         self.lead_people.append(person)
-                rows.append(self.rows.lead(person))
+                row, day = self.rows.lead(person)
+                rows.append(row)
+                if self.demo:
+                    self.lead_created.append((day, row["CreatedDate"]))
             self.lead_ids.extend(self._load("Lead", rows))
 
     def _seed_round(
@@ -272,11 +301,17 @@ class _Seeder:
         """Convert a share of the demo's leads through the org, as a sales rep would.
 
         Each conversion creates an account, a contact (with its direct relation) and an
-        opportunity, which are counted with the rest.
+        opportunity, which are counted with the rest. It happens on a calendar day after the
+        lead was created, and everything it writes is stamped then.
         """
         count = int(len(self.lead_ids) * DEMO_CONVERTED_SHARE)
+        calendar = self.rows.calendar
         for index in sorted(self.rng.sample(range(len(self.lead_ids)), count)):
-            result = self.org.convert_lead(self.lead_ids[index])
+            day, created = self.lead_created[index]
+            moment = calendar.moment(self.rng, self.rng.randrange(day, Calendar.HISTORY_DAYS))
+            # On the lead's own day the drawn time may precede its creation: take the later.
+            moment = max(moment, calendar.parse(created))
+            result = self.org.convert_lead(self.lead_ids[index], at=moment)
             self.counts["LeadConversion"] += 1
             for key, sobject in CONVERSION_RESULTS:
                 if result.get(key):

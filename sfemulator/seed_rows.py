@@ -91,6 +91,14 @@ class Calendar:
             )
         return found
 
+    def moment(self, rng: random.Random, day: int) -> datetime:
+        """`stamp` as a datetime, for writes that go through the org's clock."""
+        return self.parse(self.stamp(rng, day))
+
+    @staticmethod
+    def parse(stamp: str) -> datetime:
+        return datetime.fromisoformat(stamp.replace("+0000", "+00:00"))
+
     def date(self, day: int) -> str:
         return self.days[min(day, self.HISTORY_DAYS - 1)]
 
@@ -240,10 +248,12 @@ class RowFactory:
         }
         return row, day
 
-    def lead(self, person: Person) -> dict[str, Any]:
+    def lead(self, person: Person) -> tuple[dict[str, Any], int]:
+        """A lead row and its creation day (a conversion must not predate it)."""
         place = self.rng.choice(names.PLACES)
         stem = self.rng.choice(names.COMPANY_STEMS)[0]
-        return {
+        day = self._day()
+        row = {
             "FirstName": person.first,
             "LastName": person.last,
             "Email": person.email,
@@ -255,8 +265,9 @@ class RowFactory:
             "Industry": self._pick(self.industries),
             "City": place[0],
             "Country": place[1],
-            **self._audit(self._day()),
+            **self._audit(day),
         }
+        return row, day
 
     def opportunity(self, account: AccountInfo, account_id: str) -> tuple[dict[str, Any], int]:
         """An opportunity row and its creation day; deals whose close date passed are closed."""

@@ -11,6 +11,7 @@ browser-facing authorize page, under the same two host names.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import socket
 import ssl
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import control, oauth, rest, tls
+from .cursors import MAX_OPEN_CURSORS
 from .errors import ApiError
 from .oauth import OAuthApp
 from .standard import build_schema
@@ -151,15 +153,16 @@ class Emulator:
                  redirect_uris: list[str] | None = None, data_dir: str | Path | None = None,
                  custom_objects: list[dict[str, Any]] | None = None,
                  custom_fields: dict[str, list[dict[str, Any]]] | None = None,
-                 daily_api_limit: int = 15000) -> None:
+                 daily_api_limit: int = 15000, max_cursors: int = MAX_OPEN_CURSORS,
+                 seed_now: str | dt.datetime | None = None) -> None:
         self.host = host
         self.org = Org(build_schema(custom_objects, custom_fields),
-                       daily_api_limit=daily_api_limit)
+                       daily_api_limit=daily_api_limit, max_cursors=max_cursors)
         self.org.sessions.token_ttl = token_ttl
         self.org.sessions.rotate_refresh_tokens = rotate_refresh_tokens
         self.app = OAuthApp(client_id, client_secret, redirect_uris, auto_approve)
-        self._initial_settings = (auto_approve, token_ttl, rotate_refresh_tokens)
-        self.seed_spec, self.rng_seed = seed, rng_seed
+        self._initial_settings = (auto_approve, token_ttl, rotate_refresh_tokens, max_cursors)
+        self.seed_spec, self.rng_seed, self.seed_now = seed, rng_seed, seed_now
         self.ca_path, cert, key = tls.ensure_certificates(tls.data_dir(data_dir))
         self._https = EmulatorHTTPServer((host, port), self, tls.server_context(cert, key))
         self._http = (EmulatorHTTPServer((host, http_port), self, None)
@@ -213,17 +216,24 @@ class Emulator:
     def reset(self) -> None:
         """Empty the org and restore the OAuth settings given at construction."""
         self.org.reset()
-        auto_approve, token_ttl, rotate = self._initial_settings
+        auto_approve, token_ttl, rotate, max_cursors = self._initial_settings
         self.app.auto_approve = auto_approve
         self.org.sessions.token_ttl = token_ttl
         self.org.sessions.rotate_refresh_tokens = rotate
+        self.org.cursors.limit = max_cursors
 
-    def seed(self, spec: str | int, rng_seed: int | None = None) -> dict[str, int]:
-        """Fill the org with demo data through seed.apply (imported on use: seeding is optional)."""
+    def seed(self, spec: str | int, rng_seed: int | None = None,
+             seed_now: str | dt.datetime | None = None) -> dict[str, int]:
+        """Fill the org with demo data through seed.apply (imported on use: seeding is optional).
+
+        `rng_seed` and `seed_now` default to the values given at construction; see seed.py for
+        what `seed_now` anchors.
+        """
         from . import seed as seeding
 
-        return seeding.apply(self.org, spec, rng_seed=self.rng_seed if rng_seed is None
-                             else rng_seed)
+        return seeding.apply(self.org, spec,
+                             rng_seed=self.rng_seed if rng_seed is None else rng_seed,
+                             now=self.seed_now if seed_now is None else seed_now)
 
     def start(self) -> None:
         """Seed, then serve on background threads."""

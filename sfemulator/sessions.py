@@ -167,14 +167,17 @@ class SessionStore:
             return grant, True
 
     def revoke(self, token: str) -> bool:
-        """Revoke a refresh token (and its grant's access tokens) or a single access token."""
+        """Revoke a refresh token (and its grant's access tokens) or a single access token.
+
+        False when the token is unknown, already revoked or an expired access token.
+        """
         with self._lock:
             grant = self.refresh_tokens.get(token)
             if grant is not None:
                 self._revoke_grant(grant)
                 return True
-            access = self.access.get(token)
-            if access is None or access.revoked:
+            access = self.check(token)
+            if access is None:
                 return False
             access.revoked = True
             return True

@@ -174,8 +174,13 @@ def upsert(call: Call) -> Response:
         "id": record_id, "success": True, "errors": [], "created": created})
 
 
-def _window(call: Call, days: dt.timedelta) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-    """Parse start/end (offset required), truncate to the minute, enforce the window."""
+def _window(call: Call, days: dt.timedelta) -> tuple[str, str, str]:
+    """Parse start/end (offset required), truncate to the minute, enforce the window.
+
+    Returns the start, the upper bound and latestDateCovered as stored text. The upper bound
+    is min(end, latestDateCovered): nothing changed after the latest date covered is listed,
+    so a poller that starts its next window there misses nothing and repeats nothing.
+    """
     bounds = []
     for name in ("start", "end"):
         raw = call.request.query.get(name)
@@ -194,34 +199,39 @@ def _window(call: Call, days: dt.timedelta) -> tuple[dt.datetime, dt.datetime, d
     if start < now - days:
         raise ApiError(400, "INVALID_REPLICATION_DATE",
                        f"startDate cannot be more than {days.days} days ago")
-    return start, end, min(end, now.replace(second=0, microsecond=0))
+    latest = format_datetime(min(end, _minute(now)))
+    return format_datetime(start), latest, latest
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def updated(call: Call) -> Response:
     sobject = _sobject(call)
-    start, end, latest = _window(call, UPDATED_WINDOW)
-    low, high = format_datetime(start), format_datetime(end)
+    low, high, latest = _window(call, UPDATED_WINDOW)
     table = call.org.tables[sobject]
     stamp_col = table.col["SystemModstamp"]
     ids = [record_id for record_id, row in table.scan()
            if not row[table.deleted_col] and low <= row[stamp_col] < high]
-    return json_response(200, {"ids": ids, "latestDateCovered": format_datetime(latest)})
+    return json_response(200, {"ids": ids, "latestDateCovered": latest})
 
 
 def deleted(call: Call) -> Response:
+    """The delete log in the window; earliestDateAvailable is the start of the 15-day window.
+
+    The emulator never purges its delete log early, so the earliest date a caller can ask for
+    is always now - 15 days (truncated to the minute), whatever the log holds.
+    """
     sobject = _sobject(call)
-    start, end, latest = _window(call, DELETED_WINDOW)
-    low, high = format_datetime(start), format_datetime(end)
+    low, high, latest = _window(call, DELETED_WINDOW)
     with call.org.lock:
         entries = [(record_id, stamp) for record_id, (name, stamp)
-                   in call.org.delete_log.items() if name == sobject]
-    earliest = min((stamp for _, stamp in entries), default=None)
-    if earliest is None:
-        earliest = format_datetime((call.org.now() - DELETED_WINDOW).replace(second=0,
-                                                                              microsecond=0))
+                   in call.org.delete_log.items() if name == sobject and low <= stamp < high]
+    earliest = _minute(call.org.now() - DELETED_WINDOW)
     return json_response(200, {
         "deletedRecords": [{"id": record_id, "deletedDate": stamp}
-                           for record_id, stamp in entries if low <= stamp < high],
-        "earliestDateAvailable": earliest[:17] + "00.000+0000",
-        "latestDateCovered": format_datetime(latest),
+                           for record_id, stamp in entries],
+        "earliestDateAvailable": format_datetime(earliest),
+        "latestDateCovered": latest,
     })

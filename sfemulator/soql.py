@@ -3,7 +3,9 @@
 The server calls ``run_query`` once per query and pages through ``QueryResult.ids`` itself,
 turning each stored record into JSON with ``QueryResult.project``. The catalog provides
 ``describe(name)``, ``iter_records(sobject, include_deleted)``, ``get_record(id)`` and,
-optionally, ``now()`` (a frozen emulator clock for TODAY and friends).
+optionally, ``now()`` (a frozen emulator clock for TODAY and friends). ``get_record`` returns
+deleted records too; outside queryAll a lookup to one reads as null, in WHERE and in the
+projection alike.
 
 Records stream through a WHERE predicate compiled once and are never held: ORDER BY keeps one
 (id, keys) row per match, or only ``OFFSET + LIMIT`` records in a heap when that is small;
@@ -12,7 +14,7 @@ without ORDER BY the stream stops as soon as LIMIT is reached.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import partial
@@ -38,7 +40,8 @@ def run_query(text: str, catalog: Any, *, include_deleted: bool) -> QueryResult:
     query = parse(text)
     schema = Schema(catalog, text)
     root = schema.root(query.sobject, query.sobject_pos)
-    context = Context(text, schema, root, catalog.get_record, partial(_today, catalog))
+    get_record = catalog.get_record if include_deleted else partial(_live, catalog.get_record)
+    context = Context(text, schema, root, get_record, partial(_today, catalog))
     projection = _Projection.build(query.fields, context)
     predicate = compile_condition(query.where, context) if query.where is not None else None
     ordering = Ordering.compile(query.order_by, context)
@@ -74,6 +77,12 @@ class QueryResult:
     def project(self, record: Record, version: str) -> dict[str, Any]:
         """The record as Salesforce REST returns it: attributes, selected fields, nested parents."""
         return self._projection.render(record, version)
+
+
+def _live(get_record: Callable[[str], Record | None], record_id: str) -> Record | None:
+    """A parent as `query` sees it: one in the recycle bin reads as an empty lookup."""
+    found = get_record(record_id)
+    return None if found is None or found.get("IsDeleted") else found
 
 
 def _today(catalog: Any) -> date:

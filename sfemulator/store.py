@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from . import leads, validation
+from . import bulk_jobs, leads, loading, recycle_bin, validation
 from .clock import Clock, format_datetime
-from .cursors import CursorStore
+from .cursors import MAX_OPEN_CURSORS, CursorStore
 from .errors import not_found
 from .faults import Faults
 from .ids import IdFactory, fixed_id, to18
@@ -50,19 +50,21 @@ class Org:
 
     def __init__(self, schema: Schema | None = None, *, daily_api_limit: int = 15000,
                  daily_bulk_limit: int = 15000, username: str = "admin@forcebridge-demo.example",
-                 ) -> None:
+                 max_cursors: int = MAX_OPEN_CURSORS) -> None:
         self.schema = schema or build_schema()
         self.lock = threading.RLock()
         self.clock = Clock()
         self.faults = Faults()
-        self.usage = Usage(self.faults, daily_api_limit, daily_bulk_limit)
+        self.usage = Usage(daily_api_limit, daily_bulk_limit)
         self.sessions = SessionStore(self.clock)
-        self.cursors = CursorStore()
+        self.cursors = CursorStore(max_cursors)
         self.org_id = fixed_id("00D", 1)
         self.user_id = fixed_id("005", 1)
         self.username = username
         self.tables: dict[str, Table] = {}
         self.delete_log: dict[str, tuple[str, str]] = {}
+        # Parent id -> ids its deletion took along (see recycle_bin.py).
+        self.cascades: dict[str, list[str]] = {}
         self._undo: list[tuple[Any, ...]] | None = None
         self._formula_cache: tuple[int, float, FormulaContext] | None = None
         self._writes = 0
@@ -71,14 +73,17 @@ class Org:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty every table and forget counters, faults, clock, sessions and cursors."""
+        """Empty every table and forget counters, faults, clock, sessions, cursors, bulk jobs."""
         with self.lock:
+            # First, so a bulk worker still running stops before the tables are replaced.
+            bulk_jobs.reset(self)
             self.tables = {s.name: Table(s) for s in self.schema.types.values()}
             for table in self.tables.values():
                 table.set_defaults(CreatedById=self.user_id, LastModifiedById=self.user_id,
                                    OwnerId=self.user_id)
             self._by_prefix = {t.sobject.key_prefix: t for t in self.tables.values()}
             self.delete_log = {}
+            self.cascades = {}
             self.ids = IdFactory(start=100)
             self._autonumber = 1000
             self.faults.reset()
@@ -138,7 +143,7 @@ class Org:
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         """Any record by 15- or 18-character id, deleted ones included (IsDeleted true)."""
-        found = self._locate(record_id)
+        found = self.locate(record_id)
         if found is None:
             return None
         table, row = found
@@ -147,7 +152,7 @@ class Org:
     def table_for_id(self, record_id: str) -> Table | None:
         return self._by_prefix.get(record_id[:3])
 
-    def _locate(self, record_id: str) -> tuple[Table, Row] | None:
+    def locate(self, record_id: str) -> tuple[Table, Row] | None:
         if not isinstance(record_id, str):
             return None
         table = self._by_prefix.get(record_id[:3])
@@ -160,7 +165,7 @@ class Org:
             row = table.get(normal) if normal else None
         return (table, row) if row is not None else None
 
-    def _live(self, sobject: str | None, record_id: str) -> tuple[Table, str, Row]:
+    def live(self, sobject: str | None, record_id: str) -> tuple[Table, str, Row]:
         """The table, canonical id and row of a record that exists and is not deleted."""
         normal = to18(record_id) if isinstance(record_id, str) else None
         if normal is None:
@@ -195,12 +200,13 @@ class Org:
                     outer.extend(done)
 
     def _revert(self, entry: tuple[Any, ...]) -> None:
-        if entry[0] == "row":
-            entry[1].put(entry[2], entry[3])
-        elif entry[3] is None:
-            self.delete_log.pop(entry[2], None)
+        kind, target, key, old = entry
+        if kind == "row":
+            target.put(key, old)
+        elif old is None:
+            target.pop(key, None)
         else:
-            self.delete_log[entry[2]] = entry[3]
+            target[key] = old
 
     def data_version(self) -> tuple[int, int]:
         """Changes whenever any record or the clock changes: validates rendered pages."""
@@ -212,14 +218,15 @@ class Org:
         if self._undo is not None:
             self._undo.append(("row", table, record_id, old))
 
-    def _log_delete(self, record_id: str, entry: tuple[str, str] | None) -> None:
-        old = self.delete_log.get(record_id)
-        if entry is None:
-            self.delete_log.pop(record_id, None)
+    def remember(self, mapping: dict[str, Any], key: str, value: Any) -> None:
+        """Set (or with None drop) `mapping[key]` for the delete log or cascades, undoably."""
+        old = mapping.get(key)
+        if value is None:
+            mapping.pop(key, None)
         else:
-            self.delete_log[record_id] = entry
+            mapping[key] = value
         if self._undo is not None:
-            self._undo.append(("log", None, record_id, old))
+            self._undo.append(("map", mapping, key, old))
 
     def insert(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create one record with full validation; return its 18-character id."""
@@ -233,6 +240,7 @@ class Org:
             row = self.new_row(table, record_id, self.stamp(), values)
             validation.check_required(table, row, None)
             validation.check_unique(table, record_id, row)
+            validation.check_relation(table, record_id, row)
             self.put_row(table, record_id, row)
             leads.after_write(self, table.sobject.name, record_id, None, row)
             return record_id
@@ -265,7 +273,7 @@ class Org:
     def update(self, sobject: str | None, record_id: str, fields: Mapping[str, Any]) -> str:
         """Update one record (204 semantics); return its canonical id."""
         with self.transaction():
-            table, normal, old = self._live(sobject, record_id)
+            table, normal, old = self.live(sobject, record_id)
             if table.sobject.name == "Lead" and old[table.col["IsConverted"]]:
                 raise RecordError(400, "CANNOT_UPDATE_CONVERTED_LEAD",
                                   "cannot reference converted lead")
@@ -282,8 +290,8 @@ class Org:
             leads.after_write(self, table.sobject.name, normal, old, new)
             return normal
 
-    def touch(self, table: Table, row: list[Any]) -> None:
-        stamp = self.stamp()
+    def touch(self, table: Table, row: list[Any], stamp: str | None = None) -> None:
+        stamp = stamp or self.stamp()
         row[table.col["LastModifiedDate"]] = stamp
         row[table.col["SystemModstamp"]] = stamp
         row[table.col["LastModifiedById"]] = self.user_id
@@ -314,53 +322,13 @@ class Org:
             return self.insert(table.sobject.name, {**fields, field.name: value}), True
 
     def delete(self, sobject: str | None, record_id: str) -> str:
-        """Soft delete to the recycle bin; SystemModstamp moves so queryAll pollers see it."""
-        with self.transaction():
-            table, normal, old = self._live(sobject, record_id)
-            if not table.sobject.deletable:
-                raise RecordError(400, "INSUFFICIENT_ACCESS_OR_READONLY",
-                                  "insufficient access rights on object id")
-            row = list(old)
-            row[table.deleted_col] = True
-            self.touch(table, row)
-            self.put_row(table, normal, tuple(row))
-            self._log_delete(normal, (table.sobject.name, row[table.col["SystemModstamp"]]))
-            return normal
+        return recycle_bin.delete(self, sobject, record_id)
 
     def undelete(self, record_id: str) -> str:
-        with self.transaction():
-            found = self._locate(record_id)
-            if found is None:
-                raise not_found()
-            table, old = found
-            normal = old[table.col["Id"]]
-            if not old[table.deleted_col]:
-                raise RecordError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
-            row = list(old)
-            row[table.deleted_col] = False
-            self.touch(table, row)
-            validation.check_unique(table, normal, tuple(row))
-            self.put_row(table, normal, tuple(row))
-            self._log_delete(normal, None)
-            return normal
+        return recycle_bin.undelete(self, record_id)
 
     def hard_delete(self, record_id: str) -> str:
-        """Remove a record for good (Bulk hardDelete, recycle-bin purge).
-
-        queryAll can no longer see it, so, as in Salesforce, the deletion stays listed by
-        `deleted/` (getDeleted) for its window: a record purged from the recycle bin keeps its
-        soft-delete date, one hard-deleted while live is listed with the time of the purge.
-        """
-        with self.transaction():
-            found = self._locate(record_id)
-            if found is None:
-                raise not_found()
-            table, row = found
-            normal = row[table.col["Id"]]
-            entry = self.delete_log.get(normal) or (table.sobject.name, self.stamp())
-            self.put_row(table, normal, None)
-            self._log_delete(normal, entry)
-            return normal
+        return recycle_bin.hard_delete(self, record_id)
 
     def patch_raw(self, record_id: str, fields: Mapping[str, Any]) -> None:
         """Overwrite stored values (audit fields too) with no validation and no timestamps.
@@ -368,7 +336,7 @@ class Org:
         For tests that need ties on SystemModstamp or other states the API cannot produce.
         """
         with self.lock:
-            found = self._locate(record_id)
+            found = self.locate(record_id)
             if found is None:
                 raise not_found()
             table, old = found
@@ -381,31 +349,7 @@ class Org:
             self.put_row(table, row[table.col["Id"]], tuple(row))
 
     def load(self, sobject: str, rows: Iterable[Mapping[str, Any]]) -> list[str]:
-        """Fast bulk insert for seeding: no API counting, no lookup checks, one lock hold.
-
-        Any stored field may be given, audit fields included (to spread CreatedDate); required
-        fields and unique values are still enforced, and text values are interned.
-        """
-        with self.transaction():
-            table = self.table(sobject)
-            fields = {name.lower(): f for name, f in
-                      ((f.name, f) for f in table.fields)}
-            stamp = self.stamp()
-            ids = []
-            for given in rows:
-                values = {}
-                for key, value in given.items():
-                    field = fields.get(key.lower())
-                    if field is None:
-                        raise validation.no_such_column(table, key)
-                    values[field.name] = validation.fast_value(field, value)
-                record_id = self.ids.new(table.sobject.key_prefix)
-                row = self.new_row(table, record_id, stamp, values)
-                validation.check_required(table, row, None)
-                validation.check_unique(table, record_id, row)
-                self.put_row(table, record_id, row)
-                ids.append(record_id)
-            return ids
+        return loading.load(self, sobject, rows)
 
     def convert_lead(self, lead_id: str, **options: Any) -> dict[str, str | None]:
         return leads.convert(self, lead_id, **options)

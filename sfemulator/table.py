@@ -36,19 +36,21 @@ class Index:
     """Live (not deleted) records by one field's value; case-insensitive unless the field says.
 
     A key maps to one id, or to a list when the field is not unique (Email), which keeps the
-    common single-match case free of a container per record.
+    common single-match case free of a container per record. `exact` indexes (lookups, whose
+    values are always canonical 18-character ids) skip the lowering.
     """
 
-    def __init__(self, field: Field, column: int) -> None:
+    def __init__(self, field: Field, column: int, exact: bool = False) -> None:
         self.field = field
         self.column = column
+        self.exact = exact or field.case_sensitive
         self.entries: dict[str, str | list[str]] = {}
 
     def key(self, value: Any) -> str | None:
         if value is None or value == "":
             return None
         text = str(value)
-        if self.field.case_sensitive:
+        if self.exact:
             return text
         lowered = text.lower()
         # Reuse the original object when lowering changes nothing, to avoid a second copy.
@@ -138,15 +140,28 @@ class Table:
 
     def index(self, field: Field) -> Index:
         """The index for an idLookup field, built on first use."""
-        found = self.indexes.get(field.name)
+        return self.indexes.get(field.name) or self._build(Index(field, self.col[field.name]))
+
+    def children_of(self, field_name: str, parent_id: str) -> list[str]:
+        """Live records whose lookup `field_name` holds `parent_id` (a canonical id).
+
+        The lookup's index is built on first use, as cascades and relation checks need it, so
+        orgs that never delete pay nothing for it.
+        """
+        found = self.indexes.get(field_name)
         if found is None:
-            found = Index(field, self.col[field.name])
-            for record_id, row in self.scan():
-                if not row[self.deleted_col]:
-                    key = found.key(row[found.column])
-                    if key is not None:
-                        found.add(key, record_id)
-            self.indexes[field.name] = found
+            field = self.sobject.field(field_name)
+            assert field is not None and field.type == "reference", field_name
+            found = self._build(Index(field, self.col[field.name], exact=True))
+        return found.find(parent_id)
+
+    def _build(self, found: Index) -> Index:
+        for record_id, row in self.scan():
+            if not row[self.deleted_col]:
+                key = found.key(row[found.column])
+                if key is not None:
+                    found.add(key, record_id)
+        self.indexes[found.field.name] = found
         return found
 
     def put(self, record_id: str, row: Row | None) -> Row | None:

@@ -86,6 +86,19 @@ def check_unique(table: Table, record_id: str, row: Row) -> None:
                               f"with id: {others[0]}", [name])
 
 
+def check_relation(table: Table, record_id: str, row: Row) -> None:
+    """One AccountContactRelation per account and contact (the contact's index finds it)."""
+    if table.sobject.name != "AccountContactRelation":
+        return
+    account_col, contact_col = table.col["AccountId"], table.col["ContactId"]
+    for other in table.children_of("ContactId", row[contact_col]):
+        found = table.get(other)
+        if other != record_id and found is not None and found[account_col] == row[account_col]:
+            raise RecordError(400, "DUPLICATE_VALUE",
+                              "duplicate value found: <unknown> duplicates value on record "
+                              f"with id: {other}", [])
+
+
 def fast_value(field: Field, value: Any) -> Any:
     """`load`'s cheap normalisation: trust well-formed values, fully coerce the rest."""
     if value is None:

@@ -187,6 +187,23 @@ def test_query_pages_with_locator(org: Emulator, sf: Salesforce, api: Api) -> No
     assert (last.headers["Sforce-NumberOfRecords"], last.headers["Sforce-Locator"]) == ("5", "null")
 
 
+def test_query_results_are_a_snapshot_taken_at_completion(
+    org: Emulator, sf: Salesforce, api: Api
+) -> None:
+    ids = [sf.Contact.create({"LastName": name, "Title": "Old"})["id"] for name in "ABC"]
+    query = "SELECT Id, LastName, Title FROM Contact ORDER BY LastName"
+    job_id = api("POST", "jobs/query", json={"operation": "query", "query": query}).json()["id"]
+    assert wait_job(api, job_id, "query")["numberRecordsProcessed"] == 3
+    sf.Contact.update(ids[0], {"Title": "New"})
+    sf.Contact.delete(ids[1])
+    org.control.delete("Contact", ids[2], hard=True)
+    sf.Contact.create({"LastName": "D"})
+    results = api("GET", f"jobs/query/{job_id}/results")
+    assert results.headers["Sforce-NumberOfRecords"] == "3"
+    assert [(row["LastName"], row["Title"]) for row in rows_of(results.text)] == [
+        ("A", "Old"), ("B", "Old"), ("C", "Old")]
+
+
 def test_query_all_includes_deleted_rows(sf: Salesforce) -> None:
     kept, deleted = (sf.Contact.create({"LastName": name})["id"] for name in ("Kept", "Gone"))
     sf.Contact.delete(deleted)

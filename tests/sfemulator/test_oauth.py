@@ -215,6 +215,18 @@ def test_revoking_refresh_token_kills_its_access_tokens(org: Emulator) -> None:
     assert again.json()["error"] == "invalid_grant"
     unknown = http.post(f"{org.login_url}/services/oauth2/revoke", data={"token": "nope"})
     assert unknown.status_code == 400
+    assert unknown.json() == {"error": "invalid_grant",
+                              "error_description": "expired access/refresh token"}
+
+
+def test_revoking_an_expired_access_token_is_refused(org: Emulator) -> None:
+    org.control.settings(token_ttl=60)
+    token = org.control.session()
+    org.control.clock(advance=61)
+    revoked = http_session(org).post(f"{org.login_url}/services/oauth2/revoke",
+                                     data={"token": token["access_token"]})
+    assert (revoked.status_code, revoked.json()) == (400, {
+        "error": "invalid_grant", "error_description": "expired access/refresh token"})
 
 
 def test_access_tokens_expire_after_the_ttl(org: Emulator) -> None:

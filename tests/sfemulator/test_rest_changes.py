@@ -26,12 +26,45 @@ def test_updated_and_deleted(org: Emulator, sf: Salesforce) -> None:
     updated = sf.Contact.updated(start, end)
     assert updated == {"ids": [kept], "latestDateCovered": "2024-03-10T12:02:00.000+0000"}
     deleted = sf.Contact.deleted(start, end)
+    # Deleted at 12:02:30, after the latest date covered: listed only once that minute is over.
+    assert deleted == {"deletedRecords": [],
+                       "earliestDateAvailable": "2024-02-24T12:02:00.000+0000",
+                       "latestDateCovered": "2024-03-10T12:02:00.000+0000"}
+    org.control.clock(advance=40)
+    deleted = sf.Contact.deleted(start, end)
     assert deleted["deletedRecords"] == [{"id": gone,
                                           "deletedDate": "2024-03-10T12:02:30.000+0000"}]
-    assert deleted["earliestDateAvailable"] == "2024-03-10T12:02:00.000+0000"
-    assert deleted["latestDateCovered"] == "2024-03-10T12:02:00.000+0000"
+    assert deleted["latestDateCovered"] == "2024-03-10T12:03:00.000+0000"
     before = sf.Contact.updated(start, dt.datetime(2024, 3, 10, 12, 0, tzinfo=UTC))
-    assert before["ids"] == []
+    assert before == {"ids": [], "latestDateCovered": "2024-03-10T12:00:00.000+0000"}
+
+
+def test_nothing_after_the_latest_date_covered(org: Emulator, sf: Salesforce) -> None:
+    """Polling [latestDateCovered of the last call, now) repeatedly sees each change once."""
+    org.control.clock(freeze="2024-03-10T12:00:10Z")
+    early = sf.Contact.create({"LastName": "Early"})["id"]
+    org.control.clock(advance=40)  # 12:00:50, same minute as the poll below
+    late = sf.Contact.create({"LastName": "Late"})["id"]
+    start = dt.datetime(2024, 3, 10, 11, 0, tzinfo=UTC)
+    end = dt.datetime(2024, 3, 10, 13, 0, tzinfo=UTC)
+    first = sf.Contact.updated(start, end)
+    assert first == {"ids": [], "latestDateCovered": "2024-03-10T12:00:00.000+0000"}
+    org.control.clock(advance=60)
+    second = sf.Contact.updated(dt.datetime(2024, 3, 10, 12, 0, tzinfo=UTC), end)
+    assert second == {"ids": [early, late], "latestDateCovered": "2024-03-10T12:01:00.000+0000"}
+
+
+def test_earliest_date_available_ignores_the_log(org: Emulator, sf: Salesforce) -> None:
+    org.control.clock(freeze="2024-03-10T12:00:30Z")
+    start = dt.datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
+    end = dt.datetime(2024, 3, 11, 0, 0, tzinfo=UTC)
+    empty = sf.Contact.deleted(start, end)
+    sf.Contact.delete(sf.Contact.create({"LastName": "Gone"})["id"])
+    org.control.clock(advance=3600)
+    after = sf.Contact.deleted(start, end)
+    assert empty["earliestDateAvailable"] == "2024-02-24T12:00:00.000+0000"
+    assert after["earliestDateAvailable"] == "2024-02-24T13:00:00.000+0000"
+    assert len(after["deletedRecords"]) == 1
 
 
 def test_hard_deletes_stay_listed_by_deleted(org: Emulator, sf: Salesforce) -> None:
@@ -43,6 +76,7 @@ def test_hard_deletes_stay_listed_by_deleted(org: Emulator, sf: Salesforce) -> N
     org.control.clock(advance=60)
     org.control.delete("Contact", purged, hard=True)
     org.control.delete("Contact", binned, hard=True)
+    org.control.clock(advance=60)
     assert sf.query_all("SELECT Id FROM Contact", include_deleted=True)["totalSize"] == 0
     start = dt.datetime(2024, 3, 10, 11, 0, tzinfo=UTC)
     deleted = sf.Contact.deleted(start, dt.datetime(2024, 3, 10, 13, 0, tzinfo=UTC))

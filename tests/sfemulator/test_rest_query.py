@@ -112,3 +112,30 @@ def test_page_reflects_changes_made_after_the_previous_page(org: Emulator, sf: S
     sf.Contact.update(ids[300], {"Title": "Changed"})  # the next page was prefetched before
     second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
     assert next(r for r in second["records"] if r["Id"] == ids[300])["Title"] == "Changed"
+
+
+def _open_cursor(api: Api) -> str:
+    page = api("GET", "query/", params={"q": "SELECT Id FROM Contact"},
+               headers={"Sforce-Query-Options": "batchSize=200"}).json()
+    return page["nextRecordsUrl"].split("/v59.0/")[1]
+
+
+def test_opening_an_eleventh_cursor_drops_the_oldest(org: Emulator, api: Api) -> None:
+    _contacts(org, 250)
+    locators = [_open_cursor(api) for _ in range(10)]
+    assert api("GET", locators[0]).status_code == 200  # reading it does not make it young
+    newest = _open_cursor(api)
+    assert error_of(api("GET", locators[0])) == (400, "INVALID_QUERY_LOCATOR",
+                                                 "invalid query locator")
+    for locator in (*locators[1:], newest):
+        assert len(api("GET", locator).json()["records"]) == 50
+
+
+def test_max_cursors_is_a_setting(org: Emulator, api: Api) -> None:
+    _contacts(org, 250)
+    assert org.control.settings(max_cursors=2)["max_cursors"] == 2
+    first, second, third = (_open_cursor(api) for _ in range(3))
+    assert error_of(api("GET", first))[:2] == (400, "INVALID_QUERY_LOCATOR")
+    assert api("GET", second).ok and api("GET", third).ok
+    org.control.reset()
+    assert org.control.settings()["max_cursors"] == 10

@@ -165,9 +165,30 @@ def test_contact_account_creates_direct_relation(sf: Salesforce) -> None:
     second = sf.Account.create({"Name": "Second"})["id"]
     contact_id = sf.Contact.create({"LastName": "R", "AccountId": first})["id"]
     sf.Contact.update(contact_id, {"AccountId": second})
-    rows = sf.query("SELECT AccountId, IsDirect FROM AccountContactRelation ORDER BY IsDirect")
-    assert [(r["AccountId"], r["IsDirect"]) for r in rows["records"]] == [
+    query = "SELECT AccountId, IsDirect FROM AccountContactRelation ORDER BY IsDirect, AccountId"
+    assert [(r["AccountId"], r["IsDirect"]) for r in sf.query(query)["records"]] == [
         (first, False), (second, True)]
+    # Back to the first account: its relation becomes direct again, no second one appears.
+    sf.Contact.update(contact_id, {"AccountId": first})
+    assert [(r["AccountId"], r["IsDirect"]) for r in sf.query(query)["records"]] == [
+        (second, False), (first, True)]
+
+
+def test_one_relation_per_account_and_contact(sf: Salesforce) -> None:
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    other = sf.Account.create({"Name": "Other"})["id"]
+    contact = sf.Contact.create({"LastName": "R", "AccountId": account})["id"]
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.AccountContactRelation.create({"AccountId": account, "ContactId": contact})
+    error = caught.value.content[0]
+    assert error["errorCode"] == "DUPLICATE_VALUE"
+    assert error["message"].startswith("duplicate value found: <unknown> duplicates value on "
+                                       "record with id: 07k")
+    indirect = sf.AccountContactRelation.create({"AccountId": other, "ContactId": contact})["id"]
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.AccountContactRelation.create({"AccountId": other, "ContactId": contact})
+    sf.AccountContactRelation.delete(indirect)  # a relation in the recycle bin is no duplicate
+    assert sf.AccountContactRelation.create({"AccountId": other, "ContactId": contact})["success"]
 
 
 def test_upsert_by_external_id(sf: Salesforce, api: Api) -> None:
@@ -209,12 +230,14 @@ def test_upsert_errors(sf: Salesforce, api: Api) -> None:
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 2
 
 
-def test_delete_is_soft_and_visible_to_query_all(sf: Salesforce) -> None:
+def test_delete_is_soft_and_visible_to_query_all(org: Emulator, sf: Salesforce) -> None:
+    org.control.clock(freeze="2024-03-10T12:00:00Z")
     contact_id = sf.Contact.create({"LastName": "Gone"})["id"]
-    created = sf.Contact.get(contact_id)["SystemModstamp"]
+    org.control.clock(advance=90.25)
     sf.Contact.delete(contact_id)
     assert sf.query("SELECT Id FROM Contact")["totalSize"] == 0
-    rows = sf.query_all("SELECT Id, IsDeleted, SystemModstamp FROM Contact",
+    rows = sf.query_all("SELECT Id, IsDeleted, SystemModstamp, LastModifiedDate FROM Contact",
                         include_deleted=True)["records"]
-    assert rows[0]["Id"] == contact_id and rows[0]["IsDeleted"] is True
-    assert rows[0]["SystemModstamp"] >= created
+    assert [(r["Id"], r["IsDeleted"], r["SystemModstamp"], r["LastModifiedDate"])
+            for r in rows] == [(contact_id, True, "2024-03-10T12:01:30.250+0000",
+                                "2024-03-10T12:01:30.250+0000")]

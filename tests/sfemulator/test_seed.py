@@ -89,6 +89,19 @@ def test_demo_converted_leads(demo: Org) -> None:
     assert contact is not None and contact["Email"] == converted[0]["Email"]
 
 
+def test_demo_conversions_are_spread_over_the_calendar(demo: Org) -> None:
+    converted = [lead for lead in demo.iter_records("Lead") if lead["IsConverted"]]
+    today = MOMENT.date().isoformat()
+    dates = [lead["ConvertedDate"] for lead in converted]
+    assert len(set(dates)) > len(converted) // 2 and max(dates) < today
+    for lead in converted:
+        assert lead["CreatedDate"] <= lead["SystemModstamp"]
+        assert lead["SystemModstamp"].startswith(lead["ConvertedDate"])
+        made = [demo.get_record(lead[key]) for key in
+                ("ConvertedAccountId", "ConvertedContactId", "ConvertedOpportunityId")]
+        assert {record["CreatedDate"] for record in made if record} == {lead["SystemModstamp"]}
+
+
 def test_demo_relations(demo: Org) -> None:
     contacts = {c["Id"]: c for c in demo.iter_records("Contact")}
     relations: dict[str, list[dict[str, Any]]] = {}
@@ -119,9 +132,35 @@ def test_demo_names_and_dates_are_realistic(demo: Org) -> None:
     assert all(c["Email"].isascii() and "@" in c["Email"] for c in contacts)
     assert len({c["Title"] for c in contacts}) > 10
     assert len({a["Industry"] for a in demo.iter_records("Account")}) > 5
-    created = sorted(c["CreatedDate"] for c in contacts if c["CreatedDate"] < "2024-04-30")
+    created = sorted(c["CreatedDate"] for c in contacts)  # converted contacts included
     assert created[0] >= "2022-05-01" and created[-1] < MOMENT.strftime("%Y-%m-%d")
     assert created[-1][:7] != created[0][:7]
+
+
+def test_seed_now_gives_identical_records_on_any_day(org: Emulator) -> None:
+    """With rng_seed and seed_now fixed, the day the seed runs on changes nothing."""
+
+    def seeded_on(day: str) -> dict[str, Any]:
+        org.control.reset()
+        org.control.clock(freeze=day)
+        counts = org.control.seed("demo", rng_seed=5, seed_now="2024-01-15T00:00:00Z")
+        # Read on one common day, so formulas reading TODAY agree too.
+        org.control.clock(freeze="2024-02-01T00:00:00Z")
+        return {"counts": counts, **{name: org.control.records(name, include_deleted=True)
+                                     for name in SEEDED}}
+
+    first = seeded_on("2024-03-01T08:00:00Z")
+    second = seeded_on("2024-07-19T23:00:00Z")
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    assert max(c["CreatedDate"] for c in first["Contact"]) < "2024-01-15"
+    assert any(lead["IsConverted"] for lead in first["Lead"])
+
+
+def test_default_seed_anchors_on_today(org: Emulator) -> None:
+    org.control.clock(freeze="2024-03-01T17:45:00Z")
+    org.control.seed(40)
+    created = [c["CreatedDate"] for c in org.control.records("Contact")]
+    assert max(created) < "2024-03-01" and max(created) >= "2024-01-01"
 
 
 def test_demo_through_the_api(org: Emulator, sf: Salesforce) -> None:
