@@ -99,6 +99,24 @@ if SALESFORCE_AUTHORIZE_URL and not SALESFORCE_AUTHORIZE_URL.startswith(("http:/
 # Checked when used, not here: the demo's emulator creates its CA after start-up.
 SALESFORCE_CA_BUNDLE = os.environ.get("SALESFORCE_CA_BUNDLE", "")
 
+# The address browsers use to reach Forcebridge, e.g. https://forcebridge.example.com: the OAuth
+# redirect URI is built from it (behind a proxy the request's own host and scheme may differ
+# from what is registered on the Salesforce app). Empty: built from each request.
+FORCEBRIDGE_BASE_URL = os.environ.get("FORCEBRIDGE_BASE_URL", "").strip().rstrip("/")
+if FORCEBRIDGE_BASE_URL and not FORCEBRIDGE_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"FORCEBRIDGE_BASE_URL: expected an http(s):// URL, got {FORCEBRIDGE_BASE_URL!r}"
+    )
+# Minutes after which a spent daily API budget is checked again with one limits call (the
+# org's usage falls as the rolling 24 hours move on).
+try:
+    FORCEBRIDGE_BUDGET_RECHECK_MINUTES = int(
+        os.environ.get("FORCEBRIDGE_BUDGET_RECHECK_MINUTES") or 15)
+except ValueError:
+    raise ImproperlyConfigured("FORCEBRIDGE_BUDGET_RECHECK_MINUTES: expected whole minutes") from None
+if FORCEBRIDGE_BUDGET_RECHECK_MINUTES < 1:
+    raise ImproperlyConfigured("FORCEBRIDGE_BUDGET_RECHECK_MINUTES: must be at least 1")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from connections import views
 from connections.crypto import Secret
 from connections.forms import ConnectionForm
-from connections.models import Connection
+from connections.models import Connection, ConnectionEvent
 
 STATUS_COLOURS = {
     Connection.Status.CONNECTED: "#2e7d32",
@@ -97,9 +97,14 @@ class ConnectionAdmin(admin.ModelAdmin):
         fields = [name for name in form.changed_data if name in form._meta.fields]
         if "enabled" in fields:
             fields.append("status")
+        relogin = obj.has_tokens and obj.login_changed_since(Connection.objects.get(pk=obj.pk))
+        if relogin:
+            fields.extend(obj.forget_grant_for_login_change())
         if Secret.changed(obj):
             fields.extend(Secret.changed(obj))
-        obj.save(update_fields=[*fields, "updated"])
+        obj.save(update_fields=[*dict.fromkeys([*fields, "updated"])])
+        if relogin:
+            obj.log_event(ConnectionEvent.Kind.DISCONNECTED, obj.last_error)
 
     def get_fieldsets(self, request: HttpRequest, obj: Connection | None = None) -> list:
         if obj is None:
@@ -116,7 +121,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         connection = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if connection is not None:
-            context.update(views.page_context(connection), usage_bar=usage_bar(connection),
+            context.update(views.page_context(request, connection),
+                           usage_bar=usage_bar(connection),
                            status_colour=STATUS_COLOURS.get(connection.status))
         return super().change_view(request, object_id, form_url, context)
 
@@ -127,6 +133,7 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("oauth/callback/", wrap(views.callback), name=name + "oauth_callback"),
             path("<int:pk>/connect/", wrap(views.connect), name=name + "connect"),
             path("<int:pk>/disconnect/", wrap(views.disconnect), name=name + "disconnect"),
+            path("<int:pk>/forget/", wrap(views.forget), name=name + "forget"),
             path("<int:pk>/test/", wrap(views.test), name=name + "test"),
             path("<int:pk>/refresh-schema/", wrap(views.refresh_schema),
                  name=name + "refresh_schema"),

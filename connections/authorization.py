@@ -10,10 +10,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 from connections import describe as schema
 from connections import oauth
 from connections.client import SalesforceClient
-from connections.errors import AuthError, QuotaExhausted, SalesforceError
+from connections.crypto import SecretUnreadable, decrypt
+from connections.errors import AuthError, QuotaExhausted, SalesforceError, Transient
 from connections.models import Connection, ConnectionEvent, PendingAuthorization
 
 logger = logging.getLogger(__name__)
@@ -23,11 +26,15 @@ UNCHANGED = "Nothing stored was changed."
 
 @dataclass
 class Outcome:
-    """The result of a button: the connection to land on (if known), success, the message."""
+    """The result of a button: the connection to land on (if known), success, the message.
+
+    `offer_forget`: revoking failed, so the page offers to forget the tokens without it.
+    """
 
     connection: Connection | None
     ok: bool
     message: str
+    offer_forget: bool = False
 
 
 def begin(connection: Connection, user: Any, redirect_uri: str, allow_org_change: bool) -> str:
@@ -41,6 +48,7 @@ def begin(connection: Connection, user: Any, redirect_uri: str, allow_org_change
     return oauth.authorization_url(pending)
 
 
+@sensitive_variables()
 def finish(params: dict[str, str], user: Any) -> Outcome:
     """Handle the OAuth callback.
 
@@ -65,6 +73,9 @@ def finish(params: dict[str, str], user: Any) -> Outcome:
         return Outcome(connection, False, f"Salesforce sent no authorization code. {UNCHANGED}")
     try:
         token = oauth.exchange_code(pending, params["code"])
+    except Transient as error:
+        return Outcome(connection, False, f"Salesforce could not finish the authorization "
+                       f"({error}). {UNCHANGED} Press Connect again.")
     except SalesforceError as error:
         return Outcome(connection, False, f"Salesforce refused the authorization ({error}). "
                        f"{UNCHANGED}")
@@ -84,38 +95,60 @@ def finish(params: dict[str, str], user: Any) -> Outcome:
         return Outcome(connection, False, f"You signed in to org {new_org}, but this connection "
                        f"belongs to org {connection.org_id}. {UNCHANGED} To switch orgs, tick "
                        "\"Connect a different org\" and reconnect.")
-    old_refresh = connection.refresh_token
+    # The ciphertext, not the token: decrypted only for the revoke call below.
+    old_grant = connection.refresh_token_encrypted
     if connection.org_id and connection.org_id != new_org:
         schema.forget(connection)
     connection.store_authorization(token, identity)
     logger.info("connection %s: connected to org %s as %s", connection.pk, connection.org_id,
                 connection.username)
-    if old_refresh and old_refresh != connection.refresh_token:
+    if old_grant:
         # Free the old grant: Salesforce keeps only five per user and app.
-        _revoke_quietly(connection, old_refresh)
+        _revoke_old_grant(connection, old_grant)
     return Outcome(connection, True, f"Connected to Salesforce org {connection.org_id} as "
                    f"{connection.username}.")
 
 
+@sensitive_variables()
 def disconnect(connection: Connection) -> Outcome:
-    """Revoke the refresh token at Salesforce (killing its access tokens), then forget them."""
-    token = connection.refresh_token or connection.access_token
+    """Revoke the refresh token at Salesforce (killing its access tokens), then forget them.
+
+    A token Salesforce no longer accepts counts as revoked. When Salesforce cannot be reached
+    nothing changes, and the page offers `forget` instead.
+    """
+    try:
+        token = connection.refresh_token or connection.access_token
+    except SecretUnreadable:
+        return forget(connection, "Disconnected; the tokens could not be decrypted (encryption "
+                      "key removed?), so they were deleted without revoking them at Salesforce.")
     if token:
         try:
             oauth.revoke(connection, token)
         except SalesforceError as error:
             return Outcome(connection, False, f"Salesforce could not revoke the token ({error}). "
-                           f"{UNCHANGED} Try again.")
+                           f"{UNCHANGED} Try again, or forget the tokens without revoking them.",
+                           offer_forget=True)
     connection.clear_tokens("Disconnected; the refresh token was revoked at Salesforce.")
     schema.forget(connection)
     return Outcome(connection, True, "Disconnected: Salesforce revoked Forcebridge's access "
                    "and the tokens were deleted.")
 
 
+def forget(connection: Connection, message: str = "") -> Outcome:
+    """Delete the tokens without revoking them (Salesforce unreachable, or the key lost)."""
+    message = message or ("Disconnected without revoking: the tokens were deleted here; revoke "
+                          "the grant in Salesforce Setup (Connected Apps OAuth Usage) if it "
+                          "still exists.")
+    connection.clear_tokens(message)
+    schema.forget(connection)
+    return Outcome(connection, True, message)
+
+
 def test(connection: Connection) -> Outcome:
-    """Call limits and identity; report the org, the user and the API usage."""
+    """Call limits and identity, with no retries and past the budget; report org, user, usage."""
     try:
-        client = SalesforceClient.for_connection(connection)
+        client = SalesforceClient.for_connection(connection, interactive=True,
+                                                 respect_budget=False)
         limits = client.limits()
         identity = client.identity()
     except SalesforceError as error:
@@ -133,16 +166,44 @@ def test(connection: Connection) -> Outcome:
 
 
 def refresh_schema(connection: Connection) -> Outcome:
-    """Drop the cached describes and fetch the object list again."""
+    """Drop the cached describes and fetch the object list and Account again."""
     schema.forget(connection)
     try:
-        objects = SalesforceClient.for_connection(connection).describe_global(refresh=True)
+        client = SalesforceClient.for_connection(connection, interactive=True,
+                                                 respect_budget=False)
+        objects = client.describe_global(refresh=True)
+        client.describe("Account", refresh=True)
     except SalesforceError as error:
         return Outcome(connection, False, f"Could not read the schema: {error}")
     return Outcome(connection, True, f"Schema refreshed: {len(objects.get('sobjects', []))} "
                    "objects.")
 
 
+def check_secrets(connection: Connection) -> None:
+    """Mark a connection whose tokens cannot be decrypted (the key was removed) as needing
+    re-authorization, so its page says so instead of failing."""
+    if connection.status == Connection.Status.NEEDS_REAUTH or not connection.has_tokens:
+        return
+    try:
+        _ = connection.refresh_token, connection.access_token
+    except SecretUnreadable:
+        connection.mark_needs_reauthorization(f"Re-authorization needed: {oauth.UNREADABLE}.",
+                                              grant=connection.refresh_token_encrypted)
+
+
+@sensitive_variables()
+def _revoke_old_grant(connection: Connection, ciphertext: str) -> None:
+    try:
+        token = decrypt(ciphertext)
+    except SecretUnreadable:
+        logger.warning("connection %s: the replaced grant could not be decrypted, so it was not "
+                       "revoked", connection.pk)
+        return
+    if token != connection.refresh_token:
+        _revoke_quietly(connection, token)
+
+
+@sensitive_variables()
 def _revoke_quietly(connection: Connection, token: str) -> None:
     try:
         oauth.revoke(connection, token)

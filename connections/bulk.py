@@ -56,7 +56,7 @@ class BulkMixin:
             params = {"maxRecords": QUERY_PAGE_RECORDS, **({"locator": locator} if locator else {})}
             response = self._call(lambda sf, p=params: _request(  # type: ignore[attr-defined]
                 sf, "GET", f"query/{job_id}/results", params=p, accept=CSV))
-            records = [_nest(row) for row in csv.DictReader(io.StringIO(response.text))]
+            records = [_nest(row) for row in _csv_rows(response)]
             if records:
                 yield records
             locator = response.headers.get("Sforce-Locator") or "null"
@@ -103,8 +103,7 @@ class BulkMixin:
         for kind in ("successfulResults", "failedResults", "unprocessedrecords"):
             response = self._call(lambda sf, k=kind: _request(
                 sf, "GET", f"ingest/{job_id}/{k}/", accept=CSV))
-            results.extend(_ingest_result(kind, row)
-                           for row in csv.DictReader(io.StringIO(response.text)))
+            results.extend(_ingest_result(kind, row) for row in _csv_rows(response))
         return results
 
     def _bulk(self, request: Any) -> dict:
@@ -144,6 +143,12 @@ def _request(sf: Salesforce, method: str, path: str, *, content_type: str = JSON
     headers = {**sf.headers, "Content-Type": content_type, "Accept": accept}
     return call_salesforce(url=sf.bulk2_url + path, method=method, session=sf.session,
                            headers=headers, **kwargs)
+
+
+def _csv_rows(response: requests.Response) -> csv.DictReader:
+    """Bulk CSV is UTF-8. `response.text` would guess ISO-8859-1 for a `text/csv` answer
+    without a charset and turn every non-ASCII name into mojibake."""
+    return csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
 
 
 def _nest(row: dict[str, str]) -> dict[str, Any]:
@@ -211,9 +216,12 @@ def _ingest_result(kind: str, row: dict[str, str]) -> dict[str, Any]:
                 "record": row}
     if kind == "unprocessedrecords":
         error = error or "UNPROCESSED:the job ended before this record was processed"
-    # `CODE:message:Field1,Field2 --`; the message itself may contain colons.
+    # `CODE:message:Field1,Field2 --`; the message itself may contain colons, and only the
+    # ` --` suffix says a field list is there at all.
     code, _, rest = error.partition(":")
-    message, _, fields = rest.rstrip().removesuffix("--").rpartition(":")
+    message, fields = rest.strip(), ""
+    if message.endswith("--"):
+        message, _, fields = message.removesuffix("--").rstrip().rpartition(":")
     return {"id": record_id, "success": False, "created": False, "record": row,
             "errors": [{"statusCode": code, "message": message or rest or error,
                         "fields": [f.strip() for f in fields.split(",") if f.strip()]}]}

@@ -1,12 +1,20 @@
 """The one way Forcebridge talks to Salesforce: `SalesforceClient.for_connection(connection)`.
 
 simple-salesforce in direct mode does the REST calls; every call goes through `_call`, which:
-1. refuses the call when Forcebridge's daily API budget is spent (QuotaExhausted);
-2. on 401 INVALID_SESSION_ID refreshes the token once (serialised per connection) and retries;
-3. retries 5xx, timeouts and UNABLE_TO_LOCK_ROW with capped, jittered exponential backoff;
+1. refuses the call when Forcebridge's daily API budget is spent (QuotaExhausted), after
+   re-reading the org's real usage with one limits call when the last reading is old;
+2. on 401 INVALID_SESSION_ID refreshes the token (serialised per connection) and retries;
+3. retries 5xx, timeouts and UNABLE_TO_LOCK_ROW with capped, jittered exponential backoff, but
+   a non-idempotent call (a create) only when the request certainly never left;
 4. turns everything else into a typed error (errors.py).
 A response hook on the HTTP session copies `Sforce-Limit-Info` from every response (REST,
 composite and bulk alike) onto the connection and counts `api_calls`.
+
+Call Salesforce outside database transactions. A refresh commits the new (possibly rotated)
+refresh token in its own durable transaction so a caller's rollback cannot lose it; inside an
+`atomic()` block it raises InsideTransaction (a RuntimeError) instead. The sync engine relies on
+this: it reads a page first, then writes it in a transaction. Pages too: the admin's change
+views run in a transaction, so read describes before, or from the describe cache.
 """
 
 from __future__ import annotations
@@ -19,17 +27,21 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+from django.utils import timezone
 from simple_salesforce import Salesforce
 from simple_salesforce import exceptions as sf_errors
 from simple_salesforce.format import format_soql as _format_soql
 from simple_salesforce.format import quote_soql_value
 from simple_salesforce.util import call_salesforce
 
+from connections import conf, oauth, transport
 from connections import describe as schema
-from connections import oauth, transport
 from connections.bulk import BulkMixin
+from connections.crypto import SecretUnreadable
 from connections.errors import (
     AuthError,
+    ConnectionDisabled,
     QuotaExhausted,
     SalesforceError,
     SalesforceRejected,
@@ -44,6 +56,9 @@ T = TypeVar("T")
 COLLECTION_SIZE = 200
 COLLECTION_METHODS = {"create": "POST", "update": "PATCH", "upsert": "PATCH", "delete": "DELETE"}
 RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+# Refreshes that only picked up another worker's token, before a call gives up (each one means
+# that token expired too; more would only chase other workers).
+MAX_ADOPTIONS = 3
 
 
 def soql_quote(value: Any) -> str:
@@ -57,27 +72,53 @@ def format_soql(template: str, *args: Any, **kwargs: Any) -> str:
 
 
 class SalesforceClient(BulkMixin):
-    """A client bound to one connection; cheap to create, one per task or request."""
+    """A client bound to one connection; cheap to create, one per task or request.
 
-    def __init__(self, connection: Connection) -> None:
+    `interactive` (an operator's button or page): no retries and short timeouts, so a slow org
+    answers the operator in seconds. `respect_budget=False`: an operator's explicit action may
+    spend a call or two beyond the daily budget.
+    """
+
+    def __init__(self, connection: Connection, *, interactive: bool = False,
+                 respect_budget: bool = True) -> None:
         self.connection = connection
         self.api_calls = 0
+        self.interactive = interactive
+        self.respect_budget = respect_budget
         self._session = transport.configure(transport.HttpSession())
+        if interactive:
+            self._session.default_timeout = transport.short_timeouts()
         self._session.hooks["response"].append(self._on_response)
         self._sf: Salesforce | None = None
+        self._sf_ciphertext = ""
 
     @classmethod
-    def for_connection(cls, connection: Connection) -> SalesforceClient:
+    def for_connection(cls, connection: Connection, **options: bool) -> SalesforceClient:
         if not connection.enabled:
-            raise SalesforceError(f"Connection {connection.name!r} is disabled.")
+            raise ConnectionDisabled(f"Connection {connection.name!r} is disabled.")
         if not connection.has_tokens:
             raise AuthError(f"Connection {connection.name!r} is not connected to Salesforce.")
         if connection.status == Connection.Status.NEEDS_REAUTH:
             raise AuthError(f"Connection {connection.name!r} needs re-authorization.")
-        return cls(connection)
+        return cls(connection, **options)
 
     def __repr__(self) -> str:
         return f"<SalesforceClient {self.connection.name!r} api_calls={self.api_calls}>"
+
+    @property
+    def max_retries(self) -> int:
+        return 0 if self.interactive else transport.max_retries()
+
+    def close(self) -> None:
+        """Close the pooled HTTPS connections (a worker's long-lived client should)."""
+        self._session.close()
+        self._sf = None
+
+    def __enter__(self) -> SalesforceClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -117,7 +158,12 @@ class SalesforceClient(BulkMixin):
         return _plain(self._call(lambda sf: getattr(sf, name).updated(start, end)))
 
     def limits(self) -> dict:
-        return _plain(self._call(lambda sf: sf.limits()))
+        """The org's limits; never held back by the budget, since it re-reads the real usage."""
+        limits = _plain(self._call(lambda sf: sf.limits(), budget=False))
+        daily = limits.get("DailyApiRequests") or {}
+        if isinstance(daily.get("Max"), int) and isinstance(daily.get("Remaining"), int):
+            self.connection.record_api_usage(daily["Max"] - daily["Remaining"], daily["Max"])
+        return limits
 
     def identity(self) -> dict:
         """The integration user and org, from the token's identity URL."""
@@ -167,7 +213,8 @@ class SalesforceClient(BulkMixin):
                 if _lock_error(result):
                     locked.append(index)
             attempt += 1
-            if not locked or attempt > transport.max_retries():
+            # Records Salesforce reported as locked were certainly not written: safe to resend.
+            if not locked or attempt > self.max_retries:
                 return results
             # With allOrNone the whole batch was rolled back, so all of it goes again.
             pending = pending if all_or_none else locked
@@ -194,47 +241,62 @@ class SalesforceClient(BulkMixin):
     # -- the choke point --------------------------------------------------------------------
 
     def _salesforce(self) -> Salesforce:
-        token = self.connection.access_token
-        if self._sf is None or self._sf.session_id != token:
+        ciphertext = self.connection.access_token_encrypted
+        if self._sf is None or self._sf_ciphertext != ciphertext:
+            try:
+                token = self.connection.access_token
+            except SecretUnreadable:
+                raise self._auth_failed(oauth.UNREADABLE) from None
             # Direct mode makes no call here and cannot refresh by itself; `_call` does.
             self._sf = Salesforce(instance_url=self.connection.instance_url, session_id=token,
                                   version=self.connection.api_version, session=self._session)
+            self._sf_ciphertext = ciphertext
         return self._sf
 
-    def _call(self, operation: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
-        refreshed = False
-        attempt = 0
+    def _call(self, operation: Callable[[Salesforce], T], *, idempotent: bool = True,
+              budget: bool = True) -> T:
+        refreshed, adopted, attempt = False, 0, 0
         while True:
-            self._check_budget()
+            if budget and self.respect_budget:
+                self._check_budget()
             sf = self._salesforce()
             try:
                 return operation(sf)
             except sf_errors.SalesforceError as error:
-                if _session_expired(error):
-                    if refreshed:
-                        raise self._auth_failed("Salesforce refused a just-refreshed session") from None
-                    oauth.refresh_access_token(self.connection, sf.session_id)
-                    refreshed = True
-                    continue
-                failure = self._classify(error)
+                # Expiry is handled below, outside this block, so the errors a refresh raises
+                # carry no chained 401 whose frames hold the request headers.
+                failure = None if _session_expired(error) else self._classify(error, idempotent)
             except requests.exceptions.SSLError:
                 raise SalesforceError(f"TLS verification of {self.connection.instance_url} "
                                       "failed (check SALESFORCE_CA_BUNDLE)") from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
                 failure = Transient(f"connection to Salesforce failed ({type(error).__name__})")
-            except requests.Timeout as error:
-                failure = Transient(f"Salesforce did not answer in time ({type(error).__name__})")
-                if not idempotent and isinstance(error, requests.ReadTimeout):
+                if not idempotent and not _never_sent(error):
                     raise failure from None
+            except requests.Timeout as error:
+                # A read timeout: the request was sent and may have been done.
+                failure = Transient(f"Salesforce did not answer in time ({type(error).__name__})")
+                if not idempotent:
+                    raise failure from None
+            if failure is None:
+                if refreshed:
+                    raise self._auth_failed("Salesforce refused a just-refreshed session")
+                # Only a real refresh counts: a token taken from another worker may have
+                # expired as well, and then deserves a refresh of its own.
+                refreshed = oauth.refresh_access_token(self.connection, self._sf_ciphertext)
+                adopted += not refreshed
+                if adopted > MAX_ADOPTIONS:
+                    raise Transient("the session kept expiring while other workers refreshed it")
+                continue
             attempt += 1
-            if attempt > transport.max_retries():
+            if attempt > self.max_retries:
                 raise failure
             delay = transport.backoff_delay(attempt)
             logger.info("connection %s: %s; retry %d in %.2fs", self.connection.pk, failure,
                         attempt, delay)
             time.sleep(delay)
 
-    def _classify(self, error: sf_errors.SalesforceError) -> Transient:
+    def _classify(self, error: sf_errors.SalesforceError, idempotent: bool) -> Transient:
         """Return a retryable failure, or raise the typed error for anything final."""
         code, message, fields = _details(error)
         if code == "REQUEST_LIMIT_EXCEEDED":
@@ -242,18 +304,34 @@ class SalesforceClient(BulkMixin):
                     "(REQUEST_LIMIT_EXCEEDED).")
             self.connection.record_error(text)
             raise QuotaExhausted(text) from None
+        if error.status >= 500 and not idempotent:
+            # The request arrived; Salesforce may have done it before failing.
+            raise Transient(f"{code}: {message} (not retried: it may have been done)") from None
+        # UNABLE_TO_LOCK_ROW says nothing was done: safe to send again, even a create.
         if error.status >= 500 or code in RETRYABLE_CODES:
             return Transient(f"{code}: {message}")
         raise SalesforceRejected(code, message, fields, error.status) from None
 
-    def _auth_failed(self, reason: str) -> AuthError:
-        self.connection.mark_needs_reauthorization(f"Re-authorization needed: {reason}.")
+    def _auth_failed(self, reason: str) -> SalesforceError:
+        """Mark the connection (unless an operator reconnected meanwhile) and say why."""
+        grant = self.connection.refresh_token_encrypted
+        if not self.connection.mark_needs_reauthorization(f"Re-authorization needed: {reason}.",
+                                                          grant=grant):
+            return Transient(f"Connection {self.connection.name!r} was reconnected while this "
+                             "call ran; try again")
         return AuthError(f"Connection {self.connection.name!r} needs re-authorization: {reason}")
 
     def _check_budget(self) -> None:
+        """Refuse when the budget is spent; an old reading is first refreshed with limits()."""
         connection = self.connection
         if not connection.budget_spent():
             return
+        recheck = dt.timedelta(minutes=float(conf.get("FORCEBRIDGE_BUDGET_RECHECK_MINUTES")))
+        if connection.api_usage_at and timezone.now() - connection.api_usage_at > recheck:
+            # Usage falls as the rolling day moves on and other apps stop: look again.
+            self.limits()
+            if not connection.budget_spent():
+                return
         text = (f"Forcebridge's daily API budget is spent: the org has used "
                 f"{connection.api_usage_used} of {connection.api_usage_max} calls and "
                 f"Forcebridge stops at {connection.daily_budget_percent}% "
@@ -271,6 +349,14 @@ class SalesforceClient(BulkMixin):
         usage = transport.parse_usage(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.connection.record_api_usage(*usage)
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the connection was never made (refused, DNS, connect timeout): nothing sent."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _session_expired(error: sf_errors.SalesforceError) -> bool:

@@ -16,8 +16,12 @@ DEFAULTS: dict[str, Any] = {
     # Seconds to open a TCP+TLS connection, and to wait for a response byte.
     "SALESFORCE_CONNECT_TIMEOUT": 10.0,
     "SALESFORCE_READ_TIMEOUT": 120.0,
+    # Token, revoke and identity calls, and the connection page's buttons: a refresh holds the
+    # connection's row lock, so it must fail in seconds, not minutes.
+    "SALESFORCE_SHORT_CONNECT_TIMEOUT": 5.0,
+    "SALESFORCE_SHORT_READ_TIMEOUT": 20.0,
     # Retries of a failed call (5xx, timeouts, UNABLE_TO_LOCK_ROW) after the first attempt;
-    # the delay doubles from the base up to the cap, with full jitter.
+    # the delay doubles from the base up to the cap, drawn from its upper half (equal jitter).
     "SALESFORCE_MAX_RETRIES": 4,
     "SALESFORCE_RETRY_BASE_DELAY": 0.5,
     "SALESFORCE_RETRY_MAX_DELAY": 20.0,
@@ -29,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds an operator has to finish the Salesforce consent page.
     "SALESFORCE_OAUTH_STATE_TTL": 600,
     "SALESFORCE_OAUTH_SCOPE": "api refresh_token",
+    # Minutes after which a spent daily budget is checked again with one limits call
+    # (config/settings.py reads FORCEBRIDGE_BUDGET_RECHECK_MINUTES).
+    "FORCEBRIDGE_BUDGET_RECHECK_MINUTES": 15,
 }
 
 

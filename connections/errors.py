@@ -20,6 +20,10 @@ class AuthError(SalesforceError):
     """The org no longer accepts Forcebridge's tokens: the connection needs re-authorization."""
 
 
+class ConnectionDisabled(SalesforceError):
+    """The operator switched the connection off: no call is made until it is enabled again."""
+
+
 class QuotaExhausted(SalesforceError):
     """REQUEST_LIMIT_EXCEEDED, or the share of the daily API limit Forcebridge may use is spent."""
 
@@ -35,6 +39,14 @@ class SalesforceRejected(SalesforceError):
         self.status = status
         where = f" (fields: {', '.join(self.fields)})" if self.fields else ""
         super().__init__(f"{error_code}: {message}{where}")
+
+
+class InsideTransaction(SalesforceError, RuntimeError):
+    """A token refresh or re-authorization mark was attempted inside a database transaction.
+
+    A programming error (hence RuntimeError), also a SalesforceError so a page that reports
+    Salesforce failures shows it instead of failing with a server error.
+    """
 
 
 class Transient(SalesforceError):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,10 @@ from django.utils import timezone
 
 from connections import conf
 from connections.crypto import Secret, rotate
+from connections.errors import InsideTransaction
+from connections.pending import PendingAuthorization
+
+__all__ = ["Connection", "ConnectionEvent", "PendingAuthorization", "SchemaCache"]
 
 # Events kept per connection; older ones are pruned when a new one is written.
 EVENTS_KEPT = 50
@@ -21,6 +26,23 @@ EVENTS_KEPT = 50
 
 def _default_api_version() -> str:
     return conf.get("SALESFORCE_API_VERSION")
+
+
+@contextlib.contextmanager
+def durable_transaction(action: str) -> Iterator[None]:
+    """`transaction.atomic(durable=True)`, refusing with InsideTransaction inside another one.
+
+    Tokens and re-authorization marks must commit on their own: inside the caller's transaction
+    a rollback would lose a rotated refresh token (dead at Salesforce once used) or the mark.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(transaction.atomic(durable=True))
+        except RuntimeError:
+            raise InsideTransaction(
+                f"{action} cannot run inside a database transaction: call Salesforce before "
+                "opening one (a rotated refresh token would be lost on rollback)") from None
+        yield
 
 
 class Connection(models.Model):
@@ -197,33 +219,74 @@ class Connection(models.Model):
         self.save()
         self.log_event(ConnectionEvent.Kind.DISCONNECTED, message)
 
-    def mark_needs_reauthorization(self, message: str) -> None:
-        """The refresh token stopped working: every call fails until an operator reconnects."""
-        self.status = self.Status.NEEDS_REAUTH if self.enabled else self.Status.DISABLED
-        self.last_error, self.last_error_at = message, timezone.now()
-        Connection.objects.filter(pk=self.pk).update(
-            status=self.status, last_error=message, last_error_at=self.last_error_at
-        )
-        self.log_event(ConnectionEvent.Kind.ERROR, message)
+    def login_changed_since(self, stored: Connection) -> bool:
+        """True when the token endpoint or OAuth client differs from the stored row's."""
+        return (self.login_base_url, self.oauth_client_id) != (stored.login_base_url,
+                                                               stored.oauth_client_id)
+
+    def forget_grant_for_login_change(self) -> list[str]:
+        """Drop the tokens (unsaved) because the login host or OAuth client was edited.
+
+        The refresh token belongs to the old host and client: sent to the new ones it would be
+        refused at best and leaked at worst. Returns the columns the caller must save.
+        """
+        self.access_token = ""
+        self.refresh_token = ""
+        self.token_issued_at = None
+        self.status = self.Status.NEEDS_REAUTH
+        self.last_error = ("Re-authorization needed: the environment, login URL or OAuth client "
+                           "changed, so the old tokens were deleted (not revoked). Reconnect.")
+        self.last_error_at = timezone.now()
+        return ["access_token_encrypted", "refresh_token_encrypted", "token_issued_at",
+                "status", "last_error", "last_error_at"]
+
+    def mark_needs_reauthorization(self, message: str, *, grant: str | None = None) -> bool:
+        """The grant stopped working: every call fails until an operator reconnects.
+
+        `grant` is the refresh-token ciphertext that failed: when the row holds another one
+        (an operator reconnected meanwhile) nothing is written and False is returned. Durable:
+        the mark must survive whatever transaction the caller would otherwise roll back.
+        """
+        now = timezone.now()
+        rows = Connection.objects.filter(pk=self.pk)
+        if grant is not None:
+            rows = rows.filter(refresh_token_encrypted=grant)
+        with durable_transaction("Marking a connection for re-authorization"):
+            marked = rows.update(
+                status=models.Case(models.When(enabled=False, then=models.Value(
+                    self.Status.DISABLED)), default=models.Value(self.Status.NEEDS_REAUTH)),
+                last_error=message, last_error_at=now)
+            if marked:
+                self.log_event(ConnectionEvent.Kind.ERROR, message)
+        if marked:
+            self.status = self.Status.NEEDS_REAUTH if self.enabled else self.Status.DISABLED
+            self.last_error, self.last_error_at = message, now
+        return bool(marked)
 
     def record_error(self, message: str, *, set_status: bool = True) -> None:
         """Remember a failure; `set_status` flips a connected org to "error" until a call works."""
         self.last_error, self.last_error_at = message, timezone.now()
         fields: dict[str, Any] = {"last_error": message, "last_error_at": self.last_error_at}
-        if set_status and self.status == self.Status.CONNECTED:
-            self.status = fields["status"] = self.Status.ERROR
+        if set_status:
+            # Decided on the stored status, not this copy's: "needs re-authorization" written
+            # by another worker since this copy was loaded must stay.
+            fields["status"] = _swap_status(self.Status.CONNECTED, self.Status.ERROR)
         Connection.objects.filter(pk=self.pk).update(**fields)
+        if set_status and self.status == self.Status.CONNECTED:
+            self.status = self.Status.ERROR
         self.log_event(ConnectionEvent.Kind.ERROR, message)
 
     def record_api_usage(self, used: int, maximum: int) -> None:
         """Copy `Sforce-Limit-Info` onto the row; a working call also clears an "error" status."""
         self.api_usage_used, self.api_usage_max = used, maximum
         self.api_usage_at = timezone.now()
-        fields: dict[str, Any] = {"api_usage_used": used, "api_usage_max": maximum,
-                                  "api_usage_at": self.api_usage_at}
+        # Only "error" becomes "connected" (in one UPDATE): a working call says nothing about
+        # a grant another worker found refused.
+        Connection.objects.filter(pk=self.pk).update(
+            api_usage_used=used, api_usage_max=maximum, api_usage_at=self.api_usage_at,
+            status=_swap_status(self.Status.ERROR, self.Status.CONNECTED))
         if self.status == self.Status.ERROR:
-            self.status = fields["status"] = self.Status.CONNECTED
-        Connection.objects.filter(pk=self.pk).update(**fields)
+            self.status = self.Status.CONNECTED
 
     # -- API budget -----------------------------------------------------------------------------
 
@@ -281,6 +344,12 @@ class Connection(models.Model):
         ConnectionEvent.objects.filter(id__in=list(stale)).delete()
 
 
+def _swap_status(old: str, new: str) -> models.Case:
+    """`status` becomes `new` only where the stored value is `old`."""
+    return models.Case(models.When(status=old, then=models.Value(new)),
+                       default=models.F("status"))
+
+
 class ConnectionEvent(models.Model):
     """What happened to a connection: connected, disconnected, refreshed, tested, failed."""
 
@@ -300,61 +369,6 @@ class ConnectionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message[:60]}"
-
-
-class PendingAuthorization(models.Model):
-    """One started "Connect Salesforce": the OAuth `state` and its PKCE verifier, single use.
-
-    requests-oauthlib keeps the verifier on its session object, which the callback (a new
-    request, maybe another process) does not have, so it lives here until the callback takes it.
-    """
-
-    state = models.CharField(max_length=64, unique=True)
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
-    )
-    code_verifier_encrypted = models.TextField()
-    redirect_uri = models.URLField(max_length=500)
-    allow_org_change = models.BooleanField(default=False)
-    created = models.DateTimeField(default=timezone.now)
-    expires = models.DateTimeField()
-
-    code_verifier = Secret("code_verifier_encrypted")
-
-    def __str__(self) -> str:
-        return f"authorization of {self.connection_id} started {self.created:%Y-%m-%d %H:%M}"
-
-    @classmethod
-    def begin(cls, connection: Connection, user: Any, redirect_uri: str,
-              allow_org_change: bool) -> PendingAuthorization:
-        """Start an authorization: prune expired ones, then store a new state and verifier."""
-        now = timezone.now()
-        cls.objects.filter(expires__lte=now).delete()
-        pending = cls(
-            state=secrets.token_urlsafe(32), connection=connection, user=user,
-            redirect_uri=redirect_uri, allow_org_change=allow_org_change, created=now,
-            expires=now + dt.timedelta(seconds=conf.get("SALESFORCE_OAUTH_STATE_TTL")),
-        )
-        # 64 url-safe characters: within RFC 7636's 43-128, about 384 bits of entropy.
-        pending.code_verifier = secrets.token_urlsafe(48)
-        pending.save()
-        return pending
-
-    @classmethod
-    def take(cls, state: str, user: Any) -> PendingAuthorization | None:
-        """Consume the row for `state` (once); None when unknown, replayed, expired or foreign."""
-        with transaction.atomic():
-            pending = cls.objects.select_related("connection").filter(state=state).first()
-            if pending is None:
-                return None
-            # The delete decides the race between two callbacks with the same state.
-            deleted, _ = cls.objects.filter(pk=pending.pk).delete()
-        if not deleted or pending.expires <= timezone.now():
-            return None
-        if pending.user_id is not None and pending.user_id != getattr(user, "pk", None):
-            return None
-        return pending
 
 
 class SchemaCache(models.Model):

@@ -21,16 +21,31 @@ from connections.errors import SalesforceError
 _USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
 
-def timeouts() -> tuple[float, float]:
+Timeouts = tuple[float, float]
+
+
+def timeouts() -> Timeouts:
     return (float(conf.get("SALESFORCE_CONNECT_TIMEOUT")), float(conf.get("SALESFORCE_READ_TIMEOUT")))
+
+
+def short_timeouts() -> Timeouts:
+    """For the token/revoke/identity endpoints and operators' buttons: fail fast, not in minutes.
+
+    A token refresh runs while the connection row is locked, so every other worker of that
+    connection waits for it.
+    """
+    return (float(conf.get("SALESFORCE_SHORT_CONNECT_TIMEOUT")),
+            float(conf.get("SALESFORCE_SHORT_READ_TIMEOUT")))
 
 
 class _Defaults:
     """Fill in the timeout when a caller (simple-salesforce, requests-oauthlib) passes none."""
 
+    default_timeout: Timeouts | None = None
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
-            kwargs["timeout"] = timeouts()
+            kwargs["timeout"] = self.default_timeout or timeouts()
         return super().request(method, url, *args, **kwargs)  # type: ignore[misc]
 
 
@@ -64,10 +79,13 @@ def parse_usage(header: str | None) -> tuple[int, int] | None:
 
 
 def backoff_delay(attempt: int) -> float:
-    """Seconds before retry number `attempt` (1-based): capped exponential with full jitter."""
+    """Seconds before retry number `attempt` (1-based): capped exponential, "equal jitter".
+
+    The delay is drawn from the upper half of the capped exponential step, so a retry never
+    comes back immediately while many workers hit by the same outage still spread out.
+    """
     base = float(conf.get("SALESFORCE_RETRY_BASE_DELAY"))
     cap = min(float(conf.get("SALESFORCE_RETRY_MAX_DELAY")), base * 2 ** (attempt - 1))
-    # Jitter spreads retries of many workers hit by the same outage.
     return random.uniform(cap / 2, cap)  # noqa: S311 - not cryptographic
 
 

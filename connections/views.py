@@ -5,9 +5,9 @@ Each view authorises, calls one function of authorization.py, sets a message and
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,9 +22,9 @@ from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
 
-logger = logging.getLogger(__name__)
-
 CHANGE_PERMISSION = "connections.change_connection"
+# Session key: ids of connections whose last Disconnect could not revoke at Salesforce.
+REVOKE_FAILED = "connections_revoke_failed"
 
 
 def _connection(request: HttpRequest, pk: int) -> Connection:
@@ -41,7 +41,12 @@ def _land(request: HttpRequest, outcome: authorization.Outcome) -> HttpResponse:
 
 
 def callback_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("admin:connections_connection_oauth_callback"))
+    """The redirect URI registered on the Salesforce app: FORCEBRIDGE_BASE_URL when set (behind
+    a proxy the request's own host and scheme may not be what the browser sees)."""
+    path = reverse("admin:connections_connection_oauth_callback")
+    if settings.FORCEBRIDGE_BASE_URL:
+        return settings.FORCEBRIDGE_BASE_URL + path
+    return request.build_absolute_uri(path)
 
 
 @require_POST
@@ -67,7 +72,21 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    return _land(request, authorization.disconnect(_connection(request, pk)))
+    outcome = authorization.disconnect(_connection(request, pk))
+    _remember_revoke_failure(request, pk, outcome.offer_forget)
+    return _land(request, outcome)
+
+
+@require_POST
+def forget(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = _connection(request, pk)
+    _remember_revoke_failure(request, pk, False)
+    return _land(request, authorization.forget(connection))
+
+
+def _remember_revoke_failure(request: HttpRequest, pk: int, failed: bool) -> None:
+    failed_ids = set(request.session.get(REVOKE_FAILED, [])) - {pk}
+    request.session[REVOKE_FAILED] = sorted(failed_ids | ({pk} if failed else set()))
 
 
 @require_POST
@@ -80,28 +99,31 @@ def refresh_schema(request: HttpRequest, pk: int) -> HttpResponse:
     return _land(request, authorization.refresh_schema(_connection(request, pk)))
 
 
-def page_context(connection: Connection) -> dict[str, Any]:
+def page_context(request: HttpRequest, connection: Connection) -> dict[str, Any]:
     """What the connection page shows above the form: objects from describe and recent events.
 
-    The object list and the Account fields come from the short-lived describe cache; on a miss
-    they are fetched once (a connected org answers in well under a second).
+    The object list comes from the describe cache, however old (the page says its age; the
+    Refresh schema button renews it). Only when nothing is cached yet is it fetched, once, with
+    a no-retry short-timeout client, so a slow org cannot hold the page for minutes.
     """
-    objects: list[dict[str, Any]] = []
+    authorization.check_secrets(connection)
     schema_error = ""
-    fetched = None
-    if connection.is_usable:
+    cached = schema.peek(connection)
+    if cached is None and connection.is_usable:
         try:
-            client = SalesforceClient.for_connection(connection)
-            objects = client.describe_global().get("sobjects", [])
+            client = SalesforceClient.for_connection(connection, interactive=True)
+            client.describe_global()
             client.describe("Account")
-            cached = schema.peek(connection)
-            fetched = cached[1] if cached else None
         except SalesforceError as error:
             schema_error = str(error)
+        cached = schema.peek(connection)
+    objects = cached[0].get("sobjects", []) if cached else []
     return {
         "connection": connection,
         "objects": [o for o in objects if o.get("queryable")],
         "schema_error": schema_error,
-        "schema_fetched": fetched,
+        "schema_fetched": cached[1] if cached else None,
         "events": connection.events.all()[:10],
+        "offer_forget": connection.has_tokens and connection.pk in request.session.get(
+            REVOKE_FAILED, []),
     }

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+import requests
 
+from connections.bulk import _csv_rows, _ingest_result, _request
 from connections.client import SalesforceClient, format_soql, soql_quote
 from connections.errors import SalesforceRejected, Transient
 from connections.models import SchemaCache
@@ -114,6 +117,8 @@ def test_get_updated_and_deleted(emulator, sf_client):
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     (kept, gone) = emulator.control.insert("Account", {"Name": "Kept"}, {"Name": "Gone"})
     emulator.control.delete("Account", gone)
+    # Salesforce lists changes only up to latestDateCovered, a whole minute in the past.
+    emulator.control.clock(advance=61)
     end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     assert kept in sf_client.get_updated("Account", start, end)["ids"]
     deleted = sf_client.get_deleted("Account", start, end)["deletedRecords"]
@@ -163,8 +168,48 @@ def test_bulk_upsert_by_external_id(emulator, sf_client):
 
 def test_stuck_bulk_job_times_out_and_is_aborted(emulator, sf_client):
     emulator.control.faults(bulk_mode="hang")
-    with pytest.raises(Transient, match="aborted it"):
+    with pytest.raises(Transient, match="aborted it") as caught:
         list(sf_client.bulk_query("SELECT Id FROM Account", poll_timeout=0.5))
+    job_id = re.search(r"bulk query job (\S+) still", str(caught.value)).group(1)
+    job = sf_client._bulk(lambda sf: _request(sf, "GET", f"query/{job_id}"))
+    assert job["state"] == "Aborted"
+
+
+def test_bulk_keeps_non_ascii_text(emulator, sf_client):
+    names = ["Zoë Ørsted", "Łukasz Żółć", "山田 太郎", "Ærø €"]
+    results = sf_client.bulk_ingest("Contact", "insert", [{"LastName": n} for n in names])
+    assert sorted(r["record"]["LastName"] for r in results) == sorted(names)
+    stored = sorted(r["LastName"] for r in emulator.control.records("Contact"))
+    assert stored == sorted(names)
+    rows = [r for page in sf_client.bulk_query("SELECT LastName FROM Contact") for r in page]
+    assert sorted(r["LastName"] for r in rows) == sorted(names)
+
+
+def test_bulk_csv_is_utf8_even_without_a_charset():
+    # A `text/csv` answer with no charset: requests would guess ISO-8859-1 for `.text`.
+    response = requests.Response()
+    response.status_code = 200
+    response.headers["Content-Type"] = "text/csv"
+    response._content = '"LastName"\n"Zoë Ørsted"\n'.encode()
+    response.encoding = requests.utils.get_encoding_from_headers(response.headers)  # as requests does
+    assert response.text != '"LastName"\n"Zoë Ørsted"\n'
+    assert [row["LastName"] for row in _csv_rows(response)] == ["Zoë Ørsted"]
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    ("REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --",
+     ("REQUIRED_FIELD_MISSING", "Required fields are missing: [LastName]", ["LastName"])),
+    ("FIELD_CUSTOM_VALIDATION_EXCEPTION:Amount: must be positive:--",
+     ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "Amount: must be positive", [])),
+    ("INVALID_FIELD:bad value: see docs",  # no ` --` suffix: no field list at all
+     ("INVALID_FIELD", "bad value: see docs", [])),
+    ("", ("UNPROCESSED", "the job ended before this record was processed", [])),
+])
+def test_bulk_result_errors_are_parsed(error, expected):
+    kind = "unprocessedrecords" if not error else "failedResults"
+    row = {"sf__Id": "", "Name": "x"} | ({"sf__Error": error} if error else {})
+    (parsed,) = _ingest_result(kind, row)["errors"]
+    assert (parsed["statusCode"], parsed["message"], parsed["fields"]) == expected
 
 
 def test_failed_bulk_job_is_rejected(emulator, sf_client):

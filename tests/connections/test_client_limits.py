@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
+import requests
+from django.utils import timezone
 
-from connections.client import SalesforceClient
-from connections.errors import QuotaExhausted, SalesforceRejected, Transient
+from connections.client import SalesforceClient, _never_sent
+from connections.errors import ConnectionDisabled, QuotaExhausted, SalesforceRejected, Transient
 from connections.models import Connection
+from tests.salesforce_fixtures import emulator_http
 
 pytestmark = pytest.mark.django_db
 
@@ -58,17 +62,18 @@ def test_budget_stops_calls_before_the_org_limit(emulator, connection, sf_client
     calls = 0
     with pytest.raises(QuotaExhausted, match="budget is spent"):
         for _ in range(20):
-            sf_client.limits()
+            sf_client.count("SELECT COUNT() FROM Account")
             calls += 1
     assert calls == 5
     usage = emulator.control.usage()
     assert usage["daily_used"] == 50 < usage["daily_max"]
     assert emulator.control.counters().get("refused", 0) == 0
     # The refusal is remembered without calling Salesforce again.
-    before = emulator.control.counters()["limits"]
+    before = emulator.control.counters()["query"]
     with pytest.raises(QuotaExhausted):
-        SalesforceClient.for_connection(Connection.objects.get(pk=connection.pk)).limits()
-    assert emulator.control.counters()["limits"] == before
+        SalesforceClient.for_connection(Connection.objects.get(pk=connection.pk)).count(
+            "SELECT COUNT() FROM Account")
+    assert emulator.control.counters()["query"] == before
     stored = Connection.objects.get(pk=connection.pk)
     assert "stops at 50% (50)" in stored.last_error
     assert stored.status == Connection.Status.CONNECTED
@@ -134,8 +139,70 @@ def test_disabled_connection_makes_no_call(emulator, connection):
     connection.enabled = False
     connection.save()
     assert connection.status == Connection.Status.DISABLED
-    with pytest.raises(Exception, match="is disabled"):
+    with pytest.raises(ConnectionDisabled, match="'Emulator org' is disabled"):
         SalesforceClient.for_connection(connection)
     connection.enabled = True
     connection.save()
     assert connection.status == Connection.Status.CONNECTED
+
+
+def _spend_budget(emulator, connection: Connection, client: SalesforceClient) -> None:
+    emulator.control.set_limits(max=100, used=60)
+    connection.daily_budget_percent = 50
+    connection.save()
+    client.count("SELECT COUNT() FROM Account")  # learns the usage: 61 of 100
+    with pytest.raises(QuotaExhausted, match="budget is spent"):
+        client.count("SELECT COUNT() FROM Account")
+
+
+def test_a_spent_budget_is_read_again_after_a_while(emulator, connection, sf_client, settings):
+    settings.FORCEBRIDGE_BUDGET_RECHECK_MINUTES = 15
+    _spend_budget(emulator, connection, sf_client)
+    emulator.control.set_limits(used=10)  # the rolling day moved on; other apps stopped
+    with pytest.raises(QuotaExhausted):  # a fresh reading is trusted: no limits call
+        sf_client.count("SELECT COUNT() FROM Account")
+    assert emulator.control.counters().get("limits", 0) == 0
+
+    sf_client.connection.api_usage_at = timezone.now() - dt.timedelta(minutes=16)
+    assert sf_client.count("SELECT COUNT() FROM Account") == 0
+    assert emulator.control.counters()["limits"] == 1
+    assert Connection.objects.get(pk=connection.pk).api_usage_used == 12
+
+
+def test_limits_and_the_test_button_work_while_the_budget_is_spent(emulator, connection,
+                                                                   sf_client, oauth_client):
+    _spend_budget(emulator, connection, sf_client)
+    assert sf_client.limits()["DailyApiRequests"]["Remaining"] == 100 - 62
+    response = oauth_client.post(f"/admin/connections/connection/{connection.pk}/test/",
+                                 follow=True)
+    assert "Salesforce answered: org" in response.content.decode()
+
+
+def test_a_create_that_failed_with_5xx_is_not_sent_again(emulator, sf_client):
+    emulator.control.faults(fail_next={"count": 1, "status": 503, "kinds": ["composite"]})
+    with pytest.raises(Transient, match="not retried"):
+        sf_client.collection("create", "Account", [{"Name": "Maybe"}])
+    assert sf_client.api_calls == 1
+    # An update is idempotent: the same failure is retried.
+    (created,) = sf_client.collection("create", "Account", [{"Name": "Once"}])
+    emulator.control.faults(fail_next={"count": 1, "status": 503, "kinds": ["composite"]})
+    (updated,) = sf_client.collection("update", "Account", [{"Id": created["id"], "Name": "Twice"}])
+    assert updated["success"]
+
+
+def test_only_requests_that_never_left_count_as_unsent(emulator, settings):
+    http = emulator_http(emulator)
+    with pytest.raises(requests.ConnectionError) as refused:
+        http.get("https://127.0.0.1:9/", timeout=5)  # nothing listens on the discard port
+    assert _never_sent(refused.value)
+    emulator.control.faults(latency_ms=600)
+    with pytest.raises(requests.ReadTimeout) as slow:
+        http.get(emulator.base_url + "/services/data/", timeout=(5, 0.2))
+    assert not _never_sent(slow.value)
+
+
+def test_client_closes_its_connections(emulator, connection):
+    with SalesforceClient.for_connection(connection) as client:
+        assert client.limits()
+    assert client._sf is None
+    assert client.limits()  # a closed client still works; it reconnects

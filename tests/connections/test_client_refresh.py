@@ -6,13 +6,14 @@ import threading
 
 import pytest
 from django.db import connection as db_connection
+from django.db import transaction
 
 from connections import oauth
 from connections.client import SalesforceClient
 from connections.crypto import encrypt
-from connections.errors import AuthError
+from connections.errors import AuthError, InsideTransaction, QuotaExhausted, Transient
 from connections.models import Connection
-from tests.salesforce_fixtures import emulator_http
+from tests.salesforce_fixtures import connect, emulator_http
 
 
 def _grant(emulator) -> dict:
@@ -41,10 +42,10 @@ def test_session_expiring_between_pages_is_refreshed(emulator, connection, sf_cl
 
 @pytest.mark.django_db
 def test_a_waiting_worker_reuses_the_token_another_one_got(emulator, connection):
-    stale = connection.access_token
+    stale = connection.access_token_encrypted
     # Another worker refreshed already: the stored token is no longer the stale one.
     Connection.objects.filter(pk=connection.pk).update(access_token_encrypted=encrypt("fresher"))
-    oauth.refresh_access_token(connection, stale)
+    assert oauth.refresh_access_token(connection, stale) is False
     assert connection.access_token == "fresher"
     assert _grant(emulator)["refreshes"] == 0
 
@@ -123,3 +124,90 @@ def test_a_stale_copy_never_writes_back_an_old_refresh_token(emulator, connectio
     assert stored.name == "Renamed while a worker refreshed"
     assert stored.refresh_token == rotated
     assert stored.access_token == connection.access_token
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_token_endpoint_outage_is_transient_and_keeps_the_grant(emulator, connection,
+                                                                  sf_client, status):
+    emulator.control.expire_sessions()
+    emulator.control.faults(fail_next={"count": 1, "status": status, "kinds": ["oauth-token"]})
+    with pytest.raises(Transient, match=f"token endpoint answered HTTP {status}"):
+        sf_client.limits()
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.status == Connection.Status.CONNECTED and not stored.last_error
+    # Once the endpoint is back, the same grant refreshes.
+    assert sf_client.limits()["DailyApiRequests"]["Max"] == 15000
+    assert _grant(emulator)["refreshes"] == 1
+
+
+@pytest.mark.django_db
+def test_a_slow_token_endpoint_fails_fast_under_the_row_lock(emulator, connection, sf_client,
+                                                             settings):
+    settings.SALESFORCE_SHORT_READ_TIMEOUT = 0.3
+    emulator.control.expire_sessions()
+    emulator.control.faults(latency_ms=700)  # the REST read timeout is 30 s: only the token
+    with pytest.raises(Transient, match="token endpoint unreachable: ReadTimeout"):
+        sf_client.limits()
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.CONNECTED
+
+
+@pytest.mark.django_db
+def test_refresh_refuses_to_run_inside_a_transaction(emulator, connection, sf_client):
+    """A rotated refresh token committed with the caller's work would die with its rollback."""
+    emulator.control.settings(rotate_refresh_tokens=True)
+    emulator.control.expire_sessions()
+    with pytest.raises(InsideTransaction, match="outside|inside a database transaction"), transaction.atomic():
+        sf_client.limits()
+    assert _grant(emulator)["refreshes"] == 0  # the grant was not spent
+    with pytest.raises(InsideTransaction, match="outside|inside a database transaction"), transaction.atomic():
+        connection.mark_needs_reauthorization("Re-authorization needed: test.")
+    # Outside a transaction the refresh happens and its rotated token is kept.
+    assert sf_client.limits()
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.refresh_token == _grant(emulator)["refresh_token"]
+    assert stored.status == Connection.Status.CONNECTED
+
+
+@pytest.mark.django_db
+def test_an_adopted_token_that_expired_too_is_refreshed(emulator, connection, sf_client):
+    emulator.control.expire_sessions()
+    # Another worker refreshed first; then its token expired as well.
+    SalesforceClient.for_connection(Connection.objects.get(pk=connection.pk)).limits()
+    emulator.control.expire_sessions()
+
+    assert sf_client.limits()["DailyApiRequests"]["Max"] == 15000
+    assert _grant(emulator)["refreshes"] == 2
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.CONNECTED
+
+
+@pytest.mark.django_db
+def test_a_worker_with_the_old_grant_never_condemns_a_reconnect(emulator, connection,
+                                                                oauth_client):
+    old = Connection.objects.get(pk=connection.pk)
+    connect(oauth_client, connection, emulator)  # revokes the old grant
+    assert old.mark_needs_reauthorization("Re-authorization needed: old grant.",
+                                          grant=old.refresh_token_encrypted) is False
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.status == Connection.Status.CONNECTED and not stored.last_error
+    # The worker holding the old (now revoked) tokens picks up the new grant instead.
+    assert SalesforceClient.for_connection(old).limits()
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.CONNECTED
+
+
+@pytest.mark.django_db
+def test_a_working_call_does_not_undo_another_workers_reauth_mark(emulator, connection,
+                                                                  sf_client):
+    emulator.control.faults(limit_after=0)
+    with pytest.raises(QuotaExhausted):
+        sf_client.limits()
+    assert sf_client.connection.status == Connection.Status.ERROR
+    emulator.control.clear_faults()
+    # Meanwhile another worker found the grant refused.
+    Connection.objects.get(pk=connection.pk).mark_needs_reauthorization(
+        "Re-authorization needed: refused elsewhere.")
+
+    sf_client.limits()  # this worker's token still works for a moment
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.status == Connection.Status.NEEDS_REAUTH
+    assert stored.last_error == "Re-authorization needed: refused elsewhere."

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from cryptography.fernet import Fernet
 from django.contrib.messages import get_messages
 
+from connections.client import SalesforceClient
+from connections.errors import AuthError
 from connections.models import Connection, ConnectionEvent
-from tests.salesforce_fixtures import emulator_http
+from tests.salesforce_fixtures import connect, emulator_http
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +52,77 @@ def test_disconnect_when_salesforce_is_unreachable_changes_nothing(emulator, con
     response = oauth_client.post(_url(connection, "disconnect"))
     assert "could not revoke the token" in _last_message(response)
     assert Connection.objects.values().get(pk=connection.pk) == before
+
+    # The page now offers to forget the tokens without revoking them.
+    page = oauth_client.get(connection.get_absolute_url()).content.decode()
+    assert 'id="forget-tokens"' in page
+    response = oauth_client.post(_url(connection, "forget"))
+    assert _last_message(response).startswith("Disconnected without revoking")
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.status == Connection.Status.NOT_CONNECTED and not stored.has_tokens
+    assert stored.events.filter(kind=ConnectionEvent.Kind.DISCONNECTED).exists()
+    assert 'id="forget-tokens"' not in oauth_client.get(
+        connection.get_absolute_url()).content.decode()
+
+
+def test_forget_is_offered_only_after_a_failed_revoke(emulator, connection, oauth_client):
+    page = oauth_client.get(connection.get_absolute_url()).content.decode()
+    assert 'id="disconnect"' in page and 'id="forget-tokens"' not in page
+
+
+def test_disconnect_of_an_already_revoked_grant_succeeds(emulator, connection, oauth_client):
+    # Revoked elsewhere (Setup, or pushed out by a sixth grant): Salesforce answers 400.
+    http = emulator_http(emulator)
+    http.post(emulator.login_url + "/services/oauth2/revoke",
+              data={"token": connection.refresh_token}, timeout=10)
+    again = http.post(emulator.login_url + "/services/oauth2/revoke",
+                      data={"token": connection.refresh_token}, timeout=10)
+    assert again.status_code == 400 and "error" in again.json()
+
+    response = oauth_client.post(_url(connection, "disconnect"))
+    assert _last_message(response).startswith("Disconnected: Salesforce revoked")
+    assert not Connection.objects.get(pk=connection.pk).has_tokens
+
+
+def test_a_lost_encryption_key_means_reconnect_not_a_server_error(emulator, connection,
+                                                                  oauth_client, settings):
+    settings.FORCEBRIDGE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    page = oauth_client.get(connection.get_absolute_url())
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert ">Needs re-authorization</strong>" in text
+    assert "cannot be decrypted with FORCEBRIDGE_ENCRYPTION_KEYS" in text
+    with pytest.raises(AuthError, match="needs re-authorization"):
+        SalesforceClient.for_connection(Connection.objects.get(pk=connection.pk))
+
+    # Reconnect works (the old grant cannot be read, so it is not revoked)...
+    connect(oauth_client, connection, emulator)
+    assert connection.access_token and connection.status == Connection.Status.CONNECTED
+    # ... and so does Disconnect of a connection whose tokens are unreadable.
+    settings.FORCEBRIDGE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    response = oauth_client.post(_url(connection, "disconnect"))
+    assert "could not be decrypted" in _last_message(response)
+    assert not Connection.objects.get(pk=connection.pk).has_tokens
+
+
+def test_a_lost_key_found_by_a_worker_marks_the_connection(emulator, connection, settings):
+    client = SalesforceClient.for_connection(connection)
+    settings.FORCEBRIDGE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(AuthError, match="cannot be decrypted"):
+        client.limits()
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.NEEDS_REAUTH
+
+
+def test_a_slow_org_cannot_hold_the_page(emulator, connection, oauth_client, settings):
+    settings.SALESFORCE_SHORT_READ_TIMEOUT = 0.3
+    emulator.control.faults(latency_ms=700)
+    started = time.monotonic()
+    page = oauth_client.get(connection.get_absolute_url()).content.decode()
+    assert time.monotonic() - started < 3
+    assert "Schema: Salesforce did not answer in time" in page
+    emulator.control.faults(latency_ms=0)
+    time.sleep(0.8)  # let the emulator finish the abandoned call before counting
+    assert emulator.control.counters()["describe"] == 1  # one try, no retries
 
 
 def test_test_button_calls_limits_and_identity(emulator, connection, oauth_client):
@@ -93,7 +169,8 @@ def test_page_shows_status_usage_objects_and_refreshes_schema(emulator, connecti
     assert emulator.control.counters()["describe"] == describes  # cached
     response = oauth_client.post(_url(connection, "refresh-schema"))
     assert _last_message(response).startswith("Schema refreshed: ")
-    assert emulator.control.counters()["describe"] == describes + 1
+    # The object list and Account (for the external-id choices) are read again.
+    assert emulator.control.counters()["describe"] == describes + 2
 
 
 def test_list_shows_status_and_usage_bar(emulator, connection, oauth_client):

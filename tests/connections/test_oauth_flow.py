@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.contrib.messages import get_messages
 
+from connections import oauth
+from connections.client import SalesforceClient
+from connections.errors import AuthError
 from connections.models import Connection, PendingAuthorization
 from tests.salesforce_fixtures import authorize, callback, connect, emulator_http
 
@@ -24,9 +27,13 @@ def _grants(emulator) -> list[dict]:
 
 @pytest.mark.parametrize("environment", ["production", "sandbox", "custom"])
 def test_connect_each_environment(emulator, oauth_client, environment):
-    login_url = emulator.login_url if environment == "custom" else ""
+    # The custom login URL is a host of its own (the emulator's sandbox port), distinct from
+    # SALESFORCE_LOGIN_URL, so a flow that ignored it would be caught.
+    login_url = emulator.sandbox_login_url if environment == "custom" else ""
     created = Connection.objects.create(name=f"Org {environment}", environment=environment,
                                         login_url=login_url)
+    if environment == "custom":
+        assert created.login_base_url == emulator.sandbox_login_url != emulator.login_url
     params = authorize(oauth_client, created, emulator)
     response = callback(oauth_client, params)
 
@@ -40,7 +47,7 @@ def test_connect_each_environment(emulator, oauth_client, environment):
     assert _message(response) == (
         f"Connected to Salesforce org {created.org_id} as {created.username}.")
     # The grant was issued by the login host the environment names.
-    expected_host = "sandbox" if environment == "sandbox" else "production"
+    expected_host = "production" if environment == "production" else "sandbox"
     assert [g["login_host"] for g in _grants(emulator)] == [expected_host]
     # The state was single use.
     assert not PendingAuthorization.objects.exists()
@@ -212,3 +219,85 @@ def test_non_staff_cannot_reach_the_callback(emulator, client, django_user_model
     client.force_login(user)
     response = client.get("/admin/connections/connection/oauth/callback/", {"state": "x"})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_redirect_uri_comes_from_the_base_url_when_set(emulator, oauth_client, settings):
+    settings.FORCEBRIDGE_BASE_URL = "https://forcebridge.example.com"
+    created = Connection.objects.create(name="Behind a proxy")
+    params = authorize(oauth_client, created, emulator)
+    expected = "https://forcebridge.example.com/admin/connections/connection/oauth/callback/"
+    assert PendingAuthorization.objects.get().redirect_uri == expected
+    # The emulator checks the code exchange's redirect_uri against the authorize request's.
+    callback(oauth_client, params)
+    created.refresh_from_db()
+    assert created.status == Connection.Status.CONNECTED
+
+
+def test_a_token_endpoint_outage_during_connect_changes_nothing(emulator, oauth_client,
+                                                                connection):
+    before = Connection.objects.values().get(pk=connection.pk)
+    params = authorize(oauth_client, connection, emulator)
+    emulator.control.faults(fail_next={"count": 1, "status": 503, "kinds": ["oauth-token"]})
+    response = callback(oauth_client, params)
+    assert _message(response).startswith(
+        "Salesforce could not finish the authorization (the token endpoint answered HTTP 503")
+    assert Connection.objects.values().get(pk=connection.pk) == before
+
+
+def test_identity_needs_an_https_json_answer(emulator, connection):
+    token = {"access_token": connection.access_token}
+    with pytest.raises(oauth.OAuthFailure, match="no https identity URL"):
+        oauth.fetch_identity({**token, "id": ""}, "61.0")
+    with pytest.raises(oauth.OAuthFailure, match="no https identity URL"):
+        oauth.fetch_identity({**token, "id": emulator.http_url + "/id/x/y"}, "61.0")
+    # A JSON list (the versions resource) and an HTML page (the consent page) are not
+    # identities.
+    emulator.control.settings(auto_approve=False)
+    consent = emulator.login_url + "/services/oauth2/authorize?" + urlencode({
+        "response_type": "code", "client_id": emulator.client_id, "state": "s",
+        "redirect_uri": "http://testserver/cb", "code_challenge": "x" * 43,
+        "code_challenge_method": "S256"})
+    try:
+        for url in (emulator.base_url + "/services/data/", consent):
+            with pytest.raises(oauth.OAuthFailure, match="not an identity"):
+                oauth.fetch_identity({**token, "id": url}, "61.0")
+    finally:
+        emulator.control.settings(auto_approve=True)
+
+
+def _edit(oauth_client, connection: Connection, **changes):
+    page = oauth_client.get(connection.get_absolute_url())
+    form = page.context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields
+            if name not in ("new_client_secret", "clear_client_secret")}
+    data.update(enabled="on", **changes)
+    response = oauth_client.post(connection.get_absolute_url(), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return Connection.objects.get(pk=connection.pk)
+
+
+@pytest.mark.parametrize("changes", [
+    {"environment": "sandbox"},
+    {"environment": "custom", "login_url": "https://acme.my.salesforce.com"},
+    {"client_id": "another-client"},
+])
+def test_changing_where_the_grant_is_valid_drops_the_tokens(emulator, oauth_client,
+                                                            connection, changes):
+    stored = _edit(oauth_client, connection, **changes)
+    assert stored.status == Connection.Status.NEEDS_REAUTH
+    assert not stored.access_token_encrypted and not stored.refresh_token_encrypted
+    assert "environment, login URL or OAuth client changed" in stored.last_error
+    tokens_before = emulator.control.counters().get("oauth-token", 0)
+    with pytest.raises(AuthError):
+        SalesforceClient.for_connection(stored)
+    # No refresh token was sent anywhere.
+    assert emulator.control.counters().get("oauth-token", 0) == tokens_before
+    page = oauth_client.get(stored.get_absolute_url()).content.decode()
+    assert 'id="connect-salesforce"' in page
+
+
+def test_an_edit_that_keeps_the_login_keeps_the_tokens(emulator, oauth_client, connection):
+    # A login URL is only used by the custom environment: on production it changes nothing.
+    stored = _edit(oauth_client, connection, login_url="https://unused.example.com")
+    assert stored.status == Connection.Status.CONNECTED
+    assert stored.refresh_token == connection.refresh_token

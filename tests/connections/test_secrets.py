@@ -9,10 +9,12 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.db import connection as db
+from django.views.debug import ExceptionReporter
 
+from connections import oauth
 from connections.client import SalesforceClient
 from connections.crypto import SecretUnreadable
-from connections.errors import SalesforceError
+from connections.errors import AuthError, SalesforceError, Transient
 from connections.models import Connection, PendingAuthorization
 from tests.salesforce_fixtures import authorize, callback, emulator_http
 
@@ -36,19 +38,29 @@ def test_tokens_are_encrypted_at_rest(connection):
 def test_key_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(connection, settings,
                                                                       capsys):
     old_key = settings.FORCEBRIDGE_ENCRYPTION_KEYS[0]
-    access = connection.access_token
+    connection.client_secret = "own-client-secret"
+    connection.save()
+    pending = PendingAuthorization.begin(connection, None, "https://fb.example/cb", False)
+    secrets = {"access_token": connection.access_token,
+               "refresh_token": connection.refresh_token, "client_secret": "own-client-secret"}
+    verifier = pending.code_verifier
     new_key = Fernet.generate_key().decode()
     settings.FORCEBRIDGE_ENCRYPTION_KEYS = [new_key, old_key]
-    assert Connection.objects.get(pk=connection.pk).access_token == access
+    assert Connection.objects.get(pk=connection.pk).access_token == secrets["access_token"]
 
     call_command("reencrypt_secrets")
-    assert "Re-encrypted the secrets of 1 row(s)." in capsys.readouterr().out
+    assert "Re-encrypted the secrets of 2 row(s)." in capsys.readouterr().out
 
     settings.FORCEBRIDGE_ENCRYPTION_KEYS = [new_key]
-    assert Connection.objects.get(pk=connection.pk).access_token == access
+    stored = Connection.objects.get(pk=connection.pk)
+    assert {name: getattr(stored, name) for name in secrets} == secrets
+    assert PendingAuthorization.objects.get(pk=pending.pk).code_verifier == verifier
     settings.FORCEBRIDGE_ENCRYPTION_KEYS = [old_key]
+    for name in secrets:
+        with pytest.raises(SecretUnreadable):
+            getattr(Connection.objects.get(pk=connection.pk), name)
     with pytest.raises(SecretUnreadable):
-        _ = Connection.objects.get(pk=connection.pk).access_token
+        _ = PendingAuthorization.objects.get(pk=pending.pk).code_verifier
 
 
 def test_reencrypt_refuses_when_a_key_is_missing(connection, settings):
@@ -126,3 +138,49 @@ def test_no_secret_in_pages_logs_or_errors(emulator, oauth_client, caplog):
     for where, text in texts.items():
         for secret in secrets:
             assert secret not in text, f"a secret appears in {where}"
+
+
+def _report(error: BaseException) -> str:
+    """What Django's error page and error e-mails would show, frame locals included.
+
+    The test's own frame is left out: it holds the authorization code it is looking for.
+    """
+    assert error.__traceback__ is not None
+    reporter = ExceptionReporter(None, type(error), error, error.__traceback__.tb_next)
+    return reporter.get_traceback_text() + reporter.get_traceback_html()
+
+
+def test_tracebacks_with_locals_show_no_secret(emulator, oauth_client, connection, settings):
+    """Django's reports print every frame's locals: the token-holding ones must be starred."""
+    settings.DEBUG = False  # reports filter sensitive variables only outside DEBUG
+    reports: list[str] = []
+    client = SalesforceClient.for_connection(connection)
+    # 1. The token endpoint fails in the middle of a refresh.
+    emulator.control.expire_sessions()
+    emulator.control.faults(fail_next={"count": 1, "status": 503, "kinds": ["oauth-token"]})
+    with pytest.raises(Transient) as outage:
+        client.limits()
+    reports.append(_report(outage.value))
+    # 2. The code exchange of a reconnect fails.
+    params = authorize(oauth_client, connection, emulator)
+    emulator.control.faults(fail_next={"count": 1, "status": 503, "kinds": ["oauth-token"]})
+    with pytest.raises(Transient) as exchange:
+        oauth.exchange_code(PendingAuthorization.objects.get(), params["code"])
+    reports.append(_report(exchange.value))
+    # 3. The grant is revoked: the refresh is refused.
+    emulator_http(emulator).post(emulator.login_url + "/services/oauth2/revoke",
+                                 data={"token": connection.refresh_token}, timeout=10)
+    emulator.control.expire_sessions()
+    with pytest.raises(AuthError) as refused:
+        client.limits()
+    reports.append(_report(refused.value))
+
+    assert all("refresh_access_token" in r or "exchange_code" in r for r in reports)
+    assert all("********************" in r for r in reports)
+    sessions = emulator.control.sessions()
+    secrets = ([t["token"] for t in sessions["access_tokens"]]
+               + [g["refresh_token"] for g in sessions["grants"]]
+               + [emulator.client_secret, params["code"]])
+    for number, report in enumerate(reports, 1):
+        for secret in secrets:
+            assert secret not in report, f"a secret appears in report {number}"
