@@ -23,11 +23,12 @@ $(STAMP_TEST): pyproject.toml | $(PY)
 
 install: $(STAMP_RUN)
 
-# Demo mode: SQLite in var/, the ORM broker, generated keys in var/ (DEBUG on unless set).
+# Demo mode: SQLite in var/, the ORM broker, generated keys in var/ (DEBUG on unless set), and
+# the Salesforce emulator's demo org connected with its typical syncs (serve --demo).
 run: $(STAMP_RUN)
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py demo_user
-	DEBUG=$${DEBUG:-true} exec $(PY) manage.py serve
+	DEBUG=$${DEBUG:-true} exec $(PY) manage.py serve --demo
 
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SyncsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "syncs"
     verbose_name = "Syncs"
+
+    def ready(self) -> None:
+        # The dispatcher and log-pruning schedules are rows; migrate keeps them present.
+        from syncs.tasks import ensure_schedules
+
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="syncs.ensure_schedules")

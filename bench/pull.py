@@ -1,0 +1,301 @@
+"""Benchmark the pull engine; print one JSON object with figures, goals and verdicts.
+
+    .venv/bin/python bench/pull.py [--contacts 100000] [--memory-contacts 1000000]
+                                   [--changes 1000] [--quick]
+
+Each phase uses its own emulator process (`python -m sfemulator --seed none`, N contacts loaded
+through the control API with SystemModstamps spread over 30 days) and a fresh SQLite database
+(`manage.py migrate` in a temp FORCEBRIDGE_VAR_DIR). The connection is made through the real
+OAuth flow and the sync is the Contacts preset; every run happens in a worker subprocess that
+reports its own peak RSS (VmHWM).
+1. Throughput: the first sync of --contacts records, timed in the worker, against bare
+   simple-salesforce `query_all_iter` with the same SOQL over the same org; records/s and the
+   ratio. API calls of the first run, and of an incremental run after --changes updates,
+   from the emulator's counted daily usage.
+2. Memory: the first sync of --memory-contacts records; the worker's peak RSS.
+Goals: >= 5,000 records/s; pipeline <= 3x the bare fetch; API calls <= ceil(n/2000) + 5;
+worker peak RSS <= 300 MB. `--quick` (a few thousand records) checks the harness and the API
+call goals; its timings mean little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.fernet import Fernet  # noqa: E402 - after the path set-up above
+
+GOAL_RECORDS_PER_SECOND = 5_000
+GOAL_RATIO = 3.0
+GOAL_PEAK_RSS_MB = 300
+LOAD_CHUNK = 20_000
+SYNC_NAME = "Contacts → people"
+CALLBACK = "http://127.0.0.1:8000/admin/connections/connection/oauth/callback/"
+
+
+# -- the worker (a separate process running Django) -----------------------------------------------
+
+def worker(step: str, sync_id: int | None) -> dict[str, Any]:
+    """`setup`: connect + create the sync; `run`: run it. Reports the process's peak RSS."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from connections.client import SalesforceClient
+    from mappings.transform import Transformer
+    from syncs.cursor import build_soql
+    from syncs.management.commands import setup_demo
+    from syncs.models import Sync
+    from syncs.pull import run_sync
+
+    if step == "setup":
+        url = os.environ["BENCH_EMULATOR_URL"]
+        connection = setup_demo.demo_connection(url, os.environ["BENCH_AUTHORIZE_URL"])
+        setup_demo.connect(connection, CALLBACK)
+        client = SalesforceClient.for_connection(connection)
+        sync = Sync(connection=connection, name=SYNC_NAME, sobject="Contact")
+        sync.apply_preset(client.describe("Contact"))
+        sync.full_clean()
+        sync.save()
+        fields = Transformer.for_sync(sync, client.describe).select()
+        return {"sync_id": sync.pk, "soql": build_soql(fields, "Contact", [sync.filter])}
+    started = time.perf_counter()
+    run = run_sync(int(sync_id or 0), trigger=Sync.Trigger.MANUAL)
+    seconds = time.perf_counter() - started
+    return {"status": run.status, "error": run.error, "mode": run.mode, "seconds": seconds,
+            "fetched": run.fetched, "created": run.created, "updated": run.updated,
+            "api_calls_by_client": run.api_calls, "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("VmHWM missing from /proc status")
+
+
+# -- the parent: emulator, database, timings --------------------------------------------------------
+
+class Phase:
+    """One emulator process and one fresh database in a scratch directory."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        scratch.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.url, self.authorize_url = f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+        self.ca_path = scratch / "sfemulator" / "ca.pem"
+        # Production settings: with DEBUG on, Django would keep the text of every query.
+        self.env = {**os.environ, "DEBUG": "false", "FORCEBRIDGE_VAR_DIR": str(scratch),
+                    "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1",
+                    "FORCEBRIDGE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                    "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
+                    "SALESFORCE_CA_BUNDLE": str(self.ca_path), "LOG_LEVEL": "WARNING",
+                    "BENCH_EMULATOR_URL": self.url, "BENCH_AUTHORIZE_URL": self.authorize_url}
+        self.env.pop("REDIS_URL", None)
+        self.emulator = subprocess.Popen(  # noqa: S603 - our own argv
+            [sys.executable, "-m", "sfemulator", "--seed", "none", "--port", str(port),
+             "--http-port", str(port + 1), "--data-dir", str(scratch / "sfemulator")],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(port, self.emulator)
+        from sfemulator import ControlClient
+
+        self.control = ControlClient(self.url, self.ca_path)
+
+    def close(self) -> None:
+        self.emulator.terminate()
+        self.emulator.wait(timeout=30)
+
+    def load_contacts(self, count: int) -> float:
+        """Load `count` contacts (SystemModstamps spread over 30 days, in id order)."""
+        started = time.perf_counter()
+        rng = random.Random(42)
+        end = datetime.now(UTC) - timedelta(minutes=10)
+        step = timedelta(days=30) / max(count, 1)
+        for first in range(0, count, LOAD_CHUNK):
+            rows = [contact(i, end - (count - i) * step, rng)
+                    for i in range(first, min(count, first + LOAD_CHUNK))]
+            self.control.insert("Contact", *rows, load=True)
+        return time.perf_counter() - started
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,  # noqa: S603
+                       check=True, capture_output=True, timeout=600)
+
+    def work(self, step: str, sync_id: int | None = None) -> dict[str, Any]:
+        argv = [sys.executable, __file__, "--worker", step]
+        if sync_id is not None:
+            argv += ["--sync-id", str(sync_id)]
+        done = subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True,  # noqa: S603
+                              text=True, timeout=3600)
+        if done.returncode:
+            raise RuntimeError(f"worker {step} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def daily_used(self) -> int:
+        return int(self.control.usage()["daily_used"])
+
+    def counted(self, step: str, sync_id: int) -> dict[str, Any]:
+        before = self.daily_used()
+        result = self.work(step, sync_id)
+        result["api_calls"] = self.daily_used() - before
+        if result["status"] != "succeeded":
+            raise RuntimeError(f"the run {result['status']}: {result['error']}")
+        return result
+
+
+def contact(i: int, stamp: datetime, rng: random.Random) -> dict[str, Any]:
+    text = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}+0000"
+    return {"FirstName": f"First{i}", "LastName": rng.choice(["Smith", "O'Brien", "Müller",
+                                                              "García", "Nguyen"]) + str(i),
+            "Email": f"person{i}@example.com", "Phone": f"+1 555 {i:07d}",
+            "Title": rng.choice(["CEO", "CTO", "Buyer", None]), "MailingCity": "Lyon",
+            "LeadSource": rng.choice(["Web", "Phone Inquiry", None]),
+            "CreatedDate": text, "LastModifiedDate": text, "SystemModstamp": text}
+
+
+def bare_fetch(phase: Phase, soql: str) -> tuple[int, float]:
+    """simple-salesforce query_all_iter over the same SOQL, with an uncounted control session."""
+    import requests
+    from simple_salesforce import Salesforce
+
+    token = phase.control.session()
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(phase.ca_path)
+    sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
+                    version="61.0", session=session)
+    started = time.perf_counter()
+    received = sum(1 for _ in sf.query_all_iter(soql))
+    return received, time.perf_counter() - started
+
+
+def throughput(scratch: Path, contacts: int, changes: int) -> dict[str, Any]:
+    phase = Phase(scratch)
+    try:
+        load_seconds = phase.load_contacts(contacts)
+        phase.manage("migrate", "--noinput")
+        setup = phase.work("setup")
+        first = phase.counted("run", setup["sync_id"])
+        received, bare_seconds = bare_fetch(phase, setup["soql"])
+        ids = [r["Id"] for r in phase.control.records("Contact")[:changes]]
+        for record_id in ids:
+            phase.control.update("Contact", record_id, {"Title": "Changed"})
+        incremental = phase.counted("run", setup["sync_id"])
+    finally:
+        phase.close()
+    rate = contacts / first["seconds"] if first["seconds"] else 0.0
+    ratio = first["seconds"] / bare_seconds if bare_seconds else math.inf
+    first_budget = math.ceil(contacts / 2000) + 5
+    incremental_budget = math.ceil(changes / 2000) + 5
+    return {
+        "contacts": contacts, "load_seconds": round(load_seconds, 2),
+        "first_sync": {"mode": first["mode"], "seconds": round(first["seconds"], 2),
+                       "fetched": first["fetched"], "created": first["created"],
+                       "records_per_second": round(rate), "api_calls": first["api_calls"],
+                       "worker_peak_rss_mb": first["peak_rss_mb"]},
+        "bare_fetch": {"records": received, "seconds": round(bare_seconds, 2),
+                       "records_per_second": round(received / bare_seconds) if bare_seconds
+                       else None},
+        "pipeline_to_bare_ratio": round(ratio, 2),
+        "incremental": {"changes": changes, "fetched": incremental["fetched"],
+                        "updated": incremental["updated"], "mode": incremental["mode"],
+                        "seconds": round(incremental["seconds"], 2),
+                        "api_calls": incremental["api_calls"]},
+        "goals": {"records_per_second": GOAL_RECORDS_PER_SECOND, "ratio": GOAL_RATIO,
+                  "first_sync_api_calls": first_budget,
+                  "incremental_api_calls": incremental_budget},
+        "pass": {
+            "all_records": first["fetched"] == contacts == received
+            and first["created"] == contacts,
+            "records_per_second": rate >= GOAL_RECORDS_PER_SECOND,
+            "ratio": ratio <= GOAL_RATIO,
+            "first_sync_api_calls": first["api_calls"] <= first_budget,
+            "incremental_api_calls": incremental["api_calls"] <= incremental_budget,
+            "incremental_changes": incremental["updated"] == changes,
+        },
+    }
+
+
+def memory(scratch: Path, contacts: int) -> dict[str, Any]:
+    phase = Phase(scratch)
+    try:
+        phase.load_contacts(contacts)
+        phase.manage("migrate", "--noinput")
+        setup = phase.work("setup")
+        first = phase.counted("run", setup["sync_id"])
+    finally:
+        phase.close()
+    return {"contacts": contacts, "mode": first["mode"], "seconds": round(first["seconds"], 1),
+            "fetched": first["fetched"], "api_calls": first["api_calls"],
+            "worker_peak_rss_mb": first["peak_rss_mb"], "goal_peak_rss_mb": GOAL_PEAK_RSS_MB,
+            "pass": first["fetched"] == contacts and first["peak_rss_mb"] <= GOAL_PEAK_RSS_MB}
+
+
+def free_port() -> int:
+    """A port whose successor is free too (the emulator's consent page uses port + 1)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with socket.socket() as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of ports")
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the emulator did not listen on {port} (exit code {process.poll()})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--memory-contacts", type=int, default=1_000_000)
+    parser.add_argument("--changes", type=int, default=1_000)
+    parser.add_argument("--quick", action="store_true",
+                        help="3,000 / 5,000 contacts and 300 changes: the harness and API calls")
+    parser.add_argument("--worker", choices=["setup", "run"], help=argparse.SUPPRESS)
+    parser.add_argument("--sync-id", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.sync_id)))
+        return 0
+    if args.quick:
+        args.contacts, args.memory_contacts, args.changes = 3_000, 5_000, 300
+    with tempfile.TemporaryDirectory(prefix="forcebridge-bench-") as scratch:
+        speed = throughput(Path(scratch, "throughput"), args.contacts, args.changes)
+        peak = memory(Path(scratch, "memory"), args.memory_contacts)
+    report = {"quick": args.quick, "cpu_count": os.cpu_count(), "throughput": speed,
+              "memory": peak, "pass": all(speed["pass"].values()) and peak["pass"]}
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

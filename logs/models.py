@@ -1,0 +1,82 @@
+"""Per-record logs of both directions, kept for a configurable number of days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.utils import timezone
+
+DEFAULT_RETENTION_DAYS = 30
+PRUNE_BATCH = 5000
+
+
+def retention_days() -> int:
+    """FORCEBRIDGE_LOG_RETENTION_DAYS (Django setting, else environment), default 30, ≥ 1."""
+    raw = getattr(settings, "FORCEBRIDGE_LOG_RETENTION_DAYS", None)
+    if raw is None:
+        raw = os.environ.get("FORCEBRIDGE_LOG_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        days = 0
+    if days < 1:
+        raise ImproperlyConfigured(
+            f"FORCEBRIDGE_LOG_RETENTION_DAYS: expected a whole number of days ≥ 1, got {raw!r}")
+    return days
+
+
+class RecordLog(models.Model):
+    """What one run did to one record: the outcome, the hub row, the reason for any failure."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "Salesforce → hub"
+        OUT = "out", "hub → Salesforce"
+
+    class Outcome(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        UNCHANGED = "unchanged"
+        DELETED = "deleted"
+        SKIPPED = "skipped"
+        CONFLICT = "conflict"
+        FAILED = "failed"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
+    sync = models.ForeignKey("syncs.Sync", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="record_logs")
+    run = models.ForeignKey("syncs.SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="record_logs")
+    sobject = models.CharField("object", max_length=80)
+    record_id = models.CharField("Salesforce id", max_length=18, blank=True, db_index=True)
+    hub_ref = models.CharField("hub reference", max_length=40, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_code = models.CharField(max_length=60, blank=True)
+    message = models.TextField(blank=True)
+    changed_fields = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sobject} {self.record_id} {self.outcome}"
+
+    @classmethod
+    def prune(cls, *, now: dt.datetime | None = None, days: int | None = None) -> int:
+        """Delete logs older than the retention period, a batch at a time; how many went.
+
+        1. Find the cut-off (now − retention days).
+        2. Delete by primary-key ranges so no statement locks millions of rows at once.
+        """
+        cutoff = (now or timezone.now()) - dt.timedelta(days=days or retention_days())
+        total = 0
+        while True:
+            ids = list(cls.objects.filter(created_at__lt=cutoff).order_by("id")
+                       .values_list("id", flat=True)[:PRUNE_BATCH])
+            if not ids:
+                return total
+            total += cls.objects.filter(id__in=ids).delete()[0]

@@ -1,0 +1,201 @@
+"""Syncs and their runs in the admin: the list with status and schedule, "Sync now" and
+"Resync all data" (POST actions that enqueue through the model), and read-only runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from syncs import schedule
+from syncs.forms import SyncForm
+from syncs.models import Sync, SyncRun
+
+STATUS_COLOURS = {
+    SyncRun.Status.SUCCEEDED: "#2e7d32",
+    SyncRun.Status.RUNNING: "#1565c0",
+    SyncRun.Status.DEFERRED: "#e65100",
+    SyncRun.Status.FAILED: "#c62828",
+}
+RECENT_RUNS = 10
+
+
+def status_badge(status: str, label: str) -> str:
+    if not status:
+        return "never run"
+    return format_html('<strong class="fb-run-status" style="color:{}">{}</strong>',
+                       STATUS_COLOURS.get(status, "#616161"), label)
+
+
+def run_logs_url(run_id: int) -> str:
+    return reverse("admin:logs_recordlog_changelist") + f"?run={run_id}"
+
+
+@admin.register(Sync)
+class SyncAdmin(admin.ModelAdmin):
+    form = SyncForm
+    list_display = ["name", "sobject", "data_format", "connection", "enabled", "status",
+                    "last_run", "schedule_text", "next_run_at"]
+    list_filter = ["enabled", "last_status", "data_format", "sobject", "connection"]
+    search_fields = ["name", "sobject"]
+    list_select_related = ["connection"]
+    actions = ["sync_now", "resync_all"]
+    readonly_fields = ["last_run", "recent_runs"]
+    fieldsets = [
+        (None, {"fields": ["name", "connection", "sobject", "enabled", "use_preset"]}),
+        ("Mapping", {"fields": ["data_format", "person_id_field", "person_match",
+                                "object_id_field", "related_id_field", "object_type",
+                                "event_name_field", "event_timestamp_field", "fields",
+                                "renames", "convert_dates"]}),
+        ("What to read", {"fields": ["filter", "on_delete"]}),
+        ("Schedule", {"fields": ["schedule_kind", "every_minutes", "cron", "start_at"]}),
+        ("Advanced", {"classes": ["collapse"], "fields": ["bulk_threshold", "batch_size"]}),
+        ("Runs", {"fields": ["last_run", "recent_runs"]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Sync | None = None) -> list:
+        # A new sync has no runs to show.
+        return self.fieldsets if obj is not None else self.fieldsets[:-1]
+
+    @admin.display(description="status", ordering="last_status")
+    def status(self, obj: Sync) -> str:
+        label = dict(SyncRun.Status.choices).get(obj.last_status, obj.last_status)
+        return status_badge(obj.last_status, label)
+
+    @admin.display(description="last run", ordering="last_run_at")
+    def last_run(self, obj: Sync) -> str:
+        if not obj.last_run_id or not obj.last_run_at:
+            return "–"
+        url = reverse("admin:syncs_syncrun_change", args=[obj.last_run_id])
+        return format_html('<a href="{}">{}</a>', url, obj.last_run_at.strftime("%Y-%m-%d %H:%M:%S"))
+
+    @admin.display(description="schedule")
+    def schedule_text(self, obj: Sync) -> str:
+        if obj.schedule_kind == schedule.MINUTES:
+            return f"every {obj.every_minutes} min"
+        if obj.schedule_kind == schedule.CRON:
+            return f"cron {obj.cron}"
+        return obj.get_schedule_kind_display().lower()
+
+    @admin.display(description="recent runs")
+    def recent_runs(self, obj: Sync) -> str:
+        runs = obj.runs.all()[:RECENT_RUNS]
+        if not runs:
+            return "No runs yet."
+        rows = format_html_join(
+            "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td>{}</td><td>{}</td><td><a href="{}">logs</a></td></tr>',
+            ((reverse("admin:syncs_syncrun_change", args=[r.pk]),
+              r.started_at.strftime("%Y-%m-%d %H:%M:%S"), r.trigger,
+              status_badge(r.status, r.get_status_display()), r.fetched,
+              f"{r.created}/{r.updated}/{r.deleted}", r.failed, r.api_calls,
+              run_logs_url(r.pk)) for r in runs))
+        return format_html(
+            '<table id="recent-runs"><thead><tr><th>started</th><th>trigger</th><th>status</th>'
+            "<th>fetched</th><th>created/updated/deleted</th><th>failed</th><th>API calls</th>"
+            "<th></th></tr></thead><tbody>{}</tbody></table>", rows)
+
+    # -- the sync page's buttons and the list's actions (POST with CSRF) --------------------------
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        sync = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if sync is not None:
+            context["sync_status"] = self.status(sync)
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/run-now/", wrap(self.run_now_view), name="syncs_sync_run_now"),
+            path("<int:pk>/resync/", wrap(self.resync_view), name="syncs_sync_resync"),
+            *super().get_urls(),
+        ]
+
+    def run_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._button(request, pk, "sync_now")
+
+    def resync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._button(request, pk, "resync_all")
+
+    def _button(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        """The page's buttons do what the list's actions do, for one sync."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        sync = get_object_or_404(Sync, pk=pk)
+        if not self.has_change_permission(request, sync):
+            raise PermissionDenied
+        getattr(self, action)(request, Sync.objects.filter(pk=pk))
+        return redirect(reverse("admin:syncs_sync_change", args=[pk]))
+
+    @admin.action(description="Sync now", permissions=["change"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Sync]) -> None:
+        self._request(request, queryset, Sync.Trigger.MANUAL,
+                      "A worker starts {} within seconds: {}.")
+
+    @admin.action(description="Resync all data", permissions=["change"])
+    def resync_all(self, request: HttpRequest, queryset: QuerySet[Sync]) -> None:
+        self._request(request, queryset, Sync.Trigger.RESYNC,
+                      "Resync requested for {}: every record is read and rewritten: {}.")
+
+    def _request(self, request: HttpRequest, queryset: QuerySet[Sync], trigger: str,
+                 done: str) -> None:
+        enabled = [sync for sync in queryset if sync.enabled]
+        skipped = [sync.name for sync in queryset if not sync.enabled]
+        for sync in enabled:
+            if trigger == Sync.Trigger.RESYNC:
+                sync.resync()
+            else:
+                sync.request_run(trigger)
+        if enabled:
+            count = "1 sync" if len(enabled) == 1 else f"{len(enabled)} syncs"
+            self.message_user(request, done.format(count, ", ".join(s.name for s in enabled)),
+                              messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Skipped (disabled): {', '.join(skipped)}. Enable a "
+                              "sync to run it.", messages.WARNING)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "sync", "trigger", "mode", "run_status", "duration_text",
+                    "fetched", "created", "updated", "deleted", "skipped", "failed",
+                    "conflicts", "api_calls", "logs"]
+    list_filter = ["status", "trigger", "mode", "sync"]
+    list_select_related = ["sync"]
+    search_fields = ["sync__name", "error"]
+    show_full_result_count = False
+    fields = ["sync", "trigger", "mode", "run_status", "started_at", "finished_at",
+              "duration_text", "fetched", "created", "updated", "deleted", "skipped", "failed",
+              "conflicts", "api_calls", "error", "logs"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Runs go with their sync; record logs are pruned by retention.
+        return False
+
+    @admin.display(description="status", ordering="status")
+    def run_status(self, obj: SyncRun) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="duration")
+    def duration_text(self, obj: SyncRun) -> str:
+        return f"{obj.duration.total_seconds():.1f} s" if obj.duration else "–"
+
+    @admin.display(description="record logs")
+    def logs(self, obj: SyncRun) -> str:
+        return format_html('<a class="fb-run-logs" href="{}">logs</a>', run_logs_url(obj.pk))

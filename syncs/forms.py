@@ -1,0 +1,140 @@
+"""The sync form: objects and fields offered from describe, checked against the org on save.
+
+Choices come from the connection's (short-lived, shared) describe cache. Saving runs
+`Sync.validate_against_salesforce` with the real client, so an unknown field or a filter
+Salesforce rejects is a message on that field instead of a failed run later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.exceptions import ValidationError
+
+from connections.client import SalesforceClient
+from connections.errors import SalesforceError
+from connections.models import Connection
+from mappings.presets import default_fields, object_choices
+from syncs.models import Sync
+
+PRESET_FIELDS = ("data_format", "person_id_field", "person_match", "object_id_field",
+                 "object_type", "event_name_field", "event_timestamp_field", "fields")
+
+
+class SyncForm(forms.ModelForm):
+    """Add or edit a sync; "typical mapping" fills format, identifiers and fields for you."""
+
+    use_preset = forms.BooleanField(
+        label="Use the typical mapping", required=False,
+        help_text="Fill the format, identifiers, custom object name and fields with the usual "
+        "mapping of this object (Contacts and Leads → people, Tasks → events, Accounts → "
+        "objects...), replacing what is entered below.")
+
+    class Meta:
+        model = Sync
+        fields = ["name", "connection", "sobject", "enabled", "data_format", "person_id_field",
+                  "person_match", "object_id_field", "related_id_field", "object_type",
+                  "event_name_field", "event_timestamp_field", "fields", "renames",
+                  "convert_dates", "filter", "on_delete", "schedule_kind", "every_minutes",
+                  "cron", "start_at", "bulk_threshold", "batch_size"]
+        widgets = {"filter": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["use_preset"].initial = self.instance.pk is None
+        self.client: SalesforceClient | None = None
+        self.schema_error = ""
+        connection = self._connection()
+        if connection is not None:
+            try:
+                self.client = SalesforceClient.for_connection(connection)
+                self._offer_objects(self.client)
+                self._offer_fields(self.client)
+            except SalesforceError as error:
+                self.schema_error = f"Could not read the schema of {connection}: {error}"
+        if self.schema_error:
+            self.fields["sobject"].help_text = self.schema_error
+
+    # -- choices from describe ------------------------------------------------------------------
+
+    def _connection(self) -> Connection | None:
+        """The connection whose schema to offer: the posted one, the sync's, or the only one."""
+        chosen = self.data.get(self.add_prefix("connection")) or self.initial.get("connection") \
+            or self.instance.connection_id
+        if chosen:
+            return Connection.objects.filter(pk=str(chosen)).first() if str(chosen).isdigit() \
+                else None
+        only = list(Connection.objects.all()[:2])
+        if len(only) == 1:
+            self.fields["connection"].initial = only[0].pk
+            return only[0]
+        return None
+
+    def _offer_objects(self, client: SalesforceClient) -> None:
+        groups = object_choices(client.describe_global())
+        current = self.data.get(self.add_prefix("sobject")) or self.instance.sobject
+        known = {name for _, options in groups for name, _ in options}
+        choices: list[Any] = [("", "---------")]
+        if current and current not in known:
+            choices.append((current, f"{current} (not in the org's object list)"))
+        choices += [(group, [(name, f"{label} ({name})") for name, label in options])
+                    for group, options in groups if options]
+        self.fields["sobject"] = forms.ChoiceField(
+            label="Salesforce object", choices=choices,
+            help_text="Popular objects first, then every other object the integration user "
+            "can query, custom (__c) objects included.")
+
+    def _offer_fields(self, client: SalesforceClient) -> None:
+        sobject = self.data.get(self.add_prefix("sobject")) or self.initial.get("sobject") \
+            or self.instance.sobject
+        if not sobject:
+            self.fields["fields"].help_text = "Choose the object and save: its fields are " \
+                "then offered here (the typical mapping selects them all)."
+            return
+        try:
+            describe = client.describe(sobject)
+        except SalesforceError:
+            return  # an unknown object is reported by validation, on the object field
+        names = default_fields(describe)
+        labels = {f["name"]: f.get("label") or f["name"] for f in describe["fields"]}
+        selected = [str(v) for v in (self.instance.fields or [])]
+        extra = [n for n in selected if n not in names]  # parent paths such as Account.Name
+        self.fields["fields"] = forms.MultipleChoiceField(
+            label="Fields to sync", required=False,
+            choices=[(n, f"{labels.get(n, n)} ({n})") for n in [*names, *extra]],
+            widget=FilteredSelectMultiple("fields", is_stacked=False),
+            help_text="Id and SystemModstamp are always read.")
+
+    # -- validation -----------------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("use_preset") and data.get("sobject") and self.client is not None:
+            probe = Sync(sobject=data["sobject"])
+            try:
+                probe.apply_preset(self.client.describe(data["sobject"]))
+            except SalesforceError as error:
+                self.add_error("sobject", f"Salesforce could not describe it: {error}")
+                return data
+            for name in PRESET_FIELDS:
+                data[name] = getattr(probe, name)
+                self.errors.pop(name, None)
+        return data
+
+    def _post_clean(self) -> None:
+        """After the model's own checks pass, ask Salesforce (describe and a LIMIT 1 query)."""
+        super()._post_clean()
+        if self.errors:
+            return
+        if self.client is None:
+            self.add_error(None, self.schema_error or "Choose a connected Salesforce connection: "
+                           "the sync is checked against its org before it is saved.")
+            return
+        try:
+            self.instance.validate_against_salesforce(self.client)
+        except ValidationError as error:
+            self._update_errors(error)
+        except SalesforceError as error:
+            self.add_error(None, f"Could not check the sync against Salesforce: {error}")

@@ -1,0 +1,69 @@
+"""`manage.py sync_now NAME|ID [--full]`: run one sync now, in this process, and report the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+
+from syncs.models import Sync, SyncRun
+from syncs.pull import run_sync
+
+
+def find_sync(name_or_id: str) -> Sync:
+    """The sync with this id or name: exact, then the one sync whose name starts with (or else
+    contains) the words given, ignoring case."""
+    if name_or_id.isdigit():
+        sync = Sync.objects.filter(pk=int(name_or_id)).first()
+        if sync is not None:
+            return sync
+    exact = Sync.objects.filter(name=name_or_id).first()
+    if exact is not None:
+        return exact
+    for lookup in ("iexact", "istartswith", "icontains"):
+        matches = list(Sync.objects.filter(**{f"name__{lookup}": name_or_id})[:10])
+        if matches:
+            break
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        known = ", ".join(repr(s) for s in Sync.objects.values_list("name", flat=True)[:20])
+        raise CommandError(f"No sync named or numbered {name_or_id!r}. Syncs: {known or 'none'}.")
+    names = ", ".join(f"{s.name!r} (id {s.pk})" for s in matches[:10])
+    raise CommandError(f"{name_or_id!r} matches several syncs: {names}. Give the id or the "
+                       "full name.")
+
+
+def run_and_report(sync: Sync, out: OutputWrapper, *, trigger: str, full: bool = False) -> SyncRun:
+    """Run the sync synchronously, print the run's summary; CommandError unless it succeeded."""
+    if not sync.enabled:
+        raise CommandError(f"Sync {sync.name!r} is disabled; enable it first.")
+    run = run_sync(sync.pk, trigger=trigger, full=full)
+    if run is None:
+        raise CommandError(f"Sync {sync.name!r} is running in another worker; try again when "
+                           "it has finished.")
+    out.write(summary(run))
+    if run.status != SyncRun.Status.SUCCEEDED:
+        raise CommandError(f"Run {run.pk} of {sync.name!r} {run.get_status_display().lower()}: "
+                           f"{run.error or 'no reason recorded'}")
+    return run
+
+
+def summary(run: SyncRun) -> str:
+    counts = ", ".join(f"{name} {getattr(run, name)}" for name in SyncRun.COUNTERS)
+    seconds = f"{run.duration.total_seconds():.1f} s" if run.duration else "?"
+    return (f"Run {run.pk} of {run.sync.name!r} ({run.trigger}, {run.mode or '?'}): "
+            f"{run.status} in {seconds}; {counts}; API calls {run.api_calls}.")
+
+
+class Command(BaseCommand):
+    help = "Run a sync now (in this process) and print what the run did."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("sync", help="the sync's name or id")
+        parser.add_argument("--full", action="store_true",
+                            help="read every record again instead of only what changed")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sync = find_sync(options["sync"])
+        run_and_report(sync, self.stdout, trigger=Sync.Trigger.MANUAL, full=options["full"])

@@ -1,0 +1,293 @@
+"""Syncs (one Salesforce object pulled into the hub on a schedule) and their runs.
+
+A sync row is also its own queue entry: `next_run_at` says when it is due, `run_requested`
+holds an operator's "Sync now"/"Resync", and `claimed_at`/`claim_token` say a worker is on it.
+The dispatcher (syncs.tasks) re-reads these columns, so a lost broker message loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from syncs import conf, schedule
+
+if TYPE_CHECKING:
+    from connections.client import SalesforceClient
+
+
+class Sync(models.Model):
+    """One Salesforce object, its mapping to the hub, its schedule and its incremental state."""
+
+    class Format(models.TextChoices):
+        PERSON = "person", "People (identify)"
+        EVENT = "event", "Events (track)"
+        OBJECT = "object", "Custom objects (group)"
+        RELATIONSHIP = "relationship", "Relationships (group with person and object ids)"
+
+    class PersonMatch(models.TextChoices):
+        CUSTOMER_ID = "customer_id", "Customer id (e.g. a Contact Id)"
+        EMAIL = "email", "E-mail address"
+
+    class OnDelete(models.TextChoices):
+        DELETE = "delete", "Remove from the hub"
+        MARK = "mark", "Keep in the hub, marked deleted"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule"
+        MANUAL = "manual"
+        RESYNC = "resync"
+
+    connection = models.ForeignKey("connections.Connection", on_delete=models.PROTECT,
+                                   related_name="syncs")
+    name = models.CharField(max_length=100, unique=True)
+    sobject = models.CharField("Salesforce object", max_length=80)
+    data_format = models.CharField("Data Pipelines format", max_length=12,
+                                   choices=Format.choices, default=Format.PERSON)
+    person_id_field = models.CharField(
+        "field containing person id", max_length=120, blank=True,
+        help_text="People: Id (contacts) or Email (leads). Events/relationships: the person "
+        "reference, e.g. WhoId, ContactId or Contact.Email.")
+    person_match = models.CharField("person id is a", max_length=12, choices=PersonMatch.choices,
+                                    default=PersonMatch.CUSTOMER_ID)
+    object_id_field = models.CharField("field containing object id", max_length=120, blank=True)
+    related_id_field = models.CharField(
+        "related record id", max_length=120, blank=True,
+        help_text="Custom objects only, optional: relate each object to the person with this "
+        "customer id (e.g. OwnerId). Usually left blank; use a relationship sync instead.")
+    object_type = models.ForeignKey("workspace.ObjectType", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="syncs",
+                                    verbose_name="custom object name")
+    event_name_field = models.CharField(max_length=120, blank=True, default="Subject")
+    event_timestamp_field = models.CharField(max_length=120, blank=True, default="CreatedDate")
+    fields = models.JSONField("fields to sync", default=list, blank=True)
+    renames = models.JSONField(
+        default=dict, blank=True, help_text='Per-field trait names: {"Industry": "industry"}.')
+    convert_dates = models.BooleanField("convert dates to Unix timestamps", default=False)
+    filter = models.TextField(
+        blank=True, help_text="Optional SOQL WHERE condition, e.g. Email != null.")
+    on_delete = models.CharField("deleted records", max_length=8, choices=OnDelete.choices,
+                                 default=OnDelete.DELETE)
+    schedule_kind = models.CharField("schedule", max_length=8, choices=schedule.CHOICES,
+                                     default=schedule.HOURLY)
+    every_minutes = models.PositiveIntegerField(default=15)
+    cron = models.CharField("cron expression", max_length=100, blank=True)
+    start_at = models.DateTimeField("start time", null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    bulk_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text="First runs of at least this many records use Bulk API "
+        "2.0; blank uses FORCEBRIDGE_BULK_THRESHOLD (50,000).")
+    batch_size = models.PositiveIntegerField(
+        "REST page size", default=2000, help_text="200–2000 records per query page.")
+
+    # Incremental state, written only by syncs.pull (with the page it covers).
+    cursor_modstamp = models.CharField(max_length=28, blank=True, editable=False)
+    cursor_id = models.CharField(max_length=18, blank=True, editable=False)
+    cursor_seen_at = models.CharField(
+        max_length=28, blank=True, editable=False,
+        help_text="Salesforce time the scan that reached the cursor began.")
+    deleted_since = models.DateTimeField(null=True, blank=True, editable=False)
+    resync_pending = models.BooleanField(default=False, editable=False)
+
+    # The queue: due time, an operator's request, and who holds the sync.
+    next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    run_requested = models.CharField(max_length=8, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claim_token = models.CharField(max_length=36, blank=True, editable=False)
+
+    # The latest run, copied here so lists need no join.
+    last_status = models.CharField(max_length=10, blank=True, editable=False)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_run_id = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # syncs.tasks.dispatch: enabled syncs by due time.
+            models.Index(fields=["enabled", "next_run_at"], name="sync_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        """How the hub names what this sync produced (SourceRecord.source, Change.origin)."""
+        return f"sync:{self.pk}"
+
+    def identifier_fields(self) -> list[str]:
+        by_format = {
+            self.Format.PERSON: [self.person_id_field],
+            self.Format.EVENT: [self.person_id_field, self.event_name_field,
+                                self.event_timestamp_field],
+            self.Format.OBJECT: [self.object_id_field, self.related_id_field],
+            self.Format.RELATIONSHIP: [self.person_id_field, self.object_id_field],
+        }
+        return [f for f in by_format[self.data_format] if f]
+
+    def clean(self) -> None:
+        """Checks that need no Salesforce call; field-keyed messages for the admin form."""
+        errors: dict[str, str] = {}
+        needs = {
+            self.Format.PERSON: ["person_id_field"],
+            self.Format.EVENT: ["person_id_field"],
+            self.Format.OBJECT: ["object_id_field", "object_type"],
+            self.Format.RELATIONSHIP: ["person_id_field", "object_id_field", "object_type"],
+        }[self.data_format]
+        for name in needs:
+            if not getattr(self, name if name != "object_type" else "object_type_id"):
+                label = self._meta.get_field(name).verbose_name
+                errors[name] = f"Required for {self.get_data_format_display().lower()}: {label}."
+        if not isinstance(self.fields, list) or not all(isinstance(f, str) for f in self.fields):
+            errors["fields"] = "A list of Salesforce field names."
+        if not isinstance(self.renames, dict) or not all(
+                isinstance(v, str) and v for v in (self.renames or {}).values()):
+            errors["renames"] = 'A mapping of field name to trait name, e.g. {"Industry": "industry"}.'
+        if self.schedule_kind == schedule.CRON and not schedule.valid_cron(self.cron):
+            errors["cron"] = "Not a valid cron expression (five fields, e.g. */30 * * * *)."
+        if not 200 <= (self.batch_size or 0) <= 2000:
+            errors["batch_size"] = "Between 200 and 2000."
+        if ";" in self.filter:
+            errors["filter"] = "Only a WHERE condition; no semicolons."
+        if errors:
+            raise ValidationError(errors)
+
+    def apply_preset(self, describe: dict) -> None:
+        """Fill format, identifiers, custom object name and fields with the typical mapping."""
+        from mappings.presets import preset_for
+        from workspace.models import ObjectType
+
+        preset = preset_for(self.sobject, describe)
+        names = preset.pop("object_type_names", None)
+        for name, value in preset.items():
+            setattr(self, name, value)
+        if names:
+            self.object_type, _ = ObjectType.objects.get_or_create(
+                singular=names[0], defaults={"plural": names[1]})
+
+    def validate_against_salesforce(self, client: SalesforceClient) -> None:
+        """Describe-based checks and a LIMIT 1 query of the filter; ValidationError by field."""
+        from syncs.validation import validate_sync
+
+        validate_sync(self, client)
+
+    # -- the queue ---------------------------------------------------------------------------
+
+    def schedule_next(self, after: dt.datetime | None = None) -> dt.datetime:
+        return schedule.next_run(self.schedule_kind, after=after or timezone.now(),
+                                 start=self.start_at, every_minutes=self.every_minutes,
+                                 cron=self.cron)
+
+    def request_run(self, trigger: str = Trigger.MANUAL) -> None:
+        """Mark the sync due now and wake a worker once the request is committed."""
+        from syncs.tasks import enqueue_run
+
+        with transaction.atomic():
+            fields: dict[str, Any] = {"run_requested": trigger, "next_run_at": timezone.now()}
+            if trigger == self.Trigger.RESYNC:
+                fields["resync_pending"] = True
+            Sync.objects.filter(pk=self.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(self, name, value)
+            transaction.on_commit(lambda: enqueue_run(self.pk, trigger))
+
+    def resync(self) -> None:
+        """"Resync all data": start over from nothing and rewrite every record."""
+        self.request_run(self.Trigger.RESYNC)
+
+    @classmethod
+    def due(cls, now: dt.datetime | None = None) -> models.QuerySet[Sync]:
+        now = now or timezone.now()
+        return cls.objects.filter(enabled=True, next_run_at__lte=now).filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - cls.claim_timeout()))
+
+    @staticmethod
+    def claim_timeout() -> dt.timedelta:
+        return dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"))
+
+    def claim(self) -> bool:
+        """Take the sync for one run: a conditional UPDATE that must touch exactly one row.
+
+        A claim older than the claim timeout belongs to a worker that died; it may be taken.
+        """
+        now = timezone.now()
+        token = str(uuid.uuid4())
+        taken = Sync.objects.filter(pk=self.pk).filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - self.claim_timeout())
+        ).update(claimed_at=now, claim_token=token)
+        if taken != 1:
+            return False
+        self.refresh_from_db()
+        return self.claim_token == token
+
+    def release(self, *, next_run_at: dt.datetime | None) -> None:
+        """Give the claim back and set the next due time (only if we still hold the claim)."""
+        Sync.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
+            claimed_at=None, claim_token="", next_run_at=next_run_at)
+
+    def clear_cursor(self) -> None:
+        self.cursor_modstamp = self.cursor_id = self.cursor_seen_at = ""
+        self.deleted_since = None
+
+
+class SyncRun(models.Model):
+    """One run of a sync: what started it, how it ended, and what it did to how many records."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        DEFERRED = "deferred", "Deferred (API quota)"
+
+    COUNTERS = ("fetched", "created", "updated", "deleted", "skipped", "failed", "conflicts")
+
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=8, choices=Sync.Trigger.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    mode = models.CharField(max_length=12, blank=True, help_text="full, incremental or bulk")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField("API calls", default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["sync", "-started_at"], name="syncrun_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sync} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+    def add(self, outcomes: dict[str, int]) -> None:
+        for name, value in outcomes.items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def finish(self, status: str, error: str = "") -> None:
+        """Close the run and copy its status onto the sync (lists read it without a join)."""
+        self.status = status
+        self.error = error
+        self.finished_at = timezone.now()
+        self.save()
+        Sync.objects.filter(pk=self.sync_id).update(
+            last_status=status, last_run_at=self.started_at, last_error=error,
+            last_run_id=self.pk)

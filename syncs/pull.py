@@ -1,0 +1,298 @@
+"""The pull engine: one run of one sync, from Salesforce into the hub.
+
+`run_sync(sync_id)` claims the sync (or returns None if another worker holds it), then
+`Pull.run()`:
+1. checks the sync against describe and builds the transformer;
+2. asks getDeleted for the Salesforce time and the hard deletes since the last run;
+3. scans: a first run reads everything matching the filter (a Bulk API 2.0 job at or above
+   the bulk threshold, REST pages otherwise); later runs read from the cursor with queryAll,
+   so soft-deleted rows arrive with IsDeleted = true;
+4. applies each page in one transaction: hub writes, record logs, run counters and the
+   cursor, so a crash resumes after the last page applied;
+5. applies the hard deletes, finishes the cursor, and releases the sync with its next due time.
+QuotaExhausted stops the run as "deferred" with the cursor kept; QUERY_TIMEOUT halves the
+SystemModstamp window and tries again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connections.client import SalesforceClient
+from connections.errors import QuotaExhausted, SalesforceError, SalesforceRejected
+from logs.models import RecordLog
+from mappings.transform import Transformer, UnknownField
+from mappings.values import parse_datetime
+from syncs import conf
+from syncs.cursor import Cursor, build_soql, window
+from syncs.deletions import Deletions
+from syncs.models import Sync, SyncRun
+from workspace.bulk import insert
+from workspace.hub import HubWriter, Result
+
+logger = logging.getLogger(__name__)
+
+COUNTER_OF = {"created": "created", "updated": "updated", "unchanged": "skipped",
+              "skipped": "skipped", "conflict": "conflicts", "failed": "failed",
+              "deleted": "deleted"}
+LOG_COLUMNS = ["created_at", "direction", "sync", "run", "sobject", "record_id", "hub_ref",
+               "outcome", "error_code", "message", "changed_fields"]
+# SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
+EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
+
+
+class LostClaim(Exception):
+    """Another worker took the sync over (our claim expired): stop without writing."""
+
+
+def run_sync(sync_id: int, *, trigger: str = "schedule", full: bool = False) -> SyncRun | None:
+    """Run one sync now, in this process; None when it is unknown or already running."""
+    sync = Sync.objects.filter(pk=sync_id).select_related("connection", "object_type").first()
+    if sync is None or not sync.claim():
+        return None
+    requested = sync.run_requested
+    Sync.objects.filter(pk=sync.pk, claim_token=sync.claim_token).update(run_requested="")
+    if requested == Sync.Trigger.RESYNC or full:
+        trigger = Sync.Trigger.RESYNC
+    elif requested and trigger == Sync.Trigger.SCHEDULE:
+        trigger = requested
+    pull = Pull(sync, trigger)
+    try:
+        run = pull.run()
+    finally:
+        again = Sync.objects.filter(pk=sync.pk).values_list("run_requested", flat=True).first()
+        if again:
+            next_at = timezone.now()
+        elif pull.deferred:
+            next_at = timezone.now() + dt.timedelta(
+                minutes=conf.get("FORCEBRIDGE_QUOTA_RETRY_MINUTES"))
+        else:
+            next_at = sync.schedule_next() if sync.enabled else None
+        sync.release(next_run_at=next_at)
+    return run
+
+
+class Pull:
+    """One run; each step is a method so tests and benchmarks can follow it."""
+
+    def __init__(self, sync: Sync, trigger: str) -> None:
+        self.sync = sync
+        self.trigger = trigger
+        self.deferred = False
+        self.overlap = dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_OVERLAP_SECONDS"))
+        self.cursor = Cursor(sync.cursor_modstamp, sync.cursor_id, sync.cursor_seen_at)
+        self.client: SalesforceClient | None = None
+
+    def run(self) -> SyncRun:
+        run = self.run_row = SyncRun.objects.create(sync=self.sync, trigger=self.trigger)
+        Sync.objects.filter(pk=self.sync.pk).update(
+            last_status=SyncRun.Status.RUNNING, last_run_at=run.started_at, last_run_id=run.pk)
+        status, error = SyncRun.Status.SUCCEEDED, ""
+        try:
+            self.client = SalesforceClient.for_connection(self.sync.connection)
+            self.execute()
+        except QuotaExhausted as exc:
+            self.deferred = True
+            status, error = SyncRun.Status.DEFERRED, f"{exc} The run resumes from its cursor."
+        except (SalesforceError, ValidationError, UnknownField, LostClaim) as exc:
+            status, error = SyncRun.Status.FAILED, _message(exc)
+        except Exception as exc:  # noqa: BLE001 - recorded on the run and logged with traceback
+            logger.exception("sync %s: run %s crashed", self.sync.pk, run.pk)
+            status, error = SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        run.refresh_from_db()
+        run.api_calls = self.client.api_calls if self.client else 0
+        run.finish(status, error)
+        return run
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        sync, client = self.sync, self.client
+        if sync.data_format in (Sync.Format.OBJECT, Sync.Format.RELATIONSHIP) \
+                and sync.object_type is None:
+            raise ValidationError({"object_type": "Choose the custom object name."})
+        if self.trigger == Sync.Trigger.RESYNC:
+            self.start_over()
+        self.transformer = Transformer.for_sync(sync, client.describe)
+        self.writer = HubWriter(sync.source, force=sync.resync_pending)
+        self.deletions = Deletions(self, client)
+        seen_at = self.deletions.probe()
+        first = not self.cursor
+        self.run_row.mode = "incremental" if not first else "full"
+        if first and self.use_bulk():
+            self.run_row.mode = "bulk"
+            SyncRun.objects.filter(pk=self.run_row.pk).update(mode="bulk")
+            self.scan_bulk(seen_at)
+        else:
+            SyncRun.objects.filter(pk=self.run_row.pk).update(mode=self.run_row.mode)
+            self.scan_rest(include_deleted=not first, seen_at=seen_at)
+        self.deletions.apply_hard_deletes()
+        self.complete(seen_at)
+
+    def start_over(self) -> None:
+        """"Resync all data": forget the cursor; every record is rewritten until the scan ends."""
+        self.sync.clear_cursor()
+        self.sync.resync_pending = True
+        self.cursor = Cursor()
+        self._save_sync(["cursor_modstamp", "cursor_id", "cursor_seen_at", "deleted_since",
+                         "resync_pending"])
+
+    def use_bulk(self) -> bool:
+        threshold = self.sync.bulk_threshold
+        if threshold is None:
+            threshold = conf.get("FORCEBRIDGE_BULK_THRESHOLD")
+        if threshold <= 0:
+            return True
+        try:
+            count = self.client.count(build_soql(["COUNT()"], self.sync.sobject,
+                                                 [self.sync.filter], ordered=False))
+        except SalesforceRejected as error:
+            if error.error_code != "QUERY_TIMEOUT":
+                raise
+            # Too many rows even to count in time: exactly the case Bulk API 2.0 is for.
+            return True
+        return count >= threshold
+
+    def soql(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None, *,
+             include_deleted: bool, ordered: bool = True) -> str:
+        fields = self.transformer.select()
+        if include_deleted:
+            fields = [*fields, "IsDeleted"]
+        return build_soql(fields, self.sync.sobject,
+                          [self.sync.filter, self.cursor.condition(self.overlap), window(lo, hi)],
+                          ordered=ordered)
+
+    def scan_rest(self, *, include_deleted: bool, seen_at: str) -> None:
+        """Read pages in (SystemModstamp, Id) order; on QUERY_TIMEOUT split the window in two."""
+        windows: list[tuple[dt.datetime | None, dt.datetime | None]] = [(None, None)]
+        while windows:
+            lo, hi = windows.pop(0)
+            soql = self.soql(lo, hi, include_deleted=include_deleted)
+            try:
+                for page in self.client.query_pages(soql, include_deleted=include_deleted,
+                                                    batch_size=self.sync.batch_size):
+                    self.apply(page, seen_at=seen_at, checkpoint=True)
+            except SalesforceRejected as error:
+                if error.error_code != "QUERY_TIMEOUT":
+                    raise
+                windows[:0] = self.split(lo, hi, seen_at, error)
+
+    def split(self, lo: dt.datetime | None, hi: dt.datetime | None, seen_at: str,
+              error: SalesforceRejected) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+        low = lo or self.cursor.lower_bound(self.overlap) or EARLIEST
+        high = hi or (parse_datetime(seen_at) if seen_at else timezone.now()) + dt.timedelta(days=1)
+        if high - low < dt.timedelta(seconds=1):
+            raise error
+        middle = low + (high - low) / 2
+        logger.info("sync %s: QUERY_TIMEOUT; splitting %s..%s at %s", self.sync.pk, low, high,
+                    middle)
+        # The upper half keeps an open end when the window had none, so nothing newer is lost.
+        return [(low, middle), (middle, hi)]
+
+    def scan_bulk(self, seen_at: str) -> None:
+        """A Bulk API 2.0 query job; its rows come unordered, so the cursor is set at the end."""
+        last = Cursor()
+        size = self.sync.batch_size
+        for rows in self.client.bulk_query(self.soql(include_deleted=False, ordered=False)):
+            for start in range(0, len(rows), size):
+                chunk = rows[start:start + size]
+                tail = self.apply(chunk, seen_at=seen_at, checkpoint=False)
+                if tail.after(last):
+                    last = tail
+        if last:
+            last.seen_at = seen_at
+            self.save_cursor(last)
+
+    # -- one page ------------------------------------------------------------------------------
+
+    def apply(self, records: list[dict], *, seen_at: str, checkpoint: bool) -> Cursor:
+        """Apply one page in one transaction: hub, logs, counters and (when ordered) the cursor."""
+        live, gone = [], []
+        for record in records:
+            (gone if record.get("IsDeleted") in (True, "true") else live).append(record)
+        items, failed = self.transformer.page(live)
+        tail = self.page_tail(records, seen_at)
+        with transaction.atomic():
+            results = failed + self.write(items)
+            if gone:
+                results += self.writer.delete([str(r["Id"]) for r in gone],
+                                              mark=self.sync.on_delete == Sync.OnDelete.MARK)
+            self.record(results, fetched=len(records))
+            if checkpoint and tail.after(self.cursor):
+                self.save_cursor(tail)
+        return tail
+
+    def write(self, items: list) -> list[Result]:
+        if not items:
+            return []
+        writer, fmt = self.writer, self.sync.data_format
+        if fmt == Sync.Format.PERSON:
+            return writer.people(items)
+        if fmt == Sync.Format.EVENT:
+            return writer.events(items)
+        if fmt == Sync.Format.OBJECT:
+            return writer.objects(self.sync.object_type, items)
+        return writer.relationships(self.sync.object_type, items)
+
+    def page_tail(self, records: list[dict], seen_at: str) -> Cursor:
+        best = Cursor()
+        for record in records:
+            stamp = self.transformer.modstamp(record)
+            candidate = Cursor(stamp, str(record.get("Id") or ""), seen_at)
+            if candidate.after(best):
+                best = candidate
+        return best
+
+    def record(self, results: list[Result], *, fetched: int) -> None:
+        """Record logs (bulk) and run counters, inside the page's transaction."""
+        counts = Counter(COUNTER_OF[r.outcome] for r in results)
+        counts["fetched"] = fetched
+        run = self.run_row
+        SyncRun.objects.filter(pk=run.pk).update(**{
+            name: F(name) + value for name, value in counts.items()})
+        # Records the overlap window re-read and the hub already had are not "touched".
+        now = timezone.now()
+        insert(RecordLog, LOG_COLUMNS, [
+            (now, "in", self.sync.pk, run.pk, self.sync.sobject, r.key[:18], r.ref, r.outcome,
+             r.error_code, r.message, r.changed)
+            for r in results if not (r.outcome == "skipped" and not r.error_code)])
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def save_cursor(self, cursor: Cursor) -> None:
+        self.cursor = Cursor(cursor.modstamp, cursor.record_id, cursor.seen_at)
+        self.sync.cursor_modstamp = cursor.modstamp
+        self.sync.cursor_id = cursor.record_id
+        self.sync.cursor_seen_at = cursor.seen_at
+        self._save_sync(["cursor_modstamp", "cursor_id", "cursor_seen_at"])
+
+    def complete(self, seen_at: str) -> None:
+        """The scan finished: everything visible at `seen_at` is in; deletions continue from it."""
+        self.sync.cursor_seen_at = seen_at
+        self.sync.deleted_since = parse_datetime(seen_at) if seen_at else None
+        self.sync.resync_pending = False
+        self.cursor.seen_at = seen_at
+        self._save_sync(["cursor_seen_at", "deleted_since", "resync_pending"])
+
+    def _save_sync(self, fields: list[str]) -> None:
+        """Write state only while we still hold the claim, else roll the page back."""
+        values = {name: getattr(self.sync, name) for name in fields}
+        if not Sync.objects.filter(pk=self.sync.pk, claim_token=self.sync.claim_token
+                                   ).update(**values):
+            raise LostClaim(f"sync {self.sync.pk} was claimed by another worker")
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "message_dict"):
+            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        return "; ".join(exc.messages)
+    return str(exc)
+

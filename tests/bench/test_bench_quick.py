@@ -1,0 +1,28 @@
+"""`bench/pull.py --quick` runs end to end and prints one JSON object within the API-call goals.
+
+Timings on a small org and a shared machine mean little, so only the call counts are asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_quick_pull_bench_prints_json_within_the_api_call_goals():
+    done = subprocess.run(  # noqa: S603 - our own argv
+        [sys.executable, "bench/pull.py", "--quick"], cwd=ROOT, capture_output=True, text=True,
+        timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    speed, memory = report["throughput"], report["memory"]
+    assert speed["pass"]["all_records"] and speed["pass"]["incremental_changes"]
+    assert speed["pass"]["first_sync_api_calls"], speed["first_sync"]
+    assert speed["pass"]["incremental_api_calls"], speed["incremental"]
+    assert speed["bare_fetch"]["records"] == speed["contacts"]
+    assert memory["fetched"] == memory["contacts"] and memory["worker_peak_rss_mb"] > 0
+    assert isinstance(speed["pass"]["records_per_second"], bool)
+    assert isinstance(speed["pass"]["ratio"], bool) and isinstance(report["pass"], bool)

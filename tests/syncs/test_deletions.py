@@ -1,0 +1,58 @@
+"""Soft deletes arrive through queryAll, hard deletes through getDeleted; both are logged."""
+
+from __future__ import annotations
+
+import pytest
+
+from logs.models import RecordLog
+from syncs.pull import run_sync
+from tests.syncs.conftest import contacts
+from workspace.models import Change, Object, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def ok(sync, **kwargs):
+    run = run_sync(sync.pk, **kwargs)
+    assert run is not None and run.status == "succeeded", run and run.error
+    return run
+
+
+def test_soft_and_hard_deletes_remove_people(emulator, make_sync):
+    soft, hard, kept = emulator.control.insert("Contact", *contacts(3))
+    sync = make_sync("Contact", fields=["LastName"])
+    ok(sync)
+    emulator.control.delete("Contact", soft)
+    emulator.control.delete("Contact", hard, hard=True)
+    # getDeleted lists a deletion once its minute is over (latestDateCovered is a minute).
+    emulator.control.clock(advance=61)
+    run = ok(sync)
+    assert run.deleted == 2
+    assert list(Person.objects.values_list("customer_id", flat=True)) == [kept]
+    logs = RecordLog.objects.filter(run=run, outcome="deleted")
+    assert set(logs.values_list("record_id", flat=True)) == {soft, hard}
+    assert Change.objects.filter(op="deleted", entity="person").count() == 2
+    assert ok(sync).deleted == 0
+
+
+def test_deletes_can_be_recorded_instead(emulator, make_sync):
+    (aid,) = emulator.control.insert("Account", {"Name": "Acme"})
+    sync = make_sync("Account", fields=["Name"], on_delete="mark")
+    ok(sync)
+    emulator.control.delete("Account", aid)
+    assert ok(sync).deleted == 1
+    assert Object.objects.get().deleted_at is not None
+    emulator.control.undelete(aid)
+    ok(sync)
+    assert Object.objects.get().deleted_at is None
+
+
+def test_resync_reconciles_records_gone_for_good(emulator, make_sync):
+    gone, kept = emulator.control.insert("Contact", *contacts(2))
+    sync = make_sync("Contact", fields=["LastName"])
+    ok(sync)
+    emulator.control.delete("Contact", gone, hard=True)
+    sync.resync()
+    run = ok(sync)
+    assert run.deleted == 1
+    assert list(Person.objects.values_list("customer_id", flat=True)) == [kept]

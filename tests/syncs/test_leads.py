@@ -1,0 +1,48 @@
+"""Leads identified by e-mail graduate to contacts; duplicate e-mails are never merged."""
+
+from __future__ import annotations
+
+import pytest
+
+from logs.models import RecordLog
+from syncs.pull import run_sync
+from workspace.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+def ok(sync):
+    run = run_sync(sync.pk)
+    assert run.status == "succeeded", run.error
+    return run
+
+
+def test_a_converted_lead_becomes_the_contact_person(emulator, make_sync):
+    (lead,) = emulator.control.insert("Lead", {"FirstName": "Pat", "LastName": "Lee",
+                                               "Company": "Acme", "Email": "Pat@Acme.io"})
+    leads = make_sync("Lead", fields=["FirstName", "LastName", "Email", "Company"])
+    contacts = make_sync("Contact", fields=["FirstName", "LastName", "Email"])
+    ok(leads)
+    assert Person.objects.get().customer_id is None
+    converted = emulator.control.convert_lead(lead)
+    run = ok(contacts)
+    assert run.updated == 1 and run.created == 0
+    person = Person.objects.get()
+    assert person.customer_id == converted["contactId"]
+    assert person.email == "pat@acme.io"
+    assert person.attributes["Company"] == "Acme"  # kept from the lead
+    ok(leads)  # the converted lead changed; it still lands on the same person
+    assert Person.objects.count() == 1
+
+
+def test_two_contacts_with_one_email_are_logged_as_a_conflict(emulator, make_sync):
+    first, second = emulator.control.insert(
+        "Contact", {"LastName": "A", "Email": "shared@x.io"},
+        {"LastName": "B", "Email": "Shared@X.io"})
+    sync = make_sync("Contact", fields=["LastName", "Email"])
+    run = ok(sync)
+    assert (run.created, run.conflicts) == (1, 1)
+    assert Person.objects.get().customer_id == first
+    log = RecordLog.objects.get(outcome="conflict")
+    assert log.record_id == second and first in log.message and second in log.message
+    assert log.error_code == "DUPLICATE_EMAIL"

@@ -1,0 +1,80 @@
+"""An operator presses "Sync now" in a real browser; a real cluster runs the sync; the operator
+reads the run and its record logs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from syncs.models import SyncRun
+from tests.conftest import ROOT, database_url_for_subprocess
+from tests.syncs.conftest import contacts
+
+
+@pytest.fixture
+def cluster(emulator):
+    """`manage.py qcluster` on the test database, trusting the emulator like the web server."""
+    env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(),
+               SALESFORCE_CA_BUNDLE=str(emulator.ca_path),
+               SALESFORCE_LOGIN_URL=emulator.login_url,
+               SALESFORCE_CLIENT_ID=emulator.client_id,
+               SALESFORCE_CLIENT_SECRET=emulator.client_secret)
+    process = subprocess.Popen(  # noqa: S603 - our own argv
+        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+@pytest.mark.browser
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_operator_syncs_now_and_reads_the_run_and_its_logs(live_server, page, staff_user,
+                                                          emulator, make_sync, cluster):
+    emulator.control.insert("Contact", *contacts(3))
+    sync = make_sync("Contact", name="Contacts → people")
+
+    page.goto(f"{live_server.url}/admin/syncs/sync/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "operator-pass-1")
+    page.click("input[type=submit]")
+    row = page.locator("#result_list tbody tr", has_text="Contacts → people")
+    assert "never run" in row.inner_text()
+
+    row.locator("input[name=_selected_action]").check()
+    page.select_option("select[name=action]", "sync_now")
+    page.click("button[name=index]")
+    assert "A worker starts 1 sync within seconds" in page.inner_text(".messagelist")
+
+    deadline = time.monotonic() + 90
+    while row.locator(".fb-run-status").count() == 0 or \
+            row.locator(".fb-run-status").inner_text() in ("Running", ""):
+        assert cluster.poll() is None, "the cluster exited"
+        assert time.monotonic() < deadline, f"no finished run: {row.inner_text()}"
+        time.sleep(1)
+        page.reload()
+
+    assert row.locator(".fb-run-status").inner_text() == "Succeeded", \
+        SyncRun.objects.first().error
+    run = SyncRun.objects.get(sync=sync)
+    row.locator("td.field-last_run a").click()
+    assert page.inner_text(".field-run_status .readonly") == "Succeeded"
+    assert page.inner_text(".field-fetched .readonly") == "3"
+    assert page.inner_text(".field-trigger .readonly") == "Manual"
+
+    page.click("a.fb-run-logs")
+    assert page.url.endswith(f"/admin/logs/recordlog/?run={run.pk}")
+    logs = page.locator("#result_list tbody tr")
+    assert logs.count() == 3
+    assert all("Created" in text for text in logs.all_inner_texts())
+    assert "3 record logs" in page.inner_text(".paginator")

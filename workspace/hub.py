@@ -1,0 +1,396 @@
+"""The one module that writes the hub: bulk upserts of a page of records, outbox rows included.
+
+`HubWriter(source)` is built once per run; each method takes one page of items (built by
+`mappings.transform`), writes them with a handful of bulk statements and returns one `Result`
+per item. Callers wrap a page in a transaction (with their cursor and logs); every change
+writes its `Change` outbox row inside that same transaction.
+
+People are matched in this order: by customer id, by the person this source record produced
+before, then by e-mail. A record with a customer id that finds a person with the same e-mail
+and no customer id takes that person over (a lead graduating to a contact); one that finds a
+person with the same e-mail and *another* customer id is a conflict and is not applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from workspace.bulk import insert
+from workspace.models import Change, Event, Object, ObjectType, Person, Relationship, SourceRecord
+from workspace.people import PersonIndex, Ref
+
+__all__ = ["HubWriter", "Item", "Ref", "Result"]
+
+Kind = SourceRecord.Kind
+KINDS = (Kind.PERSON, Kind.OBJECT, Kind.RELATIONSHIP, Kind.EVENT)
+LINK_COLUMNS = ["source", "record_id", "kind", "modstamp", "person", "object", "relationship",
+                "event"]
+
+
+@dataclass(slots=True)
+class Item:
+    """One source record in hub terms (built by mappings.transform)."""
+
+    key: str
+    modstamp: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    customer_id: str | None = None
+    email: str | None = None
+    object_id: str | None = None
+    person: Ref | None = None
+    name: str = ""
+    timestamp: datetime | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    """What happened to one item: created, updated, unchanged, skipped, conflict, failed, deleted."""
+
+    key: str
+    outcome: str
+    ref: str = ""
+    changed: list[str] = field(default_factory=list)
+    error_code: str = ""
+    message: str = ""
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return [k for k, v in new.items() if k not in old or old[k] != v]
+
+
+class HubWriter:
+    """Writes pages of items for one source ("sync:12"); `force` rewrites unchanged records."""
+
+    def __init__(self, source: str, *, force: bool = False) -> None:
+        self.source = source
+        self.force = force
+
+    # -- shared steps --------------------------------------------------------------------------
+
+    def _links(self, keys: Iterable[str]) -> dict[str, SourceRecord]:
+        rows = SourceRecord.objects.filter(source=self.source, record_id__in=list(keys))
+        return {row.record_id: row for row in rows}
+
+    def _split_seen(self, items: list[Item], links: dict[str, SourceRecord],
+                    results: dict[str, Result]) -> list[Item]:
+        """Skip records already applied at this SystemModstamp (the overlap window re-reads them)."""
+        todo = []
+        for item in items:
+            link = links.get(item.key)
+            if not self.force and link and item.modstamp and link.modstamp == item.modstamp:
+                results[item.key] = Result(item.key, "skipped", f"{link.kind}:{link.target_id}",
+                                           message="already applied at this SystemModstamp")
+            else:
+                todo.append(item)
+        return todo
+
+    def _save_links(self, entries: list[tuple[str, str, str, Any]]) -> None:
+        rows = [(self.source, key, kind, stamp, *[target.pk if kind == k else None for k in KINDS])
+                for key, stamp, kind, target in entries]
+        insert(SourceRecord, LINK_COLUMNS, rows, conflict=["source", "record_id"],
+               update=LINK_COLUMNS[2:])
+
+    def _outbox(self, entity: str, changes: list[tuple[int, str, list[str]]]) -> None:
+        now = timezone.now()
+        insert(Change, ["entity", "entity_id", "op", "fields", "origin", "created_at"],
+               [(entity, pk, op, fields, self.source, now) for pk, op, fields in changes])
+
+    @staticmethod
+    def _save(model: type, creates: list[Any], updates: dict[int, Any],
+              fields: list[str]) -> None:
+        """Insert new rows (their ids come back) and upsert changed ones on the primary key."""
+        columns = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+        if creates:
+            ids = insert(model, columns, [tuple(getattr(o, c) for c in columns) for o in creates],
+                         returning=True)
+            for obj, pk in zip(creates, ids, strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+        if updates:
+            insert(model, ["id", *columns],
+                   [(o.pk, *(getattr(o, c) for c in columns)) for o in updates.values()],
+                   conflict=["id"], update=fields)
+
+    def _merge(self, row: Any, attributes: dict[str, Any], attr: str, now: datetime,
+               extra: list[str]) -> list[str] | None:
+        """Merge attributes into a row; the changed names, or None when nothing changed."""
+        old = getattr(row, attr)
+        changed = _diff(old, attributes) + extra
+        if row.deleted_at is not None:
+            row.deleted_at = None
+            changed.append("deleted_at")
+        if not changed and not self.force:
+            return None
+        setattr(row, attr, {**old, **attributes})
+        row.updated_at = now
+        return changed
+
+    # -- people ----------------------------------------------------------------------------
+
+    def people(self, items: list[Item]) -> list[Result]:
+        """Identify: create or update people, graduating leads and refusing e-mail clashes."""
+        results: dict[str, Result] = {}
+        links = self._links(i.key for i in items)
+        todo = [i for i in self._split_seen(items, links, results)
+                if self._require(i, i.customer_id or i.email, "person identifier", results)]
+        index = PersonIndex.load(
+            customer_ids={i.customer_id for i in todo if i.customer_id},
+            emails={i.email for i in todo if i.email},
+            pks={links[i.key].person_id for i in todo if i.key in links})
+        now = timezone.now()
+        touched: dict[int, tuple[Person, str, list[str]]] = {}
+        entries = []
+        for item in todo:
+            link = links.get(item.key)
+            person, problem = index.match(item.customer_id, item.email,
+                                          link.person_id if link else None)
+            if problem:
+                results[item.key] = Result(item.key, "conflict", error_code="DUPLICATE_EMAIL",
+                                           message=problem)
+                continue
+            if person is None:
+                person = index.add(Person(customer_id=item.customer_id, email=item.email or "",
+                                          attributes=dict(item.attributes), created_at=now,
+                                          updated_at=now))
+                touched[id(person)] = (person, "created", sorted(item.attributes))
+                results[item.key] = Result(item.key, "created", changed=sorted(item.attributes))
+            else:
+                extra = index.reidentify(person, item.customer_id, item.email)
+                changed = self._merge(person, item.attributes, "attributes", now, extra)
+                outcome = "unchanged" if changed is None else "updated"
+                if changed is not None and id(person) not in touched:
+                    touched[id(person)] = (person, "updated", changed)
+                elif changed:
+                    touched[id(person)][2].extend(c for c in changed
+                                                  if c not in touched[id(person)][2])
+                results[item.key] = Result(item.key, outcome, changed=changed or [])
+            entries.append((item.key, item.modstamp, Kind.PERSON, person))
+        self._save(Person, [p for p, op, _ in touched.values() if op == "created"],
+                   {p.pk: p for p, op, _ in touched.values() if op == "updated"},
+                   ["customer_id", "email", "attributes", "deleted_at", "updated_at"])
+        self._outbox(Kind.PERSON, [(p.pk, op, f) for p, op, f in touched.values()])
+        self._save_links(entries)
+        for key, _, _, person in entries:
+            results[key].ref = f"person:{person.pk}"
+        return [results[i.key] for i in items]
+
+    def _resolve_people(self, refs: set[Ref]) -> dict[Ref, Person]:
+        """The people references point at, creating a bare person for any not in the hub yet."""
+        index = PersonIndex.load_refs(refs)
+        found, created = {}, []
+        for ref in refs:
+            person = index.by_ref(ref)
+            if person is None:
+                person = index.add(index.stub(ref))
+                created.append(person)
+            found[ref] = person
+        if created:
+            self._save(Person, created, {}, [])
+            self._outbox(Kind.PERSON, [(p.pk, "created", sorted(p.attributes)) for p in created])
+        return found
+
+    # -- objects ---------------------------------------------------------------------------
+
+    def _resolve_objects(self, object_type: ObjectType, ids: set[str],
+                         create: bool = True) -> dict[str, Object]:
+        found = {o.object_id: o for o in Object.objects.filter(type=object_type,
+                                                               object_id__in=list(ids))}
+        missing = [Object(type=object_type, object_id=oid) for oid in sorted(ids - set(found))]
+        if missing and create:
+            self._save(Object, missing, {}, [])
+            self._outbox(Kind.OBJECT, [(o.pk, "created", []) for o in missing])
+            found.update({o.object_id: o for o in missing})
+        return found
+
+    def objects(self, object_type: ObjectType, items: list[Item]) -> list[Result]:
+        """Group: create or update objects of one type (and relate them to `person` if given)."""
+        results: dict[str, Result] = {}
+        todo = [i for i in self._split_seen(items, self._links(i.key for i in items), results)
+                if self._require(i, i.object_id, "object id", results)]
+        existing = self._resolve_objects(object_type, {i.object_id for i in todo}, create=False)
+        now = timezone.now()
+        creates: dict[str, Object] = {}
+        updates: dict[int, tuple[Object, list[str]]] = {}
+        entries = []
+        for item in todo:
+            obj = existing.get(item.object_id) or creates.get(item.object_id)
+            if obj is None:
+                obj = creates[item.object_id] = Object(
+                    type=object_type, object_id=item.object_id, attributes=dict(item.attributes),
+                    created_at=now, updated_at=now)
+                results[item.key] = Result(item.key, "created", changed=sorted(item.attributes))
+            else:
+                changed = self._merge(obj, item.attributes, "attributes", now, [])
+                if changed is not None and obj.pk:
+                    updates.setdefault(obj.pk, (obj, []))[1].extend(changed)
+                results[item.key] = Result(item.key, "unchanged" if changed is None else "updated",
+                                           changed=changed or [])
+            entries.append((item.key, item.modstamp, Kind.OBJECT, obj))
+        self._save(Object, list(creates.values()), {pk: o for pk, (o, _) in updates.items()},
+                   ["attributes", "deleted_at", "updated_at"])
+        self._outbox(Kind.OBJECT, [(o.pk, "created", sorted(o.attributes))
+                                   for o in creates.values()]
+                     + [(pk, "updated", sorted(set(f))) for pk, (_, f) in updates.items()])
+        self._save_links(entries)
+        for key, _, _, obj in entries:
+            results[key].ref = f"object:{obj.pk}"
+        related = [i for i in todo if i.person is not None]
+        if related:
+            self._relate(object_type, related, {i.key: results[i.key] for i in related},
+                         link=False)
+        return [results[i.key] for i in items]
+
+    # -- relationships -------------------------------------------------------------------------
+
+    def relationships(self, object_type: ObjectType, items: list[Item]) -> list[Result]:
+        """Group with both ids: relate a person to an object, with relationship attributes."""
+        results: dict[str, Result] = {}
+        todo = [i for i in self._split_seen(items, self._links(i.key for i in items), results)
+                if self._require(i, i.person and i.person.value, "person id", results)
+                and self._require(i, i.object_id, "object id", results)]
+        self._relate(object_type, todo, results, link=True)
+        return [results[i.key] for i in items]
+
+    def _relate(self, object_type: ObjectType, todo: list[Item], results: dict[str, Result],
+                *, link: bool) -> None:
+        people = self._resolve_people({i.person for i in todo})
+        objects = self._resolve_objects(object_type, {i.object_id for i in todo})
+        pairs = {(people[i.person].pk, objects[i.object_id].pk) for i in todo}
+        existing = {(r.person_id, r.object_id): r for r in Relationship.objects.filter(
+            person_id__in={p for p, _ in pairs}, object_id__in={o for _, o in pairs})}
+        now = timezone.now()
+        creates: dict[tuple[int, int], Relationship] = {}
+        updates: dict[int, tuple[Relationship, list[str]]] = {}
+        entries = []
+        for item in todo:
+            pair = (people[item.person].pk, objects[item.object_id].pk)
+            attributes = item.attributes if link else {}
+            rel = existing.get(pair) or creates.get(pair)
+            if rel is None:
+                rel = creates[pair] = Relationship(person_id=pair[0], object_id=pair[1],
+                                                   attributes=dict(attributes),
+                                                   created_at=now, updated_at=now)
+                outcome, changed = "created", sorted(attributes)
+            else:
+                merged = self._merge(rel, attributes, "attributes", now, [])
+                if merged is not None and rel.pk:
+                    updates.setdefault(rel.pk, (rel, []))[1].extend(merged)
+                outcome, changed = ("unchanged" if merged is None else "updated"), merged or []
+            if link:
+                results[item.key] = Result(item.key, outcome, changed=changed)
+                entries.append((item.key, item.modstamp, Kind.RELATIONSHIP, rel))
+        self._save(Relationship, list(creates.values()), {pk: r for pk, (r, _) in updates.items()},
+                   ["attributes", "deleted_at", "updated_at"])
+        self._outbox(Kind.RELATIONSHIP, [(r.pk, "created", sorted(r.attributes))
+                                         for r in creates.values()]
+                     + [(pk, "updated", sorted(set(f))) for pk, (_, f) in updates.items()])
+        if link:
+            self._save_links(entries)
+            for key, _, _, rel in entries:
+                results[key].ref = f"relationship:{rel.pk}"
+
+    # -- events ----------------------------------------------------------------------------
+
+    def events(self, items: list[Item]) -> list[Result]:
+        """Track: one event per source record, updated in place when the record changes."""
+        results: dict[str, Result] = {}
+        todo = [i for i in self._split_seen(items, self._links(i.key for i in items), results)
+                if self._require(i, i.person and i.person.value, "person id", results)]
+        people = self._resolve_people({i.person for i in todo})
+        existing = {e.source_id: e for e in Event.objects.filter(
+            source_id__in=[i.key for i in todo])}
+        now = timezone.now()
+        creates: dict[str, Event] = {}
+        updates: dict[int, tuple[Event, list[str]]] = {}
+        entries = []
+        for item in todo:
+            person = people[item.person]
+            event = existing.get(item.key) or creates.get(item.key)
+            if event is None:
+                event = creates[item.key] = Event(
+                    person_id=person.pk, name=item.name, timestamp=item.timestamp,
+                    properties=dict(item.attributes), source_id=item.key,
+                    created_at=now, updated_at=now)
+                results[item.key] = Result(item.key, "created", changed=sorted(item.attributes))
+            else:
+                extra = [name for name, old, new in (
+                    ("person", event.person_id, person.pk), ("name", event.name, item.name),
+                    ("timestamp", event.timestamp, item.timestamp)) if old != new]
+                event.person_id, event.name, event.timestamp = person.pk, item.name, item.timestamp
+                changed = self._merge(event, item.attributes, "properties", now, extra)
+                if changed is not None:
+                    updates[event.pk] = (event, changed)
+                results[item.key] = Result(item.key, "unchanged" if changed is None else "updated",
+                                           changed=changed or [])
+            entries.append((item.key, item.modstamp, Kind.EVENT, event))
+        self._save(Event, list(creates.values()), {pk: e for pk, (e, _) in updates.items()},
+                   ["person", "name", "timestamp", "properties", "deleted_at", "updated_at"])
+        self._outbox(Kind.EVENT, [(e.pk, "created", sorted(e.properties))
+                                  for e in creates.values()]
+                     + [(pk, "updated", f) for pk, (_, f) in updates.items()])
+        self._save_links(entries)
+        for key, _, _, event in entries:
+            results[key].ref = f"event:{event.pk}"
+        return [results[i.key] for i in items]
+
+    @staticmethod
+    def _require(item: Item, value: object, what: str, results: dict[str, Result]) -> bool:
+        if value:
+            return True
+        results[item.key] = Result(item.key, "skipped", error_code="MISSING_IDENTIFIER",
+                                   message=f"the record has no {what}")
+        return False
+
+    # -- deletions -------------------------------------------------------------------------
+
+    def delete(self, record_ids: Iterable[str], *, mark: bool = False) -> list[Result]:
+        """Remove (or mark deleted) what these source records produced; unknown ids are ignored.
+
+        A person or object that other source records still point at (a deleted lead whose
+        person became a contact) only loses this link.
+        """
+        links = list(SourceRecord.objects.filter(source=self.source,
+                                                 record_id__in=list(record_ids)))
+        if mark:
+            links = [link for link in links if link.modstamp != "deleted"]
+        shared = self._still_linked(links)
+        results, gone, unlink = [], {}, []
+        for link in links:
+            ref = f"{link.kind}:{link.target_id}"
+            if (link.kind, link.target_id) in shared:
+                unlink.append(link.pk)
+                results.append(Result(link.record_id, "deleted", ref,
+                                      message="unlinked; other records still produce it"))
+                continue
+            gone.setdefault(link.kind, set()).add(link.target_id)
+            results.append(Result(link.record_id, "deleted", ref))
+        SourceRecord.objects.filter(pk__in=unlink).delete()
+        models = {Kind.PERSON: Person, Kind.OBJECT: Object, Kind.RELATIONSHIP: Relationship,
+                  Kind.EVENT: Event}
+        for kind, pks in gone.items():
+            rows = models[kind].objects.filter(pk__in=pks)
+            if mark:
+                rows.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+                SourceRecord.objects.filter(pk__in=[x.pk for x in links if x.kind == kind]
+                                            ).update(modstamp="deleted")
+            else:
+                rows.delete()
+            self._outbox(kind, [(pk, "deleted", []) for pk in sorted(pks)])
+        return results
+
+    def _still_linked(self, links: list[SourceRecord]) -> set[tuple[str, int]]:
+        """(kind, id) of people/objects that some other source record also produced."""
+        shared = set()
+        for kind in (Kind.PERSON, Kind.OBJECT):
+            ids = {link.target_id for link in links if link.kind == kind}
+            if not ids:
+                continue
+            others = SourceRecord.objects.filter(**{f"{kind}_id__in": ids}).exclude(
+                pk__in=[link.pk for link in links]).values_list(f"{kind}_id", flat=True)
+            shared.update((kind, pk) for pk in others)
+        return shared

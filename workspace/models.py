@@ -1,0 +1,176 @@
+"""The hub: people, typed objects, relationships, events, where each came from, and the outbox.
+
+Rows are written only by `workspace.hub` (bulk upserts, one outbox row per change in the same
+transaction). Attributes are JSON with the hub's own trait names (see `mappings.reserved`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Person(models.Model):
+    """Someone you can message: identified by `customer_id` (identify's userId) and/or email."""
+
+    customer_id = models.CharField(
+        "customer id", max_length=255, null=True, blank=True, unique=True,
+        help_text="The identify userId (e.g. a Contact Id). Unique when set; NULLs never clash.")
+    # Normalised (stripped, lower case) so lead→contact graduation matches case-insensitively;
+    # the address exactly as Salesforce had it stays in attributes["email"].
+    email = models.CharField(max_length=254, blank=True, default="", db_index=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set instead of deleting when a sync records deletions.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.customer_id or self.email or f"person #{self.pk}"
+
+    @staticmethod
+    def normalize_email(value: object) -> str | None:
+        text = str(value).strip().lower() if value not in (None, "") else ""
+        return text or None
+
+
+class ObjectType(models.Model):
+    """A kind of custom object (Account/Accounts); syncs of objects and relationships use one."""
+
+    singular = models.CharField(max_length=100, unique=True)
+    plural = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["singular"]
+
+    def __str__(self) -> str:
+        return self.plural
+
+
+class Object(models.Model):
+    """A non-person thing people relate to (an account, an opportunity), unique per type."""
+
+    type = models.ForeignKey(ObjectType, on_delete=models.PROTECT, related_name="members")
+    object_id = models.CharField("object id", max_length=255)
+    attributes = models.JSONField(default=dict, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["type", "object_id"], name="object_unique_per_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type.singular} {self.object_id}"
+
+
+class Relationship(models.Model):
+    """A person related to an object, with attributes of the relationship (role, primary...)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships")
+    object = models.ForeignKey(Object, on_delete=models.CASCADE, related_name="relationships")
+    attributes = models.JSONField(default=dict, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "object"], name="relationship_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} ↔ {self.object_id}"
+
+
+class Event(models.Model):
+    """Something a person did (track); `source_id` makes a re-sync update, never duplicate."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(max_length=255)
+    timestamp = models.DateTimeField(null=True, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    source_id = models.CharField("source id", max_length=255, unique=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source_id})"
+
+
+class SourceRecord(models.Model):
+    """Which hub row a source record (one sync's Salesforce record) produced, at which version.
+
+    Deletions arrive as bare Salesforce ids (getDeleted), so this is how they find their hub
+    row; `modstamp` is the SystemModstamp last applied, so the overlap window of an
+    incremental run can skip records it has already written.
+    """
+
+    class Kind(models.TextChoices):
+        PERSON = "person"
+        OBJECT = "object"
+        RELATIONSHIP = "relationship"
+        EVENT = "event"
+
+    source = models.CharField(max_length=50, help_text='e.g. "sync:12"')
+    record_id = models.CharField(max_length=18)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    modstamp = models.CharField(max_length=28, blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="sources")
+    object = models.ForeignKey(Object, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="sources")
+    relationship = models.ForeignKey(Relationship, null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="sources")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="sources")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "record_id"], name="source_record_unique"),
+        ]
+        # hub.resolve_people looks a WhoId/ContactId up across every source (a Task's WhoId
+        # may be a lead that the Leads sync identified by email).
+        indexes = [models.Index(fields=["record_id"], name="source_record_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.record_id}"
+
+    @property
+    def target_id(self) -> int | None:
+        return getattr(self, f"{self.kind}_id")
+
+
+class Change(models.Model):
+    """The outbox: one row per hub change, written in the change's transaction (push drains it)."""
+
+    class Op(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        DELETED = "deleted"
+
+    entity = models.CharField(max_length=12, choices=SourceRecord.Kind.choices)
+    entity_id = models.BigIntegerField()
+    op = models.CharField(max_length=8, choices=Op.choices)
+    fields = models.JSONField(default=list, blank=True)
+    # Where the change came from ("sync:12"): push skips changes that came from the Salesforce
+    # object it would write to, so nothing echoes back.
+    origin = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The push drain reads undrained rows in id order; the partial index stays small.
+            models.Index(fields=["id"], name="change_pending_idx",
+                         condition=models.Q(processed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.entity_id} {self.op}"
