@@ -52,34 +52,82 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _free_port_pair() -> int:
+    """A port p with p + 1 free too (the emulator's consent page listens on p + 1)."""
+    for _ in range(50):
+        port = _free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no pair of free ports")
+
+
+def _wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+            return '"status": "ok"' in resp.read().decode()
+    except OSError:
+        return False
+
+
+def _serve_then_interrupt(args: list[str], env: dict[str, str], ready) -> str:
+    """Start `manage.py serve ARGS`, wait for `ready()`, SIGINT it, check no child survives."""
+    proc = subprocess.Popen(  # noqa: S603 - our own argv
+        [sys.executable, "manage.py", "serve", *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        # Stop waiting at once if serve exits (a failed start), not only on readiness.
+        assert _wait_until(lambda: proc.poll() is not None or ready(), 120), "never ready"
+        assert proc.poll() is None, "serve exited early"
+        children = _descendants(proc.pid)
+        assert len(children) >= 3  # runserver, the cluster's guard and its workers (+ emulator)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        assert _wait_until(lambda: not _alive(children), 20), _alive(children)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        output = proc.communicate()[0]
+    assert "Started " in output and "has stopped" in output, output[-3000:]
+    return output
+
+
 @pytest.mark.cluster
 @pytest.mark.django_db(transaction=True)
 def test_serve_runs_web_and_cluster_and_sigint_leaves_no_orphans():
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
-    proc = subprocess.Popen(  # noqa: S603 - our own argv
-        [sys.executable, "manage.py", "serve", "--addr", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    _serve_then_interrupt(["--addr", f"127.0.0.1:{port}"], env, lambda: _healthy(port))
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_serve_demo_connects_the_emulator_and_fills_the_hub(tmp_path):
+    """What `make run` does: emulator demo org, OAuth connection, syncs, data in the hub."""
+    from workspace.models import Event, Object, Person, Relationship
+
+    port, emulator_port = _free_port(), _free_port_pair()
+    env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(),
+               FORCEBRIDGE_VAR_DIR=str(tmp_path / "var"))
+    env.pop("SALESFORCE_CA_BUNDLE", None)
+    models = (Person, Object, Relationship, Event)
+    output = _serve_then_interrupt(
+        ["--addr", f"127.0.0.1:{port}", "--demo", "--emulator-port", str(emulator_port)], env,
+        lambda: _healthy(port) and all(model.objects.exists() for model in models),
     )
-    try:
-        deadline, body = time.monotonic() + 60, None
-        while time.monotonic() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-                    body = resp.read().decode()
-            except OSError:
-                time.sleep(0.5)
-        assert body is not None and '"status": "ok"' in body
-        children = _descendants(proc.pid)
-        assert len(children) >= 3  # runserver, the cluster's guard and its workers
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 20
-        while _alive(children) and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert _alive(children) == set()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        output = proc.communicate()[0]
-    assert "Started web" in output and "has stopped" in output
+    assert "Connected to Salesforce org" in output
+    assert (tmp_path / "var" / "sfemulator" / "ca.pem").exists()
+    assert Person.objects.filter(email__isnull=False).count() > 1000

@@ -71,7 +71,7 @@ class Command(BaseCommand):
         """
         from sfemulator import tls
 
-        ca_path, _, _ = tls.ensure_certificates(data_dir)
+        ca_path, _, _ = tls.ensure_certificates(tls.data_dir(data_dir))
         bundle = settings.VAR_DIR / "demo-ca-bundle.pem"
         bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca_path.read_text())
         return bundle
