@@ -56,7 +56,7 @@ class BulkMixin:
             params = {"maxRecords": QUERY_PAGE_RECORDS, **({"locator": locator} if locator else {})}
             response = self._call(lambda sf, p=params: _request(  # type: ignore[attr-defined]
                 sf, "GET", f"query/{job_id}/results", params=p, accept=CSV))
-            records = [_nest(row) for row in _csv_rows(response)]
+            records = _records(response)
             if records:
                 yield records
             locator = response.headers.get("Sforce-Locator") or "null"
@@ -149,6 +149,19 @@ def _csv_rows(response: requests.Response) -> csv.DictReader:
     """Bulk CSV is UTF-8. `response.text` would guess ISO-8859-1 for a `text/csv` answer
     without a charset and turn every non-ASCII name into mojibake."""
     return csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+
+
+def _records(response: requests.Response) -> list[dict[str, Any]]:
+    """A results page as REST-shaped dicts; the column layout is read once per page."""
+    rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+    columns = next(rows, None)
+    if not columns:
+        return []
+    if any("." in column for column in columns):
+        return [_nest(dict(zip(columns, row, strict=False))) for row in rows if row]
+    # No parent columns (the common case): one flat dict per row, empty cells as None.
+    return [{column: cell or None for column, cell in zip(columns, row, strict=False)}
+            for row in rows if row]
 
 
 def _nest(row: dict[str, str]) -> dict[str, Any]:

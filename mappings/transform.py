@@ -27,6 +27,7 @@ SYSTEM_FIELDS = ("Id", "SystemModstamp")
 # Types whose values `normalize` converts; every other type is text and passes through.
 PLAIN_EXCLUDED = frozenset({"boolean", "int", "long", "double", "currency", "percent", "date",
                             "datetime"})
+PLAIN, CONVERT, EPOCH = 0, 1, 2
 
 
 class UnknownField(ValueError):
@@ -82,6 +83,13 @@ class Transformer:
                        if path in self.targets}
         self.plain = {path for path, kind in types.items()
                       if "." not in path and kind not in PLAIN_EXCLUDED}
+        # The per-run field plan, so `attributes` decides nothing per record: (target, path,
+        # how) with how PLAIN (text as is), CONVERT (normalize) or EPOCH (normalize, to_epoch).
+        epoch_dates = sync.convert_dates
+        self.plan = [(target, path, PLAIN if path in self.plain
+                      else EPOCH if epoch_dates and types.get(path) in DATE_TYPES else CONVERT)
+                     for path, target in self.targets.items()]
+        self.plan += [(target, path, EPOCH) for path, target in self.epochs.items()]
         self.build = {"person": self._person, "object": self._object,
                       "relationship": self._relationship, "event": self._event}[sync.data_format]
 
@@ -123,15 +131,15 @@ class Transformer:
 
     def attributes(self, record: dict[str, Any]) -> dict[str, Any]:
         attrs = {}
-        convert = self.sync.convert_dates
-        for path, target in self.targets.items():
-            value = self.value(record, path)
-            if convert and value is not None and self.types.get(path) in DATE_TYPES:
-                value = to_epoch(value, path)
-            attrs[target] = value
-        for path, target in self.epochs.items():
-            raw = self.value(record, path)
-            attrs[target] = None if raw is None else to_epoch(raw, path)
+        get, types = record.get, self.types
+        for target, path, how in self.plan:
+            if how == PLAIN:
+                value = get(path)
+                attrs[target] = None if value == "" else value
+                continue
+            value = normalize(path, types.get(path, "string"),
+                              _get(record, path) if "." in path else get(path))
+            attrs[target] = to_epoch(value, path) if how == EPOCH and value is not None else value
         return attrs
 
     def _text(self, record: dict[str, Any], path: str) -> str | None:

@@ -18,10 +18,24 @@ from django.db import connection, models
 ROWS_PER_STATEMENT = 1000
 
 
-def _adapter(field: models.Field) -> Callable[[Any], Any]:
+def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How to adapt a column's values; None when they go to the driver as they are."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
-        return lambda value: ops.adapt_json_value(value, field.encoder)
+        # Lists of names (changed fields) repeat from row to row: encode each distinct one once.
+        encoded: dict[tuple, Any] = {}
+
+        def adapt_json(value: Any) -> Any:
+            if type(value) is not list:
+                return ops.adapt_json_value(value, field.encoder)
+            try:
+                key = tuple(value)
+                if key not in encoded:
+                    encoded[key] = ops.adapt_json_value(value, field.encoder)
+                return encoded[key]
+            except TypeError:  # unhashable items (dicts): nothing to share
+                return ops.adapt_json_value(value, field.encoder)
+        return adapt_json
     if isinstance(field, models.DateTimeField):
         # A page's rows mostly share one timestamp: adapt each distinct value once.
         seen: dict[Any, Any] = {}
@@ -31,7 +45,7 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
                 seen[value] = ops.adapt_datetimefield_value(value)
             return seen[value]
         return adapt
-    return lambda value: value
+    return None
 
 
 def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
@@ -42,7 +56,8 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
         return []
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
-    adapters = [_adapter(field) for field in fields]
+    # Only the columns that need it are adapted; the others are copied row by row in C.
+    adapters = [(i, adapt) for i, adapt in enumerate(map(_adapter, fields)) if adapt is not None]
     quote = connection.ops.quote_name
     head = (f"INSERT INTO {quote(meta.db_table)} "
             f"({', '.join(quote(f.column) for f in fields)}) VALUES ")
@@ -59,8 +74,15 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
     with connection.cursor() as cursor:
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             chunk = rows[start:start + ROWS_PER_STATEMENT]
-            params = [adapt(value) for row in chunk for adapt, value in zip(adapters, row,
-                                                                            strict=True)]
+            params: list[Any] = []
+            for row in chunk:
+                if len(row) != len(fields):
+                    raise ValueError(f"a row of {len(row)} values for {len(fields)} columns")
+                if adapters:
+                    row = list(row)  # noqa: PLW2901 - a copy with the adapted values
+                    for i, adapt in adapters:
+                        row[i] = adapt(row[i])
+                params.extend(row)
             cursor.execute(head + ", ".join([placeholder] * len(chunk)) + tail, params)
             if returning:
                 ids.extend(row[0] for row in cursor.fetchall())

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.utils import timezone
@@ -105,15 +106,15 @@ class HubWriter:
               fields: list[str]) -> None:
         """Insert new rows (their ids come back) and upsert changed ones on the primary key."""
         columns = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+        values = attrgetter(*columns)  # one C call per row; these models have several columns
         if creates:
-            ids = insert(model, columns, [tuple(getattr(o, c) for c in columns) for o in creates],
-                         returning=True)
+            ids = insert(model, columns, [values(o) for o in creates], returning=True)
             for obj, pk in zip(creates, ids, strict=True):
                 obj.pk = pk
                 obj._state.adding = False
         if updates:
             insert(model, ["id", *columns],
-                   [(o.pk, *(getattr(o, c) for c in columns)) for o in updates.values()],
+                   [(o.pk, *values(o)) for o in updates.values()],
                    conflict=["id"], update=fields)
 
     def _merge(self, row: Any, attributes: dict[str, Any], attr: str, now: datetime,
@@ -157,8 +158,9 @@ class HubWriter:
                 person = index.add(Person(customer_id=item.customer_id, email=item.email or "",
                                           attributes=dict(item.attributes), created_at=now,
                                           updated_at=now))
-                touched[id(person)] = (person, "created", sorted(item.attributes))
-                results[item.key] = Result(item.key, "created", changed=sorted(item.attributes))
+                names = sorted(item.attributes)
+                touched[id(person)] = (person, "created", names)
+                results[item.key] = Result(item.key, "created", changed=list(names))
             else:
                 extra = index.reidentify(person, item.customer_id, item.email)
                 changed = self._merge(person, item.attributes, "attributes", now, extra)
