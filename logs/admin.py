@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from logs.models import RecordLog
-from logs.paginator import CappedPaginator
+from logs.paginator import ReadOnlyAdmin
 from syncs.models import SyncRun
 from workspace.models import Person
 
@@ -47,7 +47,7 @@ class RunFilter(admin.SimpleListFilter):
 
 
 @admin.register(RecordLog)
-class RecordLogAdmin(admin.ModelAdmin):
+class RecordLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "direction", "sync", "run_link", "sobject", "record_id",
                     "hub_link", "outcome", "error_code", "short_message"]
     list_filter = ["direction", "outcome", "sync", RunFilter]
@@ -55,23 +55,10 @@ class RecordLogAdmin(admin.ModelAdmin):
     search_fields = ["record_id"]  # the real lookup is get_search_results below
     search_help_text = ("A Salesforce id, an e-mail address or customer id, or a hub reference "
                         "such as person:12 (exact match).")
-    paginator = CappedPaginator
-    show_full_result_count = False
     date_hierarchy = None  # its year/month links would scan the whole table
-    list_per_page = 100
     fields = ["created_at", "direction", "sync", "run_link", "sobject", "record_id",
               "hub_link", "outcome", "error_code", "message", "changed_fields"]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Logs leave through retention (RecordLog.prune), not by hand.
-        return False
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet,
                            search_term: str) -> tuple[QuerySet, bool]:

@@ -1,4 +1,4 @@
-"""A paginator for tables of millions of rows: it counts at most `CAP` rows, never the table.
+"""Admin for tables of millions of rows. The paginator it counts at most `CAP` rows, never the table.
 
 The admin's changelist asks the paginator for `count` on every page; on a big log table a
 `COUNT(*)` is a full scan. Counting `LIMIT CAP + 1` rows instead keeps every page cheap; past
@@ -9,8 +9,11 @@ filters and search that narrow a log down.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
+from django.contrib import admin
 from django.core.paginator import Paginator
+from django.http import HttpRequest
 
 CAP = 10_000
 
@@ -27,3 +30,24 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self._counted > CAP
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse-only admin for tables written by the engine: no add, change or delete by hand.
+
+    Record logs leave through retention (`RecordLog.prune`), runs go with their sync, and the
+    hub is written only by `workspace.hub`. Lists never count whole tables.
+    """
+
+    paginator = CappedPaginator
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

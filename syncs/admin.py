@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from logs.paginator import ReadOnlyAdmin
 from syncs import schedule
 from syncs.forms import SyncForm
 from syncs.models import Sync, SyncRun
@@ -165,28 +166,17 @@ class SyncAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "sync", "trigger", "mode", "run_status", "duration_text",
                     "fetched", "created", "updated", "deleted", "skipped", "failed",
                     "conflicts", "api_calls", "logs"]
     list_filter = ["status", "trigger", "mode", "sync"]
     list_select_related = ["sync"]
     search_fields = ["sync__name", "error"]
-    show_full_result_count = False
     fields = ["sync", "trigger", "mode", "run_status", "started_at", "finished_at",
               "duration_text", "fetched", "created", "updated", "deleted", "skipped", "failed",
               "conflicts", "api_calls", "error", "logs"]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Runs go with their sync; record logs are pruned by retention.
-        return False
 
     @admin.display(description="status", ordering="status")
     def run_status(self, obj: SyncRun) -> str:

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from logs.paginator import CappedPaginator
+from logs.paginator import ReadOnlyAdmin
 from workspace.models import Event, Object, ObjectType, Person, Relationship
 
 
@@ -24,30 +24,15 @@ def people_matching(term: str) -> Q:
     return Q(email=Person.normalize_email(term)) | Q(customer_id=term)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse only: no add, change or delete; capped counts; exact search via `lookup()`."""
+class HubAdmin(ReadOnlyAdmin):
+    """Browse the hub: exact search through each admin's `lookup(term) -> Q`."""
 
-    paginator = CappedPaginator
-    show_full_result_count = False
-    list_per_page = 100
     search_help_text = ""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet,
                            search_term: str) -> tuple[QuerySet, bool]:
         term = search_term.strip()
         return (queryset.filter(self.lookup(term)) if term else queryset), False
-
-    def lookup(self, term: str) -> Q:
-        raise NotImplementedError
 
     @admin.display(description="attributes")
     def attributes_json(self, obj: Any) -> str:
@@ -59,7 +44,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnlyAdmin):
+class PersonAdmin(HubAdmin):
     list_display = ["id", "customer_id", "email", "name", "updated_at", "deleted_at"]
     list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["email"]
@@ -79,7 +64,7 @@ class PersonAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ObjectType)
-class ObjectTypeAdmin(ReadOnlyAdmin):
+class ObjectTypeAdmin(HubAdmin):
     list_display = ["singular", "plural"]
     search_fields = ["singular"]
     search_help_text = "A type name (exact)."
@@ -92,7 +77,7 @@ class ObjectTypeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Object)
-class ObjectAdmin(ReadOnlyAdmin):
+class ObjectAdmin(HubAdmin):
     list_display = ["id", "type", "object_id", "name", "updated_at", "deleted_at"]
     list_filter = ["type", ("deleted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["type"]
@@ -111,7 +96,7 @@ class ObjectAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(ReadOnlyAdmin):
+class RelationshipAdmin(HubAdmin):
     list_display = ["id", "person", "object", "updated_at", "deleted_at"]
     list_filter = ["object__type", ("deleted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["person", "object", "object__type"]
@@ -126,7 +111,7 @@ class RelationshipAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(HubAdmin):
     list_display = ["id", "name", "person", "timestamp", "source_id", "deleted_at"]
     list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["person"]
