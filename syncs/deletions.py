@@ -35,7 +35,9 @@ class Deletions:
         self.pull = pull
         self.client = client
         self.ids: list[str] = []
-        self.reconcile = pull.trigger == Sync.Trigger.RESYNC
+        # A resync resumed by the scheduler (after a crash or a quota stop) still owes the
+        # reconcile pass that finds what was purged while it was interrupted.
+        self.reconcile = pull.trigger == Sync.Trigger.RESYNC or pull.sync.resync_pending
 
     def probe(self) -> str:
         """Ask getDeleted for the window since the last run; return Salesforce's time ("" if unknown).
@@ -45,7 +47,9 @@ class Deletions:
         """
         sync = self.pull.sync
         local = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-        start = sync.deleted_since
+        # An interrupted first run (or resync) has a cursor but no completed window yet: its
+        # deletions count from the Salesforce time at which its scan started.
+        start = sync.deleted_since or parse_datetime(sync.cursor_seen_at or "")
         try:
             answer = self._deleted(start or local - dt.timedelta(minutes=2), local)
         except SalesforceRejected as error:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from connections.models import Connection
 from syncs.pull import run_sync
 from tests.syncs.conftest import contacts, hub_snapshot, pages, wipe_hub
-from workspace.models import Person
+from workspace.models import Person, SourceRecord
 
 pytestmark = pytest.mark.django_db
 FIELDS = ["FirstName", "LastName", "Email", "DoNotCall", "CreatedDate"]
@@ -24,15 +24,33 @@ def test_a_crash_mid_run_then_a_rerun_gives_the_clean_hub(emulator, make_sync):
     expected = hub_snapshot()
     wipe_hub()
     crashing = make_sync("Contact", name="crashing", fields=FIELDS, batch_size=200)
-    # The third page fails past every retry: the worker gives up mid-run.
+    # The second page (the first queryMore) fails past every retry: the worker gives up mid-run.
     emulator.control.faults(fail_next={"count": 50, "status": 500, "kinds": ["queryMore"]})
     first = run_sync(crashing.pk)
     assert first.status == "failed" and "UNKNOWN_EXCEPTION" in first.error
-    assert 0 <= first.created < 1000
+    assert first.created == 200  # the first page, applied before queryMore kept failing
     emulator.control.clear_faults()
     second = run_sync(crashing.pk)
     assert second.status == "succeeded", second.error
     assert hub_snapshot() == expected
+
+
+def test_a_record_purged_while_a_first_run_was_interrupted_leaves_the_hub(emulator, make_sync):
+    emulator.control.clock(freeze="2024-03-04T05:06:00Z")
+    emulator.control.insert("Contact", *contacts(1000), load=True)
+    sync = make_sync("Contact", fields=FIELDS, batch_size=200)
+    emulator.control.faults(fail_next={"count": 50, "status": 500, "kinds": ["queryMore"]})
+    assert run_sync(sync.pk).status == "failed"
+    emulator.control.clear_faults()
+    applied = SourceRecord.objects.filter(source=sync.source).values_list("record_id", flat=True)
+    purged = applied[0]
+    emulator.control.delete("Contact", purged, hard=True)
+    emulator.control.clock(advance=120)  # getDeleted lists a deletion once its minute is over
+    resumed = run_sync(sync.pk)
+    assert resumed.status == "succeeded", resumed.error
+    assert not SourceRecord.objects.filter(source=sync.source, record_id=purged).exists()
+    assert Person.objects.count() == 999
+    assert resumed.deleted == 1
 
 
 def test_quota_exhaustion_defers_and_the_next_run_resumes(emulator, make_sync, settings):
