@@ -12,11 +12,14 @@ from django.core.exceptions import ValidationError
 
 from connections.errors import SalesforceRejected
 from mappings.transform import UnknownField, field_types
+from syncs.cursor import build_soql
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
     from syncs.models import Sync
 
+# A condition of the shape incremental runs add to the filter.
+CURSOR_PROBE = "SystemModstamp >= 2000-01-01T00:00:00Z"
 IDENTIFIERS = ("person_id_field", "object_id_field", "related_id_field", "event_name_field",
                "event_timestamp_field")
 
@@ -26,7 +29,8 @@ def validate_sync(sync: Sync, client: SalesforceClient) -> None:
 
     1. The object must exist and be queryable.
     2. Every synced field and identifier must exist (parents one level deep).
-    3. The filter must be accepted by a `SELECT Id ... WHERE (filter) LIMIT 1` query.
+    3. The filter must be accepted by a `SELECT Id ... WHERE (filter) AND (cursor) LIMIT 1`
+       query.
     """
     try:
         described = client.describe(sync.sobject)
@@ -47,7 +51,10 @@ def validate_sync(sync: Sync, client: SalesforceClient) -> None:
         errors.setdefault("renames", []).append(
             f"Renamed fields that are not synced: {', '.join(unknown_renames)}.")
     if sync.filter.strip():
-        soql = f"SELECT Id FROM {sync.sobject} WHERE ({sync.filter}) LIMIT 1"
+        # Tried the way a run combines it with the cursor, so a filter that escapes its
+        # parentheses (`A) OR (B`) is refused instead of silently widening every run.
+        soql = build_soql(["Id"], sync.sobject, [sync.filter, CURSOR_PROBE], ordered=False)
+        soql += " LIMIT 1"
         try:
             next(iter(client.query_pages(soql)), None)
         except SalesforceRejected as error:

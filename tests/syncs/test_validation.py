@@ -33,6 +33,14 @@ def test_a_filter_salesforce_rejects_is_a_filter_error(make_sync, sf_client):
         sync.validate_against_salesforce(sf_client)
 
 
+def test_a_filter_that_escapes_its_parentheses_is_refused(make_sync, sf_client):
+    # Alone, "WHERE (A) OR (B)" is valid SOQL; combined with the cursor it would read everything.
+    sync = make_sync("Contact", fields=["FirstName"], filter="Email = 'a@x.com') OR (LastName = 'B'")
+    with pytest.raises(ValidationError) as caught:
+        sync.validate_against_salesforce(sf_client)
+    assert "MALFORMED_QUERY" in caught.value.message_dict["filter"][0]
+
+
 def test_a_good_sync_validates_and_its_filter_applies(emulator, make_sync, sf_client):
     emulator.control.insert("Contact", {"LastName": "A", "Email": "a@x.io"}, {"LastName": "B"})
     sync = make_sync("Contact", fields=["LastName", "Email"], filter="Email != null")
