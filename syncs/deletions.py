@@ -97,5 +97,6 @@ class Deletions:
     def _remove(self, ids: list[str]) -> None:
         pull = self.pull
         with transaction.atomic():
+            pull.hold_claim()
             results = pull.writer.delete(ids, mark=pull.sync.on_delete == Sync.OnDelete.MARK)
             pull.record(results, fetched=0)

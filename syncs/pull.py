@@ -227,6 +227,8 @@ class Pull:
             self.record(results, fetched=len(records))
             if checkpoint and tail.after(self.cursor):
                 self.save_cursor(tail)
+            else:
+                self.hold_claim()
         return tail
 
     def write(self, items: list) -> list[Result]:
@@ -281,11 +283,19 @@ class Pull:
         self.cursor.seen_at = seen_at
         self._save_sync(["cursor_seen_at", "deleted_since", "resync_pending"])
 
+    def hold_claim(self) -> None:
+        """Inside a page's transaction: renew the claim, or roll the page back if it was lost."""
+        self._save_sync([])
+
     def _save_sync(self, fields: list[str]) -> None:
-        """Write state only while we still hold the claim, else roll the page back."""
+        """Write state only while we still hold the claim, else roll the page back.
+
+        Every write also renews `claimed_at`, so a long run (a manual one has no task timeout)
+        is never taken over as if its worker had died.
+        """
         values = {name: getattr(self.sync, name) for name in fields}
         if not Sync.objects.filter(pk=self.sync.pk, claim_token=self.sync.claim_token
-                                   ).update(**values):
+                                   ).update(claimed_at=timezone.now(), **values):
             raise LostClaim(f"sync {self.sync.pk} was claimed by another worker")
 
 

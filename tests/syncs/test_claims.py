@@ -33,6 +33,35 @@ def test_a_claimed_sync_is_not_run_again(make_sync):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_long_run_renews_its_claim_so_nobody_takes_it_over(emulator, make_sync, settings):
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 2
+    emulator.control.insert("Contact", *contacts(2000), load=True)
+    sync = make_sync("Contact", fields=["LastName"], batch_size=200)
+    emulator.control.faults(latency_ms=400)  # ten pages: the run lasts well past the timeout
+    finished = threading.Event()
+    takeovers: list[bool] = []
+
+    def rival() -> None:
+        try:
+            while not finished.is_set():
+                takeovers.append(Sync.objects.get(pk=sync.pk).claim())
+                finished.wait(0.2)
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=rival)
+    thread.start()
+    try:
+        run = run_sync(sync.pk)
+    finally:
+        finished.set()
+        thread.join(30)
+    assert run is not None and run.status == "succeeded", run and run.error
+    assert run.created == 2000
+    assert len(takeovers) > 10 and not any(takeovers)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_run_the_sync_exactly_once(emulator, make_sync):
     emulator.control.insert("Contact", *contacts(2000), load=True)
     sync = make_sync("Contact", fields=["LastName", "Email"], batch_size=200)
