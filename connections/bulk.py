@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 from simple_salesforce.util import call_salesforce
 
 from connections import conf
-from connections.errors import SalesforceError, SalesforceRejected, Transient, check_api_name
+from connections.errors import (
+    SalesforceError,
+    SalesforceRejected,
+    Transient,
+    check_write_target,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -72,11 +77,7 @@ class BulkMixin:
         `{"id", "success", "created", "errors": [{"statusCode", "message", "fields"}], "record"}`
         (successes first, then failures, then rows the job never processed).
         """
-        if operation not in INGEST_OPERATIONS:
-            raise ValueError(f"bulk operation must be one of {sorted(INGEST_OPERATIONS)}")
-        name = check_api_name(sobject)
-        if operation == "upsert":
-            check_api_name(external_id_field or "")
+        name = check_write_target(operation, INGEST_OPERATIONS, sobject, external_id_field)
         results: list[dict] = []
         for payload in _csv_uploads(records):
             results.extend(self._ingest_job(name, operation, payload, external_id_field,

@@ -47,6 +47,7 @@ from connections.errors import (
     SalesforceRejected,
     Transient,
     check_api_name,
+    check_write_target,
 )
 from connections.models import Connection
 
@@ -184,11 +185,7 @@ class SalesforceClient(BulkMixin):
         Lists over 200 records are sent 200 at a time; records that failed with
         UNABLE_TO_LOCK_ROW are sent again (with backoff) and the others keep their result.
         """
-        if method not in COLLECTION_METHODS:
-            raise ValueError(f"collection method must be one of {sorted(COLLECTION_METHODS)}")
-        name = check_api_name(sobject)
-        if method == "upsert":
-            check_api_name(external_id_field or "")
+        name = check_write_target(method, COLLECTION_METHODS, sobject, external_id_field)
         results: list[dict] = []
         for start in range(0, len(records), COLLECTION_SIZE):
             chunk = records[start:start + COLLECTION_SIZE]

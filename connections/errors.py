@@ -58,3 +58,14 @@ def check_api_name(name: str) -> str:
     if not _API_NAME.match(name or ""):
         raise SalesforceRejected("INVALID_TYPE", f"{name!r} is not a valid API name")
     return name
+
+
+def check_write_target(operation: str, allowed: frozenset[str] | set[str], sobject: str,
+                       external_id_field: str | None) -> str:
+    """A write's operation, object and (for upsert) external-id field, checked before any call."""
+    if operation not in allowed:
+        raise ValueError(f"operation must be one of {sorted(allowed)}, not {operation!r}")
+    name = check_api_name(sobject)
+    if operation == "upsert":
+        check_api_name(external_id_field or "")
+    return name

@@ -101,6 +101,14 @@ class HubWriter:
         insert(Change, ["entity", "entity_id", "op", "fields", "origin", "created_at"],
                [(entity, pk, op, fields, self.source, now) for pk, op, fields in changes])
 
+    def _save_attributed(self, model: type, kind: str, creates: dict[str, Any],
+                         updates: dict[int, tuple[Any, list[str]]]) -> None:
+        """Save new and changed objects or relationships, with their outbox rows."""
+        self._save(model, list(creates.values()), {pk: row for pk, (row, _) in updates.items()},
+                   ["attributes", "deleted_at", "updated_at"])
+        self._outbox(kind, [(row.pk, "created", sorted(row.attributes)) for row in creates.values()]
+                     + [(pk, "updated", sorted(set(f))) for pk, (_, f) in updates.items()])
+
     @staticmethod
     def _save(model: type, creates: list[Any], updates: dict[int, Any],
               fields: list[str]) -> None:
@@ -233,11 +241,7 @@ class HubWriter:
                 results[item.key] = Result(item.key, "unchanged" if changed is None else "updated",
                                            changed=changed or [])
             entries.append((item.key, item.modstamp, Kind.OBJECT, obj))
-        self._save(Object, list(creates.values()), {pk: o for pk, (o, _) in updates.items()},
-                   ["attributes", "deleted_at", "updated_at"])
-        self._outbox(Kind.OBJECT, [(o.pk, "created", sorted(o.attributes))
-                                   for o in creates.values()]
-                     + [(pk, "updated", sorted(set(f))) for pk, (_, f) in updates.items()])
+        self._save_attributed(Object, Kind.OBJECT, creates, updates)
         self._save_links(entries)
         for key, _, _, obj in entries:
             results[key].ref = f"object:{obj.pk}"
@@ -286,11 +290,7 @@ class HubWriter:
             if link:
                 results[item.key] = Result(item.key, outcome, changed=changed)
                 entries.append((item.key, item.modstamp, Kind.RELATIONSHIP, rel))
-        self._save(Relationship, list(creates.values()), {pk: r for pk, (r, _) in updates.items()},
-                   ["attributes", "deleted_at", "updated_at"])
-        self._outbox(Kind.RELATIONSHIP, [(r.pk, "created", sorted(r.attributes))
-                                         for r in creates.values()]
-                     + [(pk, "updated", sorted(set(f))) for pk, (_, f) in updates.items()])
+        self._save_attributed(Relationship, Kind.RELATIONSHIP, creates, updates)
         if link:
             self._save_links(entries)
             for key, _, _, rel in entries:
