@@ -12,12 +12,13 @@ import datetime as dt
 import io
 import logging
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from simple_salesforce.util import call_salesforce
 
 from connections import conf
+from connections.ahead import as_is, read_ahead
 from connections.errors import (
     SalesforceError,
     SalesforceRejected,
@@ -39,34 +40,45 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 CSV_NULL = "#N/A"
 JSON = "application/json"
 CSV = "text/csv"
+P = TypeVar("P")
 
 
 class BulkMixin:
     """Bulk API 2.0 methods; the host class (SalesforceClient) provides `_call`."""
 
-    def bulk_query(self, soql: str, *, include_deleted: bool = False,
-                   poll_timeout: float = 600) -> Iterator[list[dict]]:
+    def bulk_query(self, soql: str, *, include_deleted: bool = False, poll_timeout: float = 600,
+                   prepare: Callable[[list[dict]], P] = as_is,
+                   page_records: int = QUERY_PAGE_RECORDS) -> Iterator[P]:
         """Run a query job and yield its results a page at a time, as REST-shaped dicts.
 
         CSV cells stay strings; empty cells become None and `Parent.Field` columns are nested
         like the REST API nests them (`{"Account": {"Name": ...}}`, None when all empty).
+        Pages are read ahead and `prepare`d like `query_pages` does; empty pages are skipped.
         """
         operation = "queryAll" if include_deleted else "query"
         job = self._bulk(lambda sf: _request(sf, "POST", "query",
                                              json={"operation": operation, "query": soql}))
         job_id = job["id"]
         self._wait_for_job("query", job_id, poll_timeout)
-        locator = ""
-        while True:
-            params = {"maxRecords": QUERY_PAGE_RECORDS, **({"locator": locator} if locator else {})}
-            response = self._call(lambda sf, p=params: _request(  # type: ignore[attr-defined]
-                sf, "GET", f"query/{job_id}/results", params=p, accept=CSV))
-            records = _records(response)
-            if records:
-                yield records
-            locator = response.headers.get("Sforce-Locator") or "null"
-            if locator == "null":
-                return
+
+        def results(locator: str) -> Callable[[Salesforce], tuple[P | None, str]]:
+            params = {"maxRecords": page_records, **({"locator": locator} if locator else {})}
+
+            def read(sf: Salesforce) -> tuple[P | None, str]:
+                response = _request(sf, "GET", f"query/{job_id}/results", params=params,
+                                    accept=CSV)
+                records = _records(response)
+                return (prepare(records) if records else None,
+                        response.headers.get("Sforce-Locator") or "null")
+            return read
+
+        def following(answer: tuple[P | None, str]) -> Callable[[Salesforce], Any] | None:
+            return None if answer[1] == "null" else results(answer[1])
+
+        first = self._call(results(""))  # type: ignore[attr-defined]
+        for prepared, _ in read_ahead(self, first, following):  # type: ignore[arg-type]
+            if prepared is not None:
+                yield prepared
 
     def bulk_ingest(self, sobject: str, operation: str, records: list[dict], *,
                     external_id_field: str | None = None,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -37,7 +38,9 @@ from simple_salesforce.util import call_salesforce
 
 from connections import conf, oauth, transport
 from connections import describe as schema
+from connections.ahead import as_is, read_ahead
 from connections.bulk import BulkMixin
+from connections.collections import RETRYABLE_CODES, CollectionsMixin
 from connections.crypto import SecretUnreadable
 from connections.errors import (
     AuthError,
@@ -47,16 +50,15 @@ from connections.errors import (
     SalesforceRejected,
     Transient,
     check_api_name,
-    check_write_target,
 )
 from connections.models import Connection
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-COLLECTION_SIZE = 200
-COLLECTION_METHODS = {"create": "POST", "update": "PATCH", "upsert": "PATCH", "delete": "DELETE"}
-RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+P = TypeVar("P")
+# A page as `prepare` made it, and how to reach the next page (None / "null": there is none).
+Prepared = tuple[P, str | None]
 # Refreshes that only picked up another worker's token, before a call gives up (each one means
 # that token expired too; more would only chase other workers).
 MAX_ADOPTIONS = 3
@@ -72,7 +74,7 @@ def format_soql(template: str, *args: Any, **kwargs: Any) -> str:
     return _format_soql(template, *args, **kwargs)
 
 
-class SalesforceClient(BulkMixin):
+class SalesforceClient(BulkMixin, CollectionsMixin):
     """A client bound to one connection; cheap to create, one per task or request.
 
     `interactive` (an operator's button or page): no retries and short timeouts, so a slow org
@@ -92,6 +94,10 @@ class SalesforceClient(BulkMixin):
         self._session.hooks["response"].append(self._on_response)
         self._sf: Salesforce | None = None
         self._sf_ciphertext = ""
+        # Responses read ahead on a helper thread (connections.ahead) leave their usage here
+        # for this thread to record: only the thread that made the client writes its row.
+        self._owner = threading.get_ident()
+        self._deferred: list[tuple[int, int] | None] = []
 
     @classmethod
     def for_connection(cls, connection: Connection, **options: bool) -> SalesforceClient:
@@ -126,25 +132,38 @@ class SalesforceClient(BulkMixin):
     def describe(self, sobject: str, *, refresh: bool = False) -> dict:
         name = check_api_name(sobject)
         return schema.cached(self.connection, name, refresh=refresh,
-                             fetch=lambda: self._call(lambda sf: _plain(getattr(sf, name).describe())))
+                             fetch=lambda: self._call(lambda sf: transport.plain(getattr(sf, name).describe())))
 
     def describe_global(self, *, refresh: bool = False) -> dict:
         return schema.cached(self.connection, schema.GLOBAL, refresh=refresh,
-                             fetch=lambda: self._call(lambda sf: _plain(sf.describe())))
+                             fetch=lambda: self._call(lambda sf: transport.plain(sf.describe())))
 
-    def query_pages(self, soql: str, *, include_deleted: bool = False,
-                    batch_size: int = 2000) -> Iterator[list[dict]]:
-        """One list per REST page (nested parents kept, `attributes` removed), lazily."""
+    def query_pages(self, soql: str, *, include_deleted: bool = False, batch_size: int = 2000,
+                    prepare: Callable[[list[dict]], P] = as_is) -> Iterator[P]:
+        """One list per REST page (nested parents kept, `attributes` removed), lazily.
+
+        Each next page is read ahead while the caller works on the current one, and
+        `prepare(records)` (which must not use the database) runs with that read, so the
+        caller receives what `prepare` made of each page.
+        """
         headers = {"Sforce-Query-Options": f"batchSize={max(200, min(2000, batch_size))}"}
-        page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted,
-                                              headers=headers))
-        while True:
-            yield [_plain(record) for record in page.get("records", [])]
-            next_url = page.get("nextRecordsUrl")
-            if page.get("done", True) or not next_url:
-                return
-            page = self._call(lambda sf, url=next_url: sf.query_more(
-                url, identifier_is_url=True, headers=headers))
+
+        def page(query: Callable[[Salesforce], dict]) -> Callable[[Salesforce], Prepared[P]]:
+            def read(sf: Salesforce) -> Prepared[P]:
+                answer = query(sf)
+                url = None if answer.get("done", True) else answer.get("nextRecordsUrl")
+                return prepare([transport.plain(r) for r in answer.get("records", [])]), url
+            return read
+
+        def following(answer: Prepared[P]) -> Callable[[Salesforce], Prepared[P]] | None:
+            url = answer[1]
+            return page(lambda sf: sf.query_more(url, identifier_is_url=True,
+                                                 headers=headers)) if url else None
+
+        first = self._call(page(lambda sf: sf.query(soql, include_deleted=include_deleted,
+                                                    headers=headers)))
+        for prepared, _ in read_ahead(self, first, following):
+            yield prepared
 
     def count(self, soql_count: str) -> int:
         """`SELECT COUNT() FROM ...` → the number."""
@@ -152,15 +171,15 @@ class SalesforceClient(BulkMixin):
 
     def get_deleted(self, sobject: str, start: dt.datetime, end: dt.datetime) -> dict:
         name, start, end = check_api_name(sobject), _utc(start), _utc(end)
-        return _plain(self._call(lambda sf: getattr(sf, name).deleted(start, end)))
+        return transport.plain(self._call(lambda sf: getattr(sf, name).deleted(start, end)))
 
     def get_updated(self, sobject: str, start: dt.datetime, end: dt.datetime) -> dict:
         name, start, end = check_api_name(sobject), _utc(start), _utc(end)
-        return _plain(self._call(lambda sf: getattr(sf, name).updated(start, end)))
+        return transport.plain(self._call(lambda sf: getattr(sf, name).updated(start, end)))
 
     def limits(self) -> dict:
         """The org's limits; never held back by the budget, since it re-reads the real usage."""
-        limits = _plain(self._call(lambda sf: sf.limits(), budget=False))
+        limits = transport.plain(self._call(lambda sf: sf.limits(), budget=False))
         daily = limits.get("DailyApiRequests") or {}
         if isinstance(daily.get("Max"), int) and isinstance(daily.get("Remaining"), int):
             self.connection.record_api_usage(daily["Max"] - daily["Remaining"], daily["Max"])
@@ -175,65 +194,6 @@ class SalesforceClient(BulkMixin):
         return self._call(lambda sf: call_salesforce(
             url=url, method="GET", session=sf.session, headers=dict(sf.headers), params=params,
         ).json())
-
-    # -- writes -----------------------------------------------------------------------------
-
-    def collection(self, method: str, sobject: str, records: list[dict], *,
-                   all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
-        """sObject Collections create/update/upsert/delete: per-record results, in order.
-
-        Lists over 200 records are sent 200 at a time; records that failed with
-        UNABLE_TO_LOCK_ROW are sent again (with backoff) and the others keep their result.
-        """
-        name = check_write_target(method, COLLECTION_METHODS, sobject, external_id_field)
-        results: list[dict] = []
-        for start in range(0, len(records), COLLECTION_SIZE):
-            chunk = records[start:start + COLLECTION_SIZE]
-            results.extend(self._collection_chunk(method, name, chunk, all_or_none,
-                                                  external_id_field))
-        return results
-
-    def _collection_chunk(self, method: str, name: str, chunk: list[dict], all_or_none: bool,
-                          external_id_field: str | None) -> list[dict]:
-        results: list[dict] = [{} for _ in chunk]
-        pending = list(range(len(chunk)))
-        attempt = 0
-        while True:
-            batch = [chunk[i] for i in pending]
-            answer = self._collection_call(method, name, batch, all_or_none, external_id_field)
-            if not isinstance(answer, list) or len(answer) != len(batch):
-                raise SalesforceError(f"sObject Collections returned {len(answer or [])} results "
-                                      f"for {len(batch)} records")
-            locked = []
-            for index, result in zip(pending, answer, strict=True):
-                results[index] = _plain(result)
-                if _lock_error(result):
-                    locked.append(index)
-            attempt += 1
-            # Records Salesforce reported as locked were certainly not written: safe to resend.
-            if not locked or attempt > self.max_retries:
-                return results
-            # With allOrNone the whole batch was rolled back, so all of it goes again.
-            pending = pending if all_or_none else locked
-            time.sleep(transport.backoff_delay(attempt))
-
-    def _collection_call(self, method: str, name: str, batch: list[dict], all_or_none: bool,
-                         external_id_field: str | None) -> Any:
-        http = COLLECTION_METHODS[method]
-        if method == "delete":
-            ids = ",".join(_record_id(record) for record in batch)
-            params = {"ids": ids, "allOrNone": str(all_or_none).lower()}
-            return self._call(lambda sf: sf.restful("composite/sobjects", method=http,
-                                                    params=params))
-        body = {"allOrNone": all_or_none, "records": [
-            {**{k: v for k, v in record.items() if k != "attributes"}, "attributes": {"type": name}}
-            for record in batch]}
-        path = "composite/sobjects"
-        if method == "upsert":
-            path = f"composite/sobjects/{name}/{external_id_field}"
-        # A create that timed out may have happened: never resend it blindly.
-        return self._call(lambda sf: sf.restful(path, method=http, json=body),
-                          idempotent=method != "create")
 
     # -- the choke point --------------------------------------------------------------------
 
@@ -338,14 +298,25 @@ class SalesforceClient(BulkMixin):
         raise QuotaExhausted(text)
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.api_calls += 1
         # Path only: the query string may hold SOQL with customer data; headers hold the token.
         logger.debug("connection %s: %s %s -> %s in %.0f ms", self.connection.pk,
                      response.request.method, urlsplit(response.url).path, response.status_code,
                      response.elapsed.total_seconds() * 1000)
         usage = transport.parse_usage(response.headers.get("Sforce-Limit-Info"))
+        if threading.get_ident() != self._owner:
+            self._deferred.append(usage)
+            return
+        self.api_calls += 1
         if usage is not None:
             self.connection.record_api_usage(*usage)
+
+    def _take_deferred_usage(self) -> None:
+        """Count and record the responses a helper thread received (connections.ahead)."""
+        taken, self._deferred = self._deferred, []
+        self.api_calls += len(taken)
+        readings = [usage for usage in taken if usage is not None]
+        if readings:
+            self.connection.record_api_usage(*readings[-1])
 
 
 def _never_sent(error: requests.RequestException) -> bool:
@@ -371,27 +342,6 @@ def _details(error: sf_errors.SalesforceError) -> tuple[str, str, list[str]]:
     if isinstance(content, dict) and "error" in content:
         return str(content["error"]), str(content.get("error_description", "")), []
     return f"HTTP_{error.status}", f"{error.resource_name or 'request'} failed", []
-
-
-def _lock_error(result: dict) -> bool:
-    return not result.get("success") and any(
-        e.get("statusCode") in RETRYABLE_CODES for e in result.get("errors") or [])
-
-
-def _record_id(record: Any) -> str:
-    value = record if isinstance(record, str) else (record.get("Id") or record.get("id"))
-    if not value:
-        raise ValueError("a record to delete needs an Id")
-    return str(value)
-
-
-def _plain(value: Any) -> Any:
-    """Plain dicts without Salesforce's `attributes` (also in nested parents and sub-queries)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "attributes"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

@@ -91,3 +91,12 @@ def backoff_delay(attempt: int) -> float:
 
 def max_retries() -> int:
     return int(conf.get("SALESFORCE_MAX_RETRIES"))
+
+
+def plain(value: Any) -> Any:
+    """Plain dicts without Salesforce's `attributes` (also in nested parents and sub-queries)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if k != "attributes"}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from mappings.reserved import epoch_traits_for, traits_for
-from mappings.values import DATE_TYPES, InvalidValue, normalize, to_epoch
+from mappings.values import DATE_TYPES, InvalidValue, converter, to_epoch
 from workspace.hub import Item, Ref, Result
 from workspace.models import Person
 
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
 
 Describe = Callable[[str], dict]
 SYSTEM_FIELDS = ("Id", "SystemModstamp")
-# Types whose values `normalize` converts; every other type is text and passes through.
-PLAIN_EXCLUDED = frozenset({"boolean", "int", "long", "double", "currency", "percent", "date",
-                            "datetime"})
-PLAIN, CONVERT, EPOCH = 0, 1, 2
 
 
 class UnknownField(ValueError):
@@ -68,6 +65,13 @@ def _get(record: dict[str, Any], path: str) -> Any:
     return value
 
 
+def _values_of(paths: list[str]) -> Callable[[dict[str, Any]], tuple]:
+    """`itemgetter(*paths)`, always returning a tuple (itemgetter of one key returns the value)."""
+    if len(paths) > 1:
+        return itemgetter(*paths)
+    return lambda record: tuple(record[path] for path in paths)
+
+
 class Transformer:
     """Maps records of one sync to hub items; build with `for_sync`."""
 
@@ -81,15 +85,28 @@ class Transformer:
                         for path in sync.fields}
         self.epochs = {path: name for path, name in epoch_traits_for(sync.data_format).items()
                        if path in self.targets}
-        self.plain = {path for path, kind in types.items()
-                      if "." not in path and kind not in PLAIN_EXCLUDED}
-        # The per-run field plan, so `attributes` decides nothing per record: (target, path,
-        # how) with how PLAIN (text as is), CONVERT (normalize) or EPOCH (normalize, to_epoch).
-        epoch_dates = sync.convert_dates
-        self.plan = [(target, path, PLAIN if path in self.plain
-                      else EPOCH if epoch_dates and types.get(path) in DATE_TYPES else CONVERT)
-                     for path, target in self.targets.items()]
-        self.plan += [(target, path, EPOCH) for path, target in self.epochs.items()]
+        # How each path's value is converted (None: text, taken as it is), chosen once.
+        self.converters = {path: converter(path, kind) for path, kind in types.items()}
+        # The per-run plan, so `attributes` decides nothing per record. Every attribute is
+        # first copied raw, in the order of the sync's fields and then the epoch traits (a
+        # target named twice keeps its last source, as a later value would overwrite it);
+        # `convert` lists (target, path, is a parent path, function) of those needing more.
+        plan = {target: (path, bool(sync.convert_dates) and types.get(path) in DATE_TYPES)
+                for path, target in self.targets.items()}
+        for path, target in self.epochs.items():
+            plan.pop(target, None)
+            plan[target] = (path, True)
+        # Top-level fields are copied with one C call (`itemgetter`) into a copy of `blank`,
+        # which holds every target in order; parent paths are read in the `convert` loop.
+        self.blank = dict.fromkeys(plan)
+        top = [(target, path) for target, (path, _) in plan.items() if "." not in path]
+        self.top_targets = [target for target, _ in top]
+        self.top_paths = [path for _, path in top]
+        self.copy_top = _values_of(self.top_paths)
+        self.convert = [(target, path, "." in path,
+                         self._epoch(path) if epoch else self.converters[path])
+                        for target, (path, epoch) in plan.items()
+                        if epoch or "." in path or self.converters[path] is not None]
         self.build = {"person": self._person, "object": self._object,
                       "relationship": self._relationship, "event": self._event}[sync.data_format]
 
@@ -120,27 +137,35 @@ class Transformer:
         return items, failed
 
     def value(self, record: dict[str, Any], path: str) -> Any:
-        if path in self.plain:
-            # Text-like top-level fields need no conversion: the hot path of every page.
-            value = record.get(path)
-            return None if value == "" else value
-        return normalize(path, self.types.get(path, "string"), _get(record, path))
+        value = _get(record, path) if "." in path else record.get(path)
+        if value is None or value == "":
+            return None
+        convert = self.converters.get(path)
+        return value if convert is None else convert(value)
 
     def modstamp(self, record: dict[str, Any]) -> str:
         return self.value(record, "SystemModstamp") or ""
 
     def attributes(self, record: dict[str, Any]) -> dict[str, Any]:
-        attrs = {}
-        get, types = record.get, self.types
-        for target, path, how in self.plan:
-            if how == PLAIN:
-                value = get(path)
-                attrs[target] = None if value == "" else value
-                continue
-            value = normalize(path, types.get(path, "string"),
-                              _get(record, path) if "." in path else get(path))
-            attrs[target] = to_epoch(value, path) if how == EPOCH and value is not None else value
+        attrs = self.blank.copy()
+        try:
+            attrs.update(zip(self.top_targets, self.copy_top(record), strict=True))
+        except KeyError:  # a record without some field (not one SOQL returned): one by one
+            attrs.update(zip(self.top_targets, map(record.get, self.top_paths), strict=True))
+        if "" in attrs.values():  # an empty string (or Bulk cell) is no value
+            attrs = {target: None if value == "" else value for target, value in attrs.items()}
+        for target, path, parent, convert in self.convert:
+            value = _get(record, path) if parent else attrs[target]
+            if value is None or value == "":
+                attrs[target] = None
+            else:
+                attrs[target] = value if convert is None else convert(value)
         return attrs
+
+    def _epoch(self, path: str) -> Callable[[Any], int]:
+        """The field's value as epoch seconds (the "convert dates" switch, `created_at`)."""
+        convert = self.converters[path]
+        return lambda value: to_epoch(value if convert is None else convert(value), path)
 
     def _text(self, record: dict[str, Any], path: str) -> str | None:
         value = self.value(record, path) if path else None

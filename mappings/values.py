@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from functools import lru_cache, partial
 from typing import Any
 
 UTC = dt.UTC
@@ -16,8 +18,6 @@ _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
     r"(Z|z|[+-]\d{2}(?::?\d{2})?)$")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
-INTEGER_TYPES = frozenset({"int", "long"})
-NUMBER_TYPES = frozenset({"double", "currency", "percent"})
 DATE_TYPES = frozenset({"date", "datetime"})
 CANONICAL_LENGTH = len("2021-09-01T09:00:00.000+0000")
 BULK_LENGTH = len("2021-09-01T09:00:00.000Z")
@@ -101,39 +101,81 @@ def to_epoch(value: Any, field: str = "value") -> int:
     raise InvalidValue(field, value, "ISO-8601 date or datetime")
 
 
+def _boolean(field: str, field_type: str, value: Any) -> bool:
+    if value is True or value is False:
+        return value
+    text = str(value).lower()
+    if text == "true" or text == "false":
+        return text == "true"
+    raise InvalidValue(field, value, "boolean")
+
+
+def _integer(field: str, field_type: str, value: Any) -> int:
+    try:
+        return int(float(value)) if isinstance(value, str) and "." in value else int(value)
+    except (TypeError, ValueError):
+        raise InvalidValue(field, value, field_type) from None
+
+
+def _number(field: str, field_type: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidValue(field, value, field_type) from None
+
+
+def _datetime(field: str, field_type: str, value: Any) -> str:
+    text = _canonical_text(value) if value.__class__ is str else None
+    if text is None:
+        moment = parse_datetime(str(value))
+        if moment is None:
+            raise InvalidValue(field, value, "ISO-8601 datetime")
+        text = canonical_datetime(moment)
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _canonical_text(value: str) -> str | None:
+    """The canonical form of a datetime text, or None when that needs the full parser.
+
+    Cached: a record's CreatedDate, LastModifiedDate and SystemModstamp are often one instant,
+    and the modstamp is read again for the cursor.
+    """
+    if value[10:11] == "T":
+        if len(value) == CANONICAL_LENGTH and value.endswith("+0000"):
+            return value
+        if (len(value) == BULK_LENGTH and value[-1] == "Z" and value[19] == "."
+                and _valid_iso(value)):
+            # Bulk API 2.0's form of the same instant (`...00.000Z`): no regex needed.
+            return value[:-1] + "+0000"
+    moment = parse_datetime(value)
+    return canonical_datetime(moment) if moment is not None else None
+
+
+def _date(field: str, field_type: str, value: Any) -> str:
+    day = parse_date(str(value))
+    if day is None:
+        raise InvalidValue(field, value, "ISO-8601 date")
+    return day.isoformat()
+
+
+# The describe types whose values are converted; every other type is text and passes as it is.
+_CONVERT: dict[str, Callable[[str, str, Any], Any]] = {
+    "boolean": _boolean, "int": _integer, "long": _integer, "double": _number,
+    "currency": _number, "percent": _number, "datetime": _datetime, "date": _date,
+}
+
+
+def converter(field: str, field_type: str) -> Callable[[Any], Any] | None:
+    """`normalize` for one field, chosen once: a function of a non-empty value, or None when
+    values of this type pass as they are."""
+    convert = _CONVERT.get(field_type)
+    return partial(convert, field, field_type) if convert else None
+
+
 def normalize(field: str, field_type: str, value: Any) -> Any:
     """One canonical Python value for a REST or Bulk value of a field of `field_type`."""
     if value is None or value == "":
         return None
-    if field_type == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).lower()
-        if text in ("true", "false"):
-            return text == "true"
-        raise InvalidValue(field, value, "boolean")
-    try:
-        if field_type in INTEGER_TYPES:
-            return int(float(value)) if isinstance(value, str) and "." in value else int(value)
-        if field_type in NUMBER_TYPES:
-            return float(value)
-    except (TypeError, ValueError):
-        raise InvalidValue(field, value, field_type) from None
-    if field_type == "datetime":
-        if isinstance(value, str) and value[10:11] == "T":
-            if len(value) == CANONICAL_LENGTH and value.endswith("+0000"):
-                return value
-            if (len(value) == BULK_LENGTH and value[-1] == "Z" and value[19] == "."
-                    and _valid_iso(value)):
-                # Bulk API 2.0's form of the same instant (`...00.000Z`): no regex needed.
-                return value[:-1] + "+0000"
-        moment = parse_datetime(str(value))
-        if moment is None:
-            raise InvalidValue(field, value, "ISO-8601 datetime")
-        return canonical_datetime(moment)
-    if field_type == "date":
-        day = parse_date(str(value))
-        if day is None:
-            raise InvalidValue(field, value, "ISO-8601 date")
-        return day.isoformat()
-    return value
+    convert = _CONVERT.get(field_type)
+    return convert(field, field_type, value) if convert else value

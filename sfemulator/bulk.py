@@ -271,15 +271,24 @@ def _ingest_results(job: IngestJob, which: str) -> Response:
 def _snapshot(
     org: Any, result: Any, columns: list[str], datetime_columns: frozenset[str], version: str
 ) -> list[list[str]]:
-    """The CSV cells of every matched record as it is now; called with the org lock held."""
+    """The CSV cells of every matched record as it is now; called with the org lock held.
+
+    A selection without parent fields reads the cells straight from the record: its REST
+    projection would hold the same values under the same names.
+    """
+    flat = not any("." in column for column in columns)
+    cells = [(column, _datetime_cell if column in datetime_columns else csv_cell)
+             for column in columns]
     rows = []
     for record_id in result.ids:
         record = org.get_record(record_id)
-        values = dict(flatten(result.project(record, version)))
-        for column in datetime_columns:
-            values[column] = csv_datetime(values.get(column))
-        rows.append([csv_cell(values.get(column)) for column in columns])
+        values = record if flat else dict(flatten(result.project(record, version)))
+        rows.append([cell(values.get(column)) for column, cell in cells])
     return rows
+
+
+def _datetime_cell(value: Any) -> str:
+    return csv_cell(csv_datetime(value))
 
 
 def _query_results(job: QueryJob, query: dict[str, str]) -> Response:

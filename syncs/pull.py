@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,7 +36,7 @@ from syncs.cursor import Cursor, build_soql, window
 from syncs.deletions import Deletions
 from syncs.models import Sync, SyncRun
 from workspace.bulk import insert
-from workspace.hub import HubWriter, Result
+from workspace.hub import HubWriter, Item, Result
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,17 @@ LOG_COLUMNS = ["created_at", "direction", "sync", "run", "sobject", "record_id",
                "outcome", "error_code", "message", "changed_fields"]
 # SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
 EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(slots=True)
+class Page:
+    """A page of records made ready off the database (`Pull.prepare`)."""
+
+    fetched: int
+    items: list[Item]
+    failed: list[Result]
+    gone: list[str]  # ids of the records Salesforce reports deleted (IsDeleted)
+    tail: tuple[str, str]  # the greatest (SystemModstamp, Id)
 
 
 class LostClaim(Exception):
@@ -177,7 +189,8 @@ class Pull:
             soql = self.soql(lo, hi, include_deleted=include_deleted)
             try:
                 for page in self.client.query_pages(soql, include_deleted=include_deleted,
-                                                    batch_size=self.sync.batch_size):
+                                                    batch_size=self.sync.batch_size,
+                                                    prepare=self.prepare):
                     self.apply(page, seen_at=seen_at, checkpoint=True)
             except SalesforceRejected as error:
                 if error.error_code != "QUERY_TIMEOUT":
@@ -198,12 +211,16 @@ class Pull:
 
     def scan_bulk(self, seen_at: str) -> None:
         """A Bulk API 2.0 query job; its rows come unordered, so the cursor is set at the end."""
-        last = Cursor()
         size = self.sync.batch_size
-        for rows in self.client.bulk_query(self.soql(include_deleted=False, ordered=False)):
-            for start in range(0, len(rows), size):
-                chunk = rows[start:start + size]
-                tail = self.apply(chunk, seen_at=seen_at, checkpoint=False)
+
+        def prepare(rows: list[dict]) -> list[Page]:
+            return [self.prepare(rows[start:start + size]) for start in range(0, len(rows), size)]
+
+        last = Cursor()
+        for pages in self.client.bulk_query(self.soql(include_deleted=False, ordered=False),
+                                            prepare=prepare):
+            for page in pages:
+                tail = self.apply(page, seen_at=seen_at, checkpoint=False)
                 if tail.after(last):
                     last = tail
         if last:
@@ -212,19 +229,29 @@ class Pull:
 
     # -- one page ------------------------------------------------------------------------------
 
-    def apply(self, records: list[dict], *, seen_at: str, checkpoint: bool) -> Cursor:
-        """Apply one page in one transaction: hub, logs, counters and (when ordered) the cursor."""
+    def prepare(self, records: list[dict]) -> Page:
+        """A page made ready for `apply`. It runs on the thread that reads pages ahead, so it
+        must not touch the database: the hub writes happen in `apply`, in the run's thread."""
         live, gone = [], []
         for record in records:
             (gone if record.get("IsDeleted") in (True, "true") else live).append(record)
         items, failed = self.transformer.page(live)
-        tail = self.page_tail(records, seen_at)
+        if len(items) == len(records):
+            keys = ((item.modstamp, item.key) for item in items)
+        else:
+            keys = ((self.transformer.modstamp(r), str(r.get("Id") or "")) for r in records)
+        return Page(len(records), items, failed, [str(r["Id"]) for r in gone],
+                    max(keys, default=("", "")))
+
+    def apply(self, page: Page, *, seen_at: str, checkpoint: bool) -> Cursor:
+        """Apply one page in one transaction: hub, logs, counters and (when ordered) the cursor."""
+        tail = Cursor(*page.tail, seen_at)
         with transaction.atomic():
-            results = failed + self.write(items)
-            if gone:
-                results += self.writer.delete([str(r["Id"]) for r in gone],
+            results = page.failed + self.write(page.items)
+            if page.gone:
+                results += self.writer.delete(page.gone,
                                               mark=self.sync.on_delete == Sync.OnDelete.MARK)
-            self.record(results, fetched=len(records))
+            self.record(results, fetched=page.fetched)
             if checkpoint and tail.after(self.cursor):
                 self.save_cursor(tail)
             else:
@@ -242,15 +269,6 @@ class Pull:
         if fmt == Sync.Format.OBJECT:
             return writer.objects(self.sync.object_type, items)
         return writer.relationships(self.sync.object_type, items)
-
-    def page_tail(self, records: list[dict], seen_at: str) -> Cursor:
-        best = Cursor()
-        for record in records:
-            stamp = self.transformer.modstamp(record)
-            candidate = Cursor(stamp, str(record.get("Id") or ""), seen_at)
-            if candidate.after(best):
-                best = candidate
-        return best
 
     def record(self, results: list[Result], *, fetched: int) -> None:
         """Record logs (bulk) and run counters, inside the page's transaction."""

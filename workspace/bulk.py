@@ -1,4 +1,5 @@
-"""Multi-row INSERT (optionally ON CONFLICT DO UPDATE, optionally RETURNING id) from tuples.
+"""Multi-row INSERT (optionally ON CONFLICT DO UPDATE, optionally RETURNING id) from tuples, and
+the matching SELECT ... WHERE column IN (...) for a page's worth of keys.
 
 The hub and the record logs write thousands of rows per page. Django's bulk_create spends
 most of its time compiling each value through the ORM; here each column's adapter is chosen
@@ -9,43 +10,70 @@ RETURNING id`) is the same on SQLite ≥ 3.35 and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 from django.db import connection, models
 
 # 1,000 rows × a dozen columns stays far below SQLite's 32,766 bound parameters.
 ROWS_PER_STATEMENT = 1000
+# Values of the IN lists of one SELECT: a page's three key lists (2,000 each) fit in one
+# statement, below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+VALUES_PER_SELECT = 10_000
 
 
-def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
-    """How to adapt a column's values; None when they go to the driver as they are."""
+def _adapter(field: models.Field) -> Callable[[tuple], list] | None:
+    """How to adapt a column's values, a column at a time; None when they go as they are."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
-        # Lists of names (changed fields) repeat from row to row: encode each distinct one once.
-        encoded: dict[tuple, Any] = {}
-
         def adapt_json(value: Any) -> Any:
-            if type(value) is not list:
-                return ops.adapt_json_value(value, field.encoder)
-            try:
-                key = tuple(value)
-                if key not in encoded:
-                    encoded[key] = ops.adapt_json_value(value, field.encoder)
-                return encoded[key]
-            except TypeError:  # unhashable items (dicts): nothing to share
-                return ops.adapt_json_value(value, field.encoder)
-        return adapt_json
-    if isinstance(field, models.DateTimeField):
-        # A page's rows mostly share one timestamp: adapt each distinct value once.
-        seen: dict[Any, Any] = {}
+            return ops.adapt_json_value(value, field.encoder)
 
-        def adapt(value: Any) -> Any:
-            if value not in seen:
-                seen[value] = ops.adapt_datetimefield_value(value)
-            return seen[value]
-        return adapt
+        def adapt_jsons(values: tuple) -> list:
+            # Lists of names (changed fields) repeat from row to row: encode each one once.
+            shared: dict[tuple, Any] = {}
+            adapted = []
+            for value in values:
+                if type(value) is not list:
+                    adapted.append(adapt_json(value))
+                    continue
+                try:
+                    key = tuple(value)
+                    if key not in shared:
+                        shared[key] = adapt_json(value)
+                    adapted.append(shared[key])
+                except TypeError:  # unhashable items (dicts): nothing to share
+                    adapted.append(adapt_json(value))
+            return adapted
+        return adapt_jsons
+    if isinstance(field, models.DateTimeField):
+        def adapt_datetimes(values: tuple) -> list:
+            # A page's rows mostly share one timestamp: adapt each distinct value once.
+            adapted = {value: ops.adapt_datetimefield_value(value) for value in set(values)}
+            return list(map(adapted.__getitem__, values))
+        return adapt_datetimes
     return None
+
+
+class _Statement:
+    """Runs one SQL text (written with %s placeholders) many times with new parameters.
+
+    On SQLite the statement goes straight to the driver in its own `?` style: Django's cursor
+    wrapper rewrites every statement's placeholders with a regular expression, which for a
+    thousand-row INSERT costs more than SQLite's work on it. It runs on Django's connection,
+    so inside the caller's transaction all the same.
+    """
+
+    def __init__(self, sql: str) -> None:
+        self.sqlite = connection.vendor == "sqlite"
+        self.sql = sql.replace("%s", "?") if self.sqlite else sql
+
+    def run(self, cursor: Any, params: list[Any]) -> Any:
+        if self.sqlite:
+            return connection.connection.execute(self.sql, params)
+        cursor.execute(self.sql, params)
+        return cursor
 
 
 def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
@@ -56,7 +84,7 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
         return []
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
-    # Only the columns that need it are adapted; the others are copied row by row in C.
+    # Only the columns that need it are adapted; the others are copied in C.
     adapters = [(i, adapt) for i, adapt in enumerate(map(_adapter, fields)) if adapt is not None]
     quote = connection.ops.quote_name
     head = (f"INSERT INTO {quote(meta.db_table)} "
@@ -70,20 +98,57 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
     if returning:
         tail += f" RETURNING {quote(meta.pk.column)}"
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    statements: dict[int, _Statement] = {}  # by rows per statement: full chunks share one
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             chunk = rows[start:start + ROWS_PER_STATEMENT]
-            params: list[Any] = []
-            for row in chunk:
-                if len(row) != len(fields):
-                    raise ValueError(f"a row of {len(row)} values for {len(fields)} columns")
-                if adapters:
-                    row = list(row)  # noqa: PLW2901 - a copy with the adapted values
-                    for i, adapt in adapters:
-                        row[i] = adapt(row[i])
-                params.extend(row)
-            cursor.execute(head + ", ".join([placeholder] * len(chunk)) + tail, params)
+            try:
+                values = list(zip(*chunk, strict=True))  # column by column
+            except ValueError:
+                raise ValueError(f"rows of unequal length for {len(fields)} columns") from None
+            if len(values) != len(fields):
+                raise ValueError(f"rows of {len(values)} values for {len(fields)} columns")
+            for i, adapt in adapters:
+                values[i] = adapt(values[i])
+            params = list(chain.from_iterable(zip(*values, strict=True)))
+            statement = statements.get(len(chunk))
+            if statement is None:
+                statement = statements[len(chunk)] = _Statement(
+                    head + ", ".join([placeholder] * len(chunk)) + tail)
+            result = statement.run(cursor, params)
             if returning:
-                ids.extend(row[0] for row in cursor.fetchall())
+                ids.extend(row[0] for row in result.fetchall())
     return ids
+
+
+def select_in(rows: models.QuerySet | type[models.Model], columns: Sequence[str],
+              **wanted: Iterable[Any]) -> list[tuple]:
+    """Rows (tuples of `columns`, converted as the ORM converts them) of a model or queryset
+    where any named column is in its list:
+    `select_in(Person, ["id", "email"], email=emails, customer_id=ids)`.
+
+    The ORM prepares every value of an `__in` lookup one by one; a page looks up thousands of
+    keys, so the IN lists are written here and only the rows go through the ORM's converters.
+    Lists longer than VALUES_PER_SELECT take several statements, and a row matching in two
+    of them comes back twice.
+    """
+    queryset = rows if isinstance(rows, models.QuerySet) else rows._default_manager.all()
+    meta = queryset.model._meta
+    quote = connection.ops.quote_name
+    lists = {meta.get_field(name).column: list(dict.fromkeys(values))
+             for name, values in wanted.items()}
+    found: list[tuple] = []
+    while any(lists.values()):
+        where, params = [], []
+        room = VALUES_PER_SELECT
+        for column, values in lists.items():
+            taken, lists[column] = values[:room], values[room:]
+            room -= len(taken)
+            if taken:
+                where.append(f"{quote(meta.db_table)}.{quote(column)} IN "
+                             f"({', '.join(['%s'] * len(taken))})")
+                params.extend(taken)
+        found.extend(queryset.extra(where=[" OR ".join(where)], params=params)
+                     .values_list(*columns))
+    return found

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
-from workspace.bulk import insert
+from workspace.bulk import insert, select_in
 from workspace.models import Change, Event, Object, ObjectType, Person, Relationship, SourceRecord
-from workspace.people import PersonIndex, Ref
+from workspace.people import PersonIndex, PersonRow, Ref
 
 __all__ = ["HubWriter", "Item", "Ref", "Result"]
 
@@ -31,6 +31,14 @@ Kind = SourceRecord.Kind
 KINDS = (Kind.PERSON, Kind.OBJECT, Kind.RELATIONSHIP, Kind.EVENT)
 LINK_COLUMNS = ["source", "record_id", "kind", "modstamp", "person", "object", "relationship",
                 "event"]
+
+
+class Link(NamedTuple):
+    """What a source record produced before (a SourceRecord row, read as a tuple)."""
+
+    kind: str
+    target_id: int
+    modstamp: str
 
 
 @dataclass(slots=True)
@@ -50,7 +58,10 @@ class Item:
 
 @dataclass(slots=True)
 class Result:
-    """What happened to one item: created, updated, unchanged, skipped, conflict, failed, deleted."""
+    """What happened to one item: created, updated, unchanged, skipped, conflict, failed, deleted.
+
+    `changed` names the fields an update changed; a creation leaves it empty (all are new).
+    """
 
     key: str
     outcome: str
@@ -73,11 +84,14 @@ class HubWriter:
 
     # -- shared steps --------------------------------------------------------------------------
 
-    def _links(self, keys: Iterable[str]) -> dict[str, SourceRecord]:
-        rows = SourceRecord.objects.filter(source=self.source, record_id__in=list(keys))
-        return {row.record_id: row for row in rows}
+    def _links(self, keys: Iterable[str]) -> dict[str, Link]:
+        rows = select_in(SourceRecord.objects.filter(source=self.source),
+                         ["record_id", "kind", "modstamp", *(f"{k}_id" for k in KINDS)],
+                         record_id=keys)
+        return {record_id: Link(kind, targets[KINDS.index(kind)], modstamp)
+                for record_id, kind, modstamp, *targets in rows}
 
-    def _split_seen(self, items: list[Item], links: dict[str, SourceRecord],
+    def _split_seen(self, items: list[Item], links: dict[str, Link],
                     results: dict[str, Result]) -> list[Item]:
         """Skip records already applied at this SystemModstamp (the overlap window re-reads them)."""
         todo = []
@@ -97,16 +111,18 @@ class HubWriter:
                update=LINK_COLUMNS[2:])
 
     def _outbox(self, entity: str, changes: list[tuple[int, str, list[str]]]) -> None:
+        """Outbox rows; only an update names its fields (a creation or deletion is all of them)."""
         now = timezone.now()
         insert(Change, ["entity", "entity_id", "op", "fields", "origin", "created_at"],
-               [(entity, pk, op, fields, self.source, now) for pk, op, fields in changes])
+               [(entity, pk, op, fields if op == "updated" else [], self.source, now)
+                for pk, op, fields in changes])
 
     def _save_attributed(self, model: type, kind: str, creates: dict[str, Any],
                          updates: dict[int, tuple[Any, list[str]]]) -> None:
         """Save new and changed objects or relationships, with their outbox rows."""
         self._save(model, list(creates.values()), {pk: row for pk, (row, _) in updates.items()},
                    ["attributes", "deleted_at", "updated_at"])
-        self._outbox(kind, [(row.pk, "created", sorted(row.attributes)) for row in creates.values()]
+        self._outbox(kind, [(row.pk, "created", []) for row in creates.values()]
                      + [(pk, "updated", sorted(set(f))) for pk, (_, f) in updates.items()])
 
     @staticmethod
@@ -119,7 +135,6 @@ class HubWriter:
             ids = insert(model, columns, [values(o) for o in creates], returning=True)
             for obj, pk in zip(creates, ids, strict=True):
                 obj.pk = pk
-                obj._state.adding = False
         if updates:
             insert(model, ["id", *columns],
                    [(o.pk, *values(o)) for o in updates.values()],
@@ -150,25 +165,24 @@ class HubWriter:
         index = PersonIndex.load(
             customer_ids={i.customer_id for i in todo if i.customer_id},
             emails={i.email for i in todo if i.email},
-            pks={links[i.key].person_id for i in todo if i.key in links})
+            pks={links[i.key].target_id for i in todo if i.key in links})
         now = timezone.now()
-        touched: dict[int, tuple[Person, str, list[str]]] = {}
+        touched: dict[int, tuple[PersonRow, str, list[str]]] = {}
         entries = []
         for item in todo:
             link = links.get(item.key)
             person, problem = index.match(item.customer_id, item.email,
-                                          link.person_id if link else None)
+                                          link.target_id if link else None)
             if problem:
                 results[item.key] = Result(item.key, "conflict", error_code="DUPLICATE_EMAIL",
                                            message=problem)
                 continue
             if person is None:
-                person = index.add(Person(customer_id=item.customer_id, email=item.email or "",
-                                          attributes=dict(item.attributes), created_at=now,
-                                          updated_at=now))
-                names = sorted(item.attributes)
-                touched[id(person)] = (person, "created", names)
-                results[item.key] = Result(item.key, "created", changed=list(names))
+                person = index.add(PersonRow.new(now, customer_id=item.customer_id,
+                                                 email=item.email or "",
+                                                 attributes=item.attributes))
+                touched[id(person)] = (person, "created", [])
+                results[item.key] = Result(item.key, "created")
             else:
                 extra = index.reidentify(person, item.customer_id, item.email)
                 changed = self._merge(person, item.attributes, "attributes", now, extra)
@@ -189,19 +203,20 @@ class HubWriter:
             results[key].ref = f"person:{person.pk}"
         return [results[i.key] for i in items]
 
-    def _resolve_people(self, refs: set[Ref]) -> dict[Ref, Person]:
+    def _resolve_people(self, refs: set[Ref]) -> dict[Ref, PersonRow]:
         """The people references point at, creating a bare person for any not in the hub yet."""
         index = PersonIndex.load_refs(refs)
         found, created = {}, []
+        now = timezone.now()
         for ref in refs:
             person = index.by_ref(ref)
             if person is None:
-                person = index.add(index.stub(ref))
+                person = index.add(index.stub(ref, now))
                 created.append(person)
             found[ref] = person
         if created:
             self._save(Person, created, {}, [])
-            self._outbox(Kind.PERSON, [(p.pk, "created", sorted(p.attributes)) for p in created])
+            self._outbox(Kind.PERSON, [(p.pk, "created", []) for p in created])
         return found
 
     # -- objects ---------------------------------------------------------------------------
@@ -233,7 +248,7 @@ class HubWriter:
                 obj = creates[item.object_id] = Object(
                     type=object_type, object_id=item.object_id, attributes=dict(item.attributes),
                     created_at=now, updated_at=now)
-                results[item.key] = Result(item.key, "created", changed=sorted(item.attributes))
+                results[item.key] = Result(item.key, "created")
             else:
                 changed = self._merge(obj, item.attributes, "attributes", now, [])
                 if changed is not None and obj.pk:
@@ -281,7 +296,7 @@ class HubWriter:
                 rel = creates[pair] = Relationship(person_id=pair[0], object_id=pair[1],
                                                    attributes=dict(attributes),
                                                    created_at=now, updated_at=now)
-                outcome, changed = "created", sorted(attributes)
+                outcome, changed = "created", []
             else:
                 merged = self._merge(rel, attributes, "attributes", now, [])
                 if merged is not None and rel.pk:
@@ -318,7 +333,7 @@ class HubWriter:
                     person_id=person.pk, name=item.name, timestamp=item.timestamp,
                     properties=dict(item.attributes), source_id=item.key,
                     created_at=now, updated_at=now)
-                results[item.key] = Result(item.key, "created", changed=sorted(item.attributes))
+                results[item.key] = Result(item.key, "created")
             else:
                 extra = [name for name, old, new in (
                     ("person", event.person_id, person.pk), ("name", event.name, item.name),
@@ -332,8 +347,7 @@ class HubWriter:
             entries.append((item.key, item.modstamp, Kind.EVENT, event))
         self._save(Event, list(creates.values()), {pk: e for pk, (e, _) in updates.items()},
                    ["person", "name", "timestamp", "properties", "deleted_at", "updated_at"])
-        self._outbox(Kind.EVENT, [(e.pk, "created", sorted(e.properties))
-                                  for e in creates.values()]
+        self._outbox(Kind.EVENT, [(e.pk, "created", []) for e in creates.values()]
                      + [(pk, "updated", f) for pk, (_, f) in updates.items()])
         self._save_links(entries)
         for key, _, _, event in entries:

@@ -158,6 +158,7 @@ class Change(models.Model):
     entity = models.CharField(max_length=12, choices=SourceRecord.Kind.choices)
     entity_id = models.BigIntegerField()
     op = models.CharField(max_length=8, choices=Op.choices)
+    # The attributes an update changed; empty for a creation or a deletion (all of them).
     fields = models.JSONField(default=list, blank=True)
     # Where the change came from ("sync:12"): push skips changes that came from the Salesforce
     # object it would write to, so nothing echoes back.

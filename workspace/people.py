@@ -1,16 +1,22 @@
 """Finding people for a page of records: by customer id, by an earlier link, by e-mail.
 
-Used only by `workspace.hub`; it loads the candidates of a whole page in three queries and
-then answers in memory, indexing people created earlier in the same page too.
+Used only by `workspace.hub`; it loads the candidates of a whole page in one query and then
+answers in memory, indexing people created earlier in the same page too. People are held as
+`PersonRow`s, plain rows with the columns of `Person`: a page builds thousands of them, and a
+model instance costs several times as much to make.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.db.models import Q
-
+from workspace.bulk import select_in
 from workspace.models import Person, SourceRecord
+
+PERSON_COLUMNS = ("id", "customer_id", "email", "attributes", "deleted_at", "created_at",
+                  "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,14 +27,35 @@ class Ref:
     value: str
 
 
+@dataclass(slots=True, eq=False)
+class PersonRow:
+    """A person as the hub writer handles it (the columns of `Person`; `pk` None until saved).
+
+    Compared by identity, like unsaved model instances.
+    """
+
+    pk: int | None
+    customer_id: str | None
+    email: str
+    attributes: dict[str, Any]
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def new(cls, now: datetime, *, customer_id: str | None = None, email: str = "",
+            attributes: dict[str, Any] | None = None) -> PersonRow:
+        return cls(None, customer_id, email, attributes or {}, None, now, now)
+
+
 class PersonIndex:
     """People of one page, by primary key, customer id, e-mail and source record id."""
 
-    def __init__(self, people: list[Person]) -> None:
-        self.by_pk: dict[int, Person] = {}
-        self.by_cid: dict[str, Person] = {}
-        self.by_email: dict[str, list[Person]] = {}
-        self.by_record: dict[str, Person] = {}
+    def __init__(self, people: list[PersonRow]) -> None:
+        self.by_pk: dict[int, PersonRow] = {}
+        self.by_cid: dict[str, PersonRow] = {}
+        self.by_email: dict[str, list[PersonRow]] = {}
+        self.by_record: dict[str, PersonRow] = {}
         for person in sorted(people, key=lambda p: p.pk):
             if person.pk not in self.by_pk:
                 self.add(person)
@@ -36,14 +63,11 @@ class PersonIndex:
     @classmethod
     def load(cls, *, customer_ids: set[str], emails: set[str], pks: set[int]) -> PersonIndex:
         # One query for the three kinds of candidate (each column is indexed).
-        wanted = Q()
-        if customer_ids:
-            wanted |= Q(customer_id__in=list(customer_ids))
-        if emails:
-            wanted |= Q(email__in=list(emails))
-        if pks:
-            wanted |= Q(pk__in=list(pks))
-        return cls(list(Person.objects.filter(wanted)) if wanted else [])
+        wanted = {name: values for name, values in
+                  (("customer_id", customer_ids), ("email", emails), ("id", pks)) if values}
+        if not wanted:
+            return cls([])
+        return cls([PersonRow(*row) for row in select_in(Person, PERSON_COLUMNS, **wanted)])
 
     @classmethod
     def load_refs(cls, refs: set[Ref]) -> PersonIndex:
@@ -53,13 +77,17 @@ class PersonIndex:
         # A WhoId may name a lead that its sync identified by e-mail: follow that link.
         unresolved = [value for value in ids if value not in index.by_cid]
         if unresolved:
-            links = SourceRecord.objects.filter(record_id__in=unresolved,
-                                                person__isnull=False).select_related("person")
-            for link in sorted(links, key=lambda x: x.pk):
-                index.by_record.setdefault(link.record_id, link.person)
+            links = dict(SourceRecord.objects.filter(record_id__in=unresolved, person__isnull=False)
+                         .order_by("-pk").values_list("record_id", "person_id"))
+            found = {row[0]: PersonRow(*row) for row in select_in(
+                Person, PERSON_COLUMNS, id={pk for pk in links.values() if pk not in index.by_pk})}
+            for record_id, pk in links.items():
+                person = index.by_pk.get(pk) or found.get(pk)
+                if person is not None:
+                    index.by_record[record_id] = person
         return index
 
-    def add(self, person: Person) -> Person:
+    def add(self, person: PersonRow) -> PersonRow:
         if person.pk is not None:
             self.by_pk[person.pk] = person
         if person.customer_id:
@@ -68,7 +96,7 @@ class PersonIndex:
             self.by_email.setdefault(person.email, []).append(person)
         return person
 
-    def by_ref(self, ref: Ref) -> Person | None:
+    def by_ref(self, ref: Ref) -> PersonRow | None:
         if ref.kind == "email":
             candidates = self.by_email.get(ref.value, [])
             identified = [p for p in candidates if p.customer_id]
@@ -76,42 +104,42 @@ class PersonIndex:
         return self.by_cid.get(ref.value) or self.by_record.get(ref.value)
 
     @staticmethod
-    def stub(ref: Ref) -> Person:
+    def stub(ref: Ref, now: datetime) -> PersonRow:
         if ref.kind == "email":
-            return Person(email=ref.value, attributes={"email": ref.value})
-        return Person(customer_id=ref.value)
+            return PersonRow.new(now, email=ref.value, attributes={"email": ref.value})
+        return PersonRow.new(now, customer_id=ref.value)
 
     def match(self, customer_id: str | None, email: str | None,
-              linked_pk: int | None) -> tuple[Person | None, str | None]:
+              linked_pk: int | None) -> tuple[PersonRow | None, str | None]:
         """The person a record belongs to (None: a new one), or a reason it must not be applied."""
         person = self.by_cid.get(customer_id) if customer_id else None
         if person is None and linked_pk is not None:
             linked = self.by_pk.get(linked_pk)
             if linked and (not customer_id or linked.customer_id in (None, customer_id)):
                 person = linked
-        if person is None and email:
-            candidates = self.by_email.get(email, [])
+        candidates = self.by_email.get(email) if person is None and email else None
+        if candidates:
             if customer_id:
                 taken = [p for p in candidates if p.customer_id and p.customer_id != customer_id]
                 if taken:
                     return None, self._clash(customer_id, email, taken[0])
                 free = [p for p in candidates if not p.customer_id]
                 person = free[0] if free else None
-            elif candidates:
+            else:
                 person = self.by_ref(Ref("email", email))
-        if person is not None and email and email != person.email:
+        if person is not None and email and email != person.email and email in self.by_email:
             clash = [p for p in self.by_email.get(email, []) if p is not person]
             if clash:
                 return None, self._clash(customer_id or person.customer_id or "", email, clash[0])
         return person, None
 
     @staticmethod
-    def _clash(customer_id: str, email: str, other: Person) -> str:
+    def _clash(customer_id: str, email: str, other: PersonRow) -> str:
         who = other.customer_id or "a person identified by e-mail only"
         return (f"{customer_id or 'this record'} has the e-mail {email}, which already belongs to "
                 f"{who} (hub person #{other.pk}); not merged")
 
-    def reidentify(self, person: Person, customer_id: str | None, email: str | None) -> list[str]:
+    def reidentify(self, person: PersonRow, customer_id: str | None, email: str | None) -> list[str]:
         """Give a matched person the record's customer id / e-mail; the identity fields changed."""
         changed = []
         if customer_id and person.customer_id != customer_id:

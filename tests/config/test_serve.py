@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
 from tests.conftest import ROOT, database_url_for_subprocess
+from tests.waiting import wait_until
 
 
 def _free_port() -> int:
@@ -65,15 +65,6 @@ def _free_port_pair() -> int:
     raise AssertionError("no pair of free ports")
 
 
-def _wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
-
-
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
@@ -90,13 +81,13 @@ def _serve_then_interrupt(args: list[str], env: dict[str, str], ready) -> str:
     )
     try:
         # Stop waiting at once if serve exits (a failed start), not only on readiness.
-        assert _wait_until(lambda: proc.poll() is not None or ready(), 120), "never ready"
+        assert wait_until(lambda: proc.poll() is not None or ready(), 120, 0.5), "never ready"
         assert proc.poll() is None, "serve exited early"
         children = _descendants(proc.pid)
         assert len(children) >= 3  # runserver, the cluster's guard and its workers (+ emulator)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-        assert _wait_until(lambda: not _alive(children), 20), _alive(children)
+        assert wait_until(lambda: not _alive(children), 20, 0.5), _alive(children)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,0 +1,89 @@
+"""sObject Collections for SalesforceClient: up to 200 records a call, one result per record.
+
+Each call goes through the client's `_call` (budget, refresh, retries). Records Salesforce
+reports locked (UNABLE_TO_LOCK_ROW) were not written, so they alone are sent again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from connections import transport
+from connections.errors import SalesforceError, check_write_target
+
+COLLECTION_SIZE = 200
+COLLECTION_METHODS = {"create": "POST", "update": "PATCH", "upsert": "PATCH", "delete": "DELETE"}
+RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+
+
+class CollectionsMixin:
+    """sObject Collections methods; the host class (SalesforceClient) provides `_call`."""
+
+    def collection(self, method: str, sobject: str, records: list[dict], *,
+                   all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
+        """sObject Collections create/update/upsert/delete: per-record results, in order.
+
+        Lists over 200 records are sent 200 at a time; records that failed with
+        UNABLE_TO_LOCK_ROW are sent again (with backoff) and the others keep their result.
+        """
+        name = check_write_target(method, COLLECTION_METHODS, sobject, external_id_field)
+        results: list[dict] = []
+        for start in range(0, len(records), COLLECTION_SIZE):
+            chunk = records[start:start + COLLECTION_SIZE]
+            results.extend(self._collection_chunk(method, name, chunk, all_or_none,
+                                                  external_id_field))
+        return results
+
+    def _collection_chunk(self, method: str, name: str, chunk: list[dict], all_or_none: bool,
+                          external_id_field: str | None) -> list[dict]:
+        results: list[dict] = [{} for _ in chunk]
+        pending = list(range(len(chunk)))
+        attempt = 0
+        while True:
+            batch = [chunk[i] for i in pending]
+            answer = self._collection_call(method, name, batch, all_or_none, external_id_field)
+            if not isinstance(answer, list) or len(answer) != len(batch):
+                raise SalesforceError(f"sObject Collections returned {len(answer or [])} results "
+                                      f"for {len(batch)} records")
+            locked = []
+            for index, result in zip(pending, answer, strict=True):
+                results[index] = transport.plain(result)
+                if _lock_error(result):
+                    locked.append(index)
+            attempt += 1
+            # Records Salesforce reported as locked were certainly not written: safe to resend.
+            if not locked or attempt > self.max_retries:
+                return results
+            # With allOrNone the whole batch was rolled back, so all of it goes again.
+            pending = pending if all_or_none else locked
+            time.sleep(transport.backoff_delay(attempt))
+
+    def _collection_call(self, method: str, name: str, batch: list[dict], all_or_none: bool,
+                         external_id_field: str | None) -> Any:
+        http = COLLECTION_METHODS[method]
+        if method == "delete":
+            ids = ",".join(_record_id(record) for record in batch)
+            params = {"ids": ids, "allOrNone": str(all_or_none).lower()}
+            return self._call(lambda sf: sf.restful("composite/sobjects", method=http,
+                                                    params=params))
+        body = {"allOrNone": all_or_none, "records": [
+            {**{k: v for k, v in record.items() if k != "attributes"}, "attributes": {"type": name}}
+            for record in batch]}
+        path = "composite/sobjects"
+        if method == "upsert":
+            path = f"composite/sobjects/{name}/{external_id_field}"
+        # A create that timed out may have happened: never resend it blindly.
+        return self._call(lambda sf: sf.restful(path, method=http, json=body),
+                          idempotent=method != "create")
+
+def _lock_error(result: dict) -> bool:
+    return not result.get("success") and any(
+        e.get("statusCode") in RETRYABLE_CODES for e in result.get("errors") or [])
+
+
+def _record_id(record: Any) -> str:
+    value = record if isinstance(record, str) else (record.get("Id") or record.get("id"))
+    if not value:
+        raise ValueError("a record to delete needs an Id")
+    return str(value)

@@ -1,0 +1,83 @@
+"""Pages read ahead: the next page is asked for while the caller works on the current one."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from connections.models import Connection
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.django_db
+
+
+def _read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "forcebridge-read-ahead"]
+
+
+def test_the_next_rest_page_is_fetched_before_the_caller_asks(emulator, sf_client):
+    emulator.control.insert("Account", *({"Name": f"Acme {n:03}"} for n in range(450)),
+                            load=True)
+    emulator.control.clear_counters()
+    pages = sf_client.query_pages("SELECT Id, Name FROM Account ORDER BY Name", batch_size=200)
+    first = next(pages)
+    # The caller holds the first page; the second is already on its way.
+    assert wait_until(lambda: emulator.control.counters().get("queryMore", 0) == 1, 10)
+    rest = list(pages)
+    assert [len(page) for page in [first, *rest]] == [200, 200, 50]
+    assert [r["Name"] for page in [first, *rest] for r in page] == [
+        f"Acme {n:03}" for n in range(450)]
+    assert emulator.control.counters().get("queryMore", 0) == 2
+
+
+def test_read_ahead_usage_is_counted_and_recorded_by_the_callers_thread(emulator, connection,
+                                                                        sf_client):
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    pages = list(sf_client.query_pages("SELECT Id FROM Account", batch_size=200,
+                                       prepare=len))
+    assert pages == [200, 200, 50]
+    assert sf_client.api_calls == 3
+    used = emulator.control.usage()["daily_used"]
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.api_usage_used == used  # the last page's Sforce-Limit-Info, saved
+    assert not _read_ahead_threads()
+
+
+def test_prepare_runs_on_the_read_ahead_thread_for_pages_after_the_first(emulator, sf_client):
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    caller = threading.current_thread().name
+    seen = list(sf_client.query_pages("SELECT Id FROM Account", batch_size=200,
+                                      prepare=lambda records: threading.current_thread().name))
+    assert seen == [caller, "forcebridge-read-ahead", "forcebridge-read-ahead"]
+
+
+def test_a_failed_read_ahead_is_made_again_through_the_client(emulator, sf_client):
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    pages = sf_client.query_pages("SELECT Id FROM Account", batch_size=200)
+    first = next(pages)
+    # Whichever read ahead comes next (page 2 may already be on its way) fails once.
+    emulator.control.faults(fail_next={"count": 1, "status": 503, "kinds": ["queryMore"]})
+    rest = list(pages)
+    assert sum(map(len, [first, *rest])) == 450
+    assert sf_client.api_calls >= 4  # three pages and the failed answer
+
+
+def test_stopping_early_waits_for_the_read_and_counts_it(emulator, sf_client):
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    emulator.control.faults(latency_ms=200)
+    pages = sf_client.query_pages("SELECT Id FROM Account", batch_size=200)
+    next(pages)
+    pages.close()
+    assert not _read_ahead_threads()
+    assert sf_client.api_calls == 2
+
+
+def test_bulk_results_pages_are_read_ahead(emulator, sf_client):
+    emulator.control.insert("Contact", *({"LastName": f"L{n}"} for n in range(450)), load=True)
+    caller = threading.current_thread().name
+    seen = list(sf_client.bulk_query(
+        "SELECT Id FROM Contact", page_records=200,
+        prepare=lambda records: (len(records), threading.current_thread().name)))
+    assert seen == [(200, caller), (200, "forcebridge-read-ahead"),
+                    (50, "forcebridge-read-ahead")]
