@@ -11,6 +11,7 @@ from types import FrameType
 
 from .cursors import MAX_OPEN_CURSORS
 from .server import Emulator
+from .store import MAX_REPLICATION_IDS
 
 
 def _seed(value: str) -> str | int:
@@ -39,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--daily-api-limit", type=int, default=15000)
     parser.add_argument("--max-cursors", type=int, default=MAX_OPEN_CURSORS,
                         help="query cursors kept open at once; opening more drops the oldest")
+    parser.add_argument("--max-replication-ids", type=int, default=MAX_REPLICATION_IDS,
+                        help="ids getUpdated/getDeleted may return before answering "
+                             "EXCEEDED_ID_LIMIT (Salesforce: 600000)")
     parser.add_argument("--data-dir", default=None,
                         help="where the CA and certificates live (default $SFEMULATOR_DATA or "
                              "./var/sfemulator)")
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         token_ttl=args.token_ttl, rotate_refresh_tokens=args.rotate_refresh_tokens,
         client_id=args.client_id, client_secret=args.client_secret,
         daily_api_limit=args.daily_api_limit, data_dir=args.data_dir,
-        max_cursors=args.max_cursors, seed_now=args.seed_now,
+        max_cursors=args.max_cursors, max_replication_ids=args.max_replication_ids,
+        seed_now=args.seed_now,
     )
     print(f"Seeding org ({args.seed}) ...", flush=True)
     emulator.start()

@@ -166,10 +166,16 @@ def _sessions(emulator: Emulator, method: str, parts: list[str],
 
 
 def _settings(emulator: Emulator, method: str, body: dict[str, Any]) -> Response:
-    sessions, app, cursors = emulator.org.sessions, emulator.app, emulator.org.cursors
+    """Read (GET) or change (POST) the settings `reset` restores to the constructor's values.
+
+    `max_replication_ids` caps the ids getUpdated/getDeleted may return (600,000 like
+    Salesforce); tests lower it to reach EXCEEDED_ID_LIMIT with a few records.
+    """
+    org, app = emulator.org, emulator.app
+    sessions, cursors = org.sessions, org.cursors
     if method == "POST":
         unknown = set(body) - {"auto_approve", "token_ttl", "rotate_refresh_tokens",
-                               "max_cursors"}
+                               "max_cursors", "max_replication_ids"}
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         app.auto_approve = bool(body.get("auto_approve", app.auto_approve))
@@ -177,10 +183,13 @@ def _settings(emulator: Emulator, method: str, body: dict[str, Any]) -> Response
         sessions.rotate_refresh_tokens = bool(body.get("rotate_refresh_tokens",
                                                        sessions.rotate_refresh_tokens))
         cursors.limit = max(1, int(body.get("max_cursors", cursors.limit)))
+        org.max_replication_ids = max(1, int(body.get("max_replication_ids",
+                                                      org.max_replication_ids)))
     return json_response(200, {"auto_approve": app.auto_approve,
                                "token_ttl": sessions.token_ttl,
                                "rotate_refresh_tokens": sessions.rotate_refresh_tokens,
-                               "max_cursors": cursors.limit})
+                               "max_cursors": cursors.limit,
+                               "max_replication_ids": org.max_replication_ids})
 
 
 class ControlError(Exception):

@@ -28,7 +28,7 @@ from .cursors import MAX_OPEN_CURSORS
 from .errors import ApiError
 from .oauth import OAuthApp
 from .standard import build_schema
-from .store import Org
+from .store import MAX_REPLICATION_IDS, Org
 from .wire import Request, Response, error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -154,14 +154,17 @@ class Emulator:
                  custom_objects: list[dict[str, Any]] | None = None,
                  custom_fields: dict[str, list[dict[str, Any]]] | None = None,
                  daily_api_limit: int = 15000, max_cursors: int = MAX_OPEN_CURSORS,
+                 max_replication_ids: int = MAX_REPLICATION_IDS,
                  seed_now: str | dt.datetime | None = None) -> None:
         self.host = host
         self.org = Org(build_schema(custom_objects, custom_fields),
-                       daily_api_limit=daily_api_limit, max_cursors=max_cursors)
+                       daily_api_limit=daily_api_limit, max_cursors=max_cursors,
+                       max_replication_ids=max_replication_ids)
         self.org.sessions.token_ttl = token_ttl
         self.org.sessions.rotate_refresh_tokens = rotate_refresh_tokens
         self.app = OAuthApp(client_id, client_secret, redirect_uris, auto_approve)
-        self._initial_settings = (auto_approve, token_ttl, rotate_refresh_tokens, max_cursors)
+        self._initial_settings = (auto_approve, token_ttl, rotate_refresh_tokens, max_cursors,
+                                  max_replication_ids)
         self.seed_spec, self.rng_seed, self.seed_now = seed, rng_seed, seed_now
         self.ca_path, cert, key = tls.ensure_certificates(tls.data_dir(data_dir))
         self._https = EmulatorHTTPServer((host, port), self, tls.server_context(cert, key))
@@ -214,13 +217,14 @@ class Emulator:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty the org and restore the OAuth settings given at construction."""
+        """Empty the org and restore the settings given at construction (see control settings)."""
         self.org.reset()
-        auto_approve, token_ttl, rotate, max_cursors = self._initial_settings
+        auto_approve, token_ttl, rotate, max_cursors, max_ids = self._initial_settings
         self.app.auto_approve = auto_approve
         self.org.sessions.token_ttl = token_ttl
         self.org.sessions.rotate_refresh_tokens = rotate
         self.org.cursors.limit = max_cursors
+        self.org.max_replication_ids = max_ids
 
     def seed(self, spec: str | int, rng_seed: int | None = None,
              seed_now: str | dt.datetime | None = None) -> dict[str, int]:

@@ -207,6 +207,18 @@ def _minute(moment: dt.datetime) -> dt.datetime:
     return moment.replace(second=0, microsecond=0)
 
 
+def _check_id_limit(call: Call, count: int) -> None:
+    """Refuse a window holding more ids than the org allows, as Salesforce does (600,000).
+
+    The whole call fails rather than returning a truncated list, so a poller must narrow its
+    window (start and end closer together). Salesforce documents the error code, not the REST
+    message text: the message below is our best guess.
+    """
+    limit = call.org.max_replication_ids
+    if count > limit:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT", f"The number of ids exceeds the limit of {limit}")
+
+
 def updated(call: Call) -> Response:
     sobject = _sobject(call)
     low, high, latest = _window(call, UPDATED_WINDOW)
@@ -214,6 +226,7 @@ def updated(call: Call) -> Response:
     stamp_col = table.col["SystemModstamp"]
     ids = [record_id for record_id, row in table.scan()
            if not row[table.deleted_col] and low <= row[stamp_col] < high]
+    _check_id_limit(call, len(ids))
     return json_response(200, {"ids": ids, "latestDateCovered": latest})
 
 
@@ -228,6 +241,7 @@ def deleted(call: Call) -> Response:
     with call.org.lock:
         entries = [(record_id, stamp) for record_id, (name, stamp)
                    in call.org.delete_log.items() if name == sobject and low <= stamp < high]
+    _check_id_limit(call, len(entries))
     earliest = _minute(call.org.now() - DELETED_WINDOW)
     return json_response(200, {
         "deletedRecords": [{"id": record_id, "deletedDate": stamp}

@@ -29,7 +29,10 @@ from .table import Row, Table
 from .usage import Usage
 from .values import RecordError, coerce, intern
 
-__all__ = ["MultipleMatches", "Org", "RecordError"]
+__all__ = ["MAX_REPLICATION_IDS", "MultipleMatches", "Org", "RecordError"]
+
+# getUpdated/getDeleted refuse a window holding more ids than this (EXCEEDED_ID_LIMIT).
+MAX_REPLICATION_IDS = 600_000
 
 _AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp", "CreatedById", "LastModifiedById")
 
@@ -50,7 +53,8 @@ class Org:
 
     def __init__(self, schema: Schema | None = None, *, daily_api_limit: int = 15000,
                  daily_bulk_limit: int = 15000, username: str = "admin@forcebridge-demo.example",
-                 max_cursors: int = MAX_OPEN_CURSORS) -> None:
+                 max_cursors: int = MAX_OPEN_CURSORS,
+                 max_replication_ids: int = MAX_REPLICATION_IDS) -> None:
         self.schema = schema or build_schema()
         self.lock = threading.RLock()
         self.clock = Clock()
@@ -58,6 +62,8 @@ class Org:
         self.usage = Usage(daily_api_limit, daily_bulk_limit)
         self.sessions = SessionStore(self.clock)
         self.cursors = CursorStore(max_cursors)
+        # A setting like `cursors.limit`: Org.reset keeps it, Emulator.reset restores it.
+        self.max_replication_ids = max_replication_ids
         self.org_id = fixed_id("00D", 1)
         self.user_id = fixed_id("005", 1)
         self.username = username

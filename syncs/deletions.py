@@ -1,8 +1,9 @@
 """Deletions Salesforce does not show in a query: getDeleted, and an id reconcile pass.
 
 Soft deletes arrive in the incremental queryAll scan (IsDeleted = true). Records purged from
-the recycle bin (or hard-deleted by Bulk) only show in getDeleted, which covers 15 days; a sync
-idle for longer — or a resync — compares the hub's ids with every live id instead.
+the recycle bin (or hard-deleted by Bulk) only show in getDeleted, which covers 15 days and
+lists at most 600,000; a sync idle for longer, one with more deletions than that, or a resync
+compares the hub's ids with every live id instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
+# getDeleted's refusals that an id reconcile answers instead: a window older than the 15 days
+# Salesforce keeps, or more deletions than it lists at once (600,000).
+UNLISTABLE = frozenset({"INVALID_REPLICATION_DATE", "EXCEEDED_ID_LIMIT"})
 
 
 class Deletions:
@@ -34,10 +38,12 @@ class Deletions:
     def __init__(self, pull: Pull, client: SalesforceClient) -> None:
         self.pull = pull
         self.client = client
-        self.ids: list[str] = []
+        # getDeleted's answer: record id → when it was deleted (canonical SystemModstamp form).
+        self.deleted: dict[str, str] = {}
         # A resync resumed by the scheduler (after a crash or a quota stop) still owes the
         # reconcile pass that finds what was purged while it was interrupted.
         self.reconcile = pull.trigger == Sync.Trigger.RESYNC or pull.sync.resync_pending
+        self.local_since: dt.datetime | None = None
 
     def probe(self) -> str:
         """Ask getDeleted for the window since the last run; return Salesforce's time ("" if unknown).
@@ -47,13 +53,15 @@ class Deletions:
         """
         sync = self.pull.sync
         local = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+        # Where the next run's window starts if Salesforce's time stays unknown (a minute early).
+        self.local_since = local - dt.timedelta(minutes=2)
         # An interrupted first run (or resync) has a cursor but no completed window yet: its
         # deletions count from the Salesforce time at which its scan started.
         start = sync.deleted_since or parse_datetime(sync.cursor_seen_at or "")
         try:
             answer = self._deleted(start or local - dt.timedelta(minutes=2), local)
         except SalesforceRejected as error:
-            if error.error_code != "INVALID_REPLICATION_DATE":
+            if error.error_code not in UNLISTABLE:
                 raise
             if start is None:
                 # The org's clock is far from ours: go on without its time (the cursor then
@@ -61,12 +69,20 @@ class Deletions:
                 logger.warning("sync %s: getDeleted refused a window around local time (%s)",
                                sync.pk, error.message)
                 return ""
-            logger.info("sync %s: deletions since %s are no longer available; reconciling ids",
-                        sync.pk, start)
+            # Deletions since `start` are no longer listed (older than 15 days) or too many to
+            # list: compare ids instead, and ask a two-minute window for Salesforce's time.
+            logger.info("sync %s: deletions since %s cannot be listed (%s); reconciling ids",
+                        sync.pk, start, error.error_code)
             self.reconcile, start = True, None
-            answer = self._deleted(local - dt.timedelta(minutes=2), local)
+            try:
+                answer = self._deleted(local - dt.timedelta(minutes=2), local)
+            except SalesforceRejected as again:
+                if again.error_code not in UNLISTABLE:
+                    raise
+                return ""  # even the last two minutes cannot be listed: time unknown
         if start is not None and self.pull.cursor:
-            self.ids = [str(r["id"]) for r in answer.get("deletedRecords") or []]
+            self.deleted = {str(r["id"]): _stamp(r.get("deletedDate"))
+                            for r in answer.get("deletedRecords") or []}
         covered = parse_datetime(str(answer.get("latestDateCovered") or ""))
         return canonical_datetime(covered or local - dt.timedelta(minutes=1))
 
@@ -76,8 +92,15 @@ class Deletions:
         return self.client.get_deleted(self.pull.sync.sobject, start, end)
 
     def apply_hard_deletes(self) -> None:
-        for begin in range(0, len(self.ids), CHUNK):
-            self._remove(self.ids[begin:begin + CHUNK])
+        """Remove what getDeleted listed, then (when owed) what the id reconcile finds.
+
+        The list was read before the scan: a record undeleted since then was applied by the
+        scan with a SystemModstamp later than its deletion, and `HubWriter.delete` keeps it.
+        """
+        ids = list(self.deleted)
+        for begin in range(0, len(ids), CHUNK):
+            chunk = ids[begin:begin + CHUNK]
+            self._remove(chunk, {rid: self.deleted[rid] for rid in chunk})
         if self.reconcile:
             self.reconcile_ids()
 
@@ -94,9 +117,16 @@ class Deletions:
         for begin in range(0, len(stale), CHUNK):
             self._remove(stale[begin:begin + CHUNK])
 
-    def _remove(self, ids: list[str]) -> None:
+    def _remove(self, ids: list[str], deleted_at: dict[str, str] | None = None) -> None:
         pull = self.pull
         with transaction.atomic():
             pull.hold_claim()
-            results = pull.writer.delete(ids, mark=pull.sync.on_delete == Sync.OnDelete.MARK)
+            results = pull.writer.delete(ids, mark=pull.sync.on_delete == Sync.OnDelete.MARK,
+                                         deleted_at=deleted_at)
             pull.record(results, fetched=0)
+
+
+def _stamp(value: object) -> str:
+    """getDeleted's deletedDate in the canonical form SystemModstamps are kept in ("" if none)."""
+    moment = parse_datetime(str(value or ""))
+    return canonical_datetime(moment) if moment is not None else ""

@@ -282,12 +282,13 @@ class SyncRun(models.Model):
         for name, value in outcomes.items():
             setattr(self, name, getattr(self, name) + value)
 
-    def finish(self, status: str, error: str = "") -> None:
+    def finish(self, status: str, error: str = "", *, on_sync: bool = True) -> None:
         """Close the run and copy its status onto the sync (lists read it without a join)."""
         self.status = status
         self.error = error
         self.finished_at = timezone.now()
         self.save()
-        Sync.objects.filter(pk=self.sync_id).update(
-            last_status=status, last_run_at=self.started_at, last_error=error,
-            last_run_id=self.pk)
+        if on_sync:
+            Sync.objects.filter(pk=self.sync_id).update(
+                last_status=status, last_run_at=self.started_at, last_error=error,
+                last_run_id=self.pk)

@@ -106,21 +106,27 @@ class Pull:
         run = self.run_row = SyncRun.objects.create(sync=self.sync, trigger=self.trigger)
         Sync.objects.filter(pk=self.sync.pk).update(
             last_status=SyncRun.Status.RUNNING, last_run_at=run.started_at, last_run_id=run.pk)
-        status, error = SyncRun.Status.SUCCEEDED, ""
+        status, error, lost = SyncRun.Status.SUCCEEDED, "", False
         try:
             self.client = SalesforceClient.for_connection(self.sync.connection)
             self.execute()
         except QuotaExhausted as exc:
             self.deferred = True
             status, error = SyncRun.Status.DEFERRED, f"{exc} The run resumes from its cursor."
-        except (SalesforceError, ValidationError, UnknownField, LostClaim) as exc:
+        except LostClaim as exc:
+            status, error, lost = SyncRun.Status.FAILED, str(exc), True
+        except (SalesforceError, ValidationError, UnknownField) as exc:
             status, error = SyncRun.Status.FAILED, _message(exc)
         except Exception as exc:  # noqa: BLE001 - recorded on the run and logged with traceback
             logger.exception("sync %s: run %s crashed", self.sync.pk, run.pk)
             status, error = SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            if self.client is not None:
+                self.client.close()
         run.refresh_from_db()
         run.api_calls = self.client.api_calls if self.client else 0
-        run.finish(status, error)
+        # A run that lost its claim leaves the sync's status to the worker that holds it now.
+        run.finish(status, error, on_sync=not lost)
         return run
 
     # -- steps ---------------------------------------------------------------------------------
@@ -296,7 +302,9 @@ class Pull:
     def complete(self, seen_at: str) -> None:
         """The scan finished: everything visible at `seen_at` is in; deletions continue from it."""
         self.sync.cursor_seen_at = seen_at
-        self.sync.deleted_since = parse_datetime(seen_at) if seen_at else None
+        # Without Salesforce's time, the next run still lists deletions from this one's start.
+        self.sync.deleted_since = (parse_datetime(seen_at) if seen_at
+                                   else self.deletions.local_since)
         self.sync.resync_pending = False
         self.cursor.seen_at = seen_at
         self._save_sync(["cursor_seen_at", "deleted_since", "resync_pending"])

@@ -1,20 +1,21 @@
-"""The one module that writes the hub: bulk upserts of a page of records, outbox rows included.
+"""The one writer of the hub: bulk upserts of a page of records, outbox rows included.
 
 `HubWriter(source)` is built once per run; each method takes one page of items (built by
 `mappings.transform`), writes them with a handful of bulk statements and returns one `Result`
-per item. Callers wrap a page in a transaction (with their cursor and logs); every change
-writes its `Change` outbox row inside that same transaction.
+per item (deletions: workspace/deletions.py). Callers wrap a page in a transaction (with
+their cursor and logs); every change writes its `Change` outbox row in that same transaction.
 
 People are matched in this order: by customer id, by the person this source record produced
 before, then by e-mail. A record with a customer id that finds a person with the same e-mail
 and no customer id takes that person over (a lead graduating to a contact); one that finds a
-person with the same e-mail and *another* customer id is a conflict and is not applied.
+person with the same e-mail and *another* customer id is a conflict and is not applied. Once
+a person has a customer id, records identified by e-mail alone only add attributes it has
+none of, so the hub does not depend on which sync ran last.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -22,6 +23,8 @@ from typing import Any, NamedTuple
 from django.utils import timezone
 
 from workspace.bulk import insert, select_in
+from workspace.deletions import HubDeletions
+from workspace.items import Item, Result
 from workspace.models import Change, Event, Object, ObjectType, Person, Relationship, SourceRecord
 from workspace.people import PersonIndex, PersonRow, Ref
 
@@ -41,41 +44,11 @@ class Link(NamedTuple):
     modstamp: str
 
 
-@dataclass(slots=True)
-class Item:
-    """One source record in hub terms (built by mappings.transform)."""
-
-    key: str
-    modstamp: str = ""
-    attributes: dict[str, Any] = field(default_factory=dict)
-    customer_id: str | None = None
-    email: str | None = None
-    object_id: str | None = None
-    person: Ref | None = None
-    name: str = ""
-    timestamp: datetime | None = None
-
-
-@dataclass(slots=True)
-class Result:
-    """What happened to one item: created, updated, unchanged, skipped, conflict, failed, deleted.
-
-    `changed` names the fields an update changed; a creation leaves it empty (all are new).
-    """
-
-    key: str
-    outcome: str
-    ref: str = ""
-    changed: list[str] = field(default_factory=list)
-    error_code: str = ""
-    message: str = ""
-
-
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [k for k, v in new.items() if k not in old or old[k] != v]
 
 
-class HubWriter:
+class HubWriter(HubDeletions):
     """Writes pages of items for one source ("sync:12"); `force` rewrites unchanged records."""
 
     def __init__(self, source: str, *, force: bool = False) -> None:
@@ -185,7 +158,15 @@ class HubWriter:
                 results[item.key] = Result(item.key, "created")
             else:
                 extra = index.reidentify(person, item.customer_id, item.email)
-                changed = self._merge(person, item.attributes, "attributes", now, extra)
+                attributes = item.attributes
+                if item.customer_id is None and person.customer_id:
+                    # An e-mail-only record (a lead) does not overwrite a person that a record
+                    # with an id (the contact it graduated to) owns: it only adds attributes
+                    # that person has none of (not even a null), so the order syncs run in
+                    # makes no difference.
+                    attributes = {name: value for name, value in attributes.items()
+                                  if name not in person.attributes}
+                changed = self._merge(person, attributes, "attributes", now, extra)
                 outcome = "unchanged" if changed is None else "updated"
                 if changed is not None and id(person) not in touched:
                     touched[id(person)] = (person, "updated", changed)
@@ -361,52 +342,3 @@ class HubWriter:
         results[item.key] = Result(item.key, "skipped", error_code="MISSING_IDENTIFIER",
                                    message=f"the record has no {what}")
         return False
-
-    # -- deletions -------------------------------------------------------------------------
-
-    def delete(self, record_ids: Iterable[str], *, mark: bool = False) -> list[Result]:
-        """Remove (or mark deleted) what these source records produced; unknown ids are ignored.
-
-        A person or object that other source records still point at (a deleted lead whose
-        person became a contact) only loses this link.
-        """
-        links = list(SourceRecord.objects.filter(source=self.source,
-                                                 record_id__in=list(record_ids)))
-        if mark:
-            links = [link for link in links if link.modstamp != "deleted"]
-        shared = self._still_linked(links)
-        results, gone, unlink = [], {}, []
-        for link in links:
-            ref = f"{link.kind}:{link.target_id}"
-            if (link.kind, link.target_id) in shared:
-                unlink.append(link.pk)
-                results.append(Result(link.record_id, "deleted", ref,
-                                      message="unlinked; other records still produce it"))
-                continue
-            gone.setdefault(link.kind, set()).add(link.target_id)
-            results.append(Result(link.record_id, "deleted", ref))
-        SourceRecord.objects.filter(pk__in=unlink).delete()
-        models = {Kind.PERSON: Person, Kind.OBJECT: Object, Kind.RELATIONSHIP: Relationship,
-                  Kind.EVENT: Event}
-        for kind, pks in gone.items():
-            rows = models[kind].objects.filter(pk__in=pks)
-            if mark:
-                rows.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
-                SourceRecord.objects.filter(pk__in=[x.pk for x in links if x.kind == kind]
-                                            ).update(modstamp="deleted")
-            else:
-                rows.delete()
-            self._outbox(kind, [(pk, "deleted", []) for pk in sorted(pks)])
-        return results
-
-    def _still_linked(self, links: list[SourceRecord]) -> set[tuple[str, int]]:
-        """(kind, id) of people/objects that some other source record also produced."""
-        shared = set()
-        for kind in (Kind.PERSON, Kind.OBJECT):
-            ids = {link.target_id for link in links if link.kind == kind}
-            if not ids:
-                continue
-            others = SourceRecord.objects.filter(**{f"{kind}_id__in": ids}).exclude(
-                pk__in=[link.pk for link in links]).values_list(f"{kind}_id", flat=True)
-            shared.update((kind, pk) for pk in others)
-        return shared

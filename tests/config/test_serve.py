@@ -79,19 +79,23 @@ def _serve_then_interrupt(args: list[str], env: dict[str, str], ready) -> str:
         [sys.executable, "manage.py", "serve", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    children: list[int] = []
     try:
         # Stop waiting at once if serve exits (a failed start), not only on readiness.
-        assert wait_until(lambda: proc.poll() is not None or ready(), 120, 0.5), "never ready"
-        assert proc.poll() is None, "serve exited early"
-        children = _descendants(proc.pid)
-        assert len(children) >= 3  # runserver, the cluster's guard and its workers (+ emulator)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        assert wait_until(lambda: not _alive(children), 20, 0.5), _alive(children)
+        started = wait_until(lambda: proc.poll() is not None or ready(), 120, 0.5)
+        if started and proc.poll() is None:
+            children = _descendants(proc.pid)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
         output = proc.communicate()[0]
+    # The assertions come after the output is read, so a failure shows what serve printed.
+    assert started, f"never ready:\n{output[-5000:]}"
+    assert children, f"serve exited early:\n{output[-5000:]}"
+    assert len(children) >= 3  # runserver, the cluster's guard and its workers (+ emulator)
+    assert wait_until(lambda: not _alive(children), 20, 0.5), _alive(children)
     assert "Started " in output and "has stopped" in output, output[-3000:]
     return output
 

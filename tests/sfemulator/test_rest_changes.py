@@ -10,7 +10,7 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from sfemulator import Emulator
 
-from .conftest import Api, error_of
+from .conftest import Api, error_of, salesforce
 
 UTC = dt.timezone.utc
 
@@ -110,3 +110,65 @@ def test_windows(org: Emulator, api: Api) -> None:
     backwards = api("GET", "sobjects/Contact/updated/",
                     params={"start": now.isoformat(), "end": sixteen})
     assert error_of(backwards)[:2] == (400, "INVALID_REPLICATION_DATE")
+
+
+def _window(org: Emulator) -> dict[str, str]:
+    """Freeze the clock at 12:00:30 and return a start/end window covering that hour."""
+    org.control.clock(freeze="2024-03-10T12:00:30Z")
+    return {"start": "2024-03-10T11:00:00+00:00", "end": "2024-03-10T13:00:00+00:00"}
+
+
+def test_updated_refuses_more_ids_than_the_limit(org: Emulator, sf: Salesforce,
+                                                 api: Api) -> None:
+    window = _window(org)
+    assert org.control.settings(max_replication_ids=2)["max_replication_ids"] == 2
+    first, second = (sf.Contact.create({"LastName": n})["id"] for n in ("A", "B"))
+    org.control.clock(advance=60)
+    at_limit = api("GET", "sobjects/Contact/updated/", params=window)
+    assert at_limit.status_code == 200 and at_limit.json()["ids"] == [first, second]
+    sf.Contact.create({"LastName": "C"})
+    org.control.clock(advance=60)
+    over = api("GET", "sobjects/Contact/updated/", params=window)
+    assert over.json() == [{"message": "The number of ids exceeds the limit of 2",
+                            "errorCode": "EXCEEDED_ID_LIMIT", "fields": []}]
+    assert over.status_code == 400
+    start = dt.datetime(2024, 3, 10, 11, 0, tzinfo=UTC)
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.updated(start, dt.datetime(2024, 3, 10, 13, 0, tzinfo=UTC))
+    assert caught.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    # A narrower window holds fewer ids and passes: what a poller must do.
+    narrow = sf.Contact.updated(start, dt.datetime(2024, 3, 10, 12, 0, tzinfo=UTC))
+    assert narrow["ids"] == []
+
+
+def test_deleted_refuses_more_ids_than_the_limit(org: Emulator, sf: Salesforce,
+                                                 api: Api) -> None:
+    window = _window(org)
+    org.control.settings(max_replication_ids=2)
+    ids = [sf.Contact.create({"LastName": n})["id"] for n in ("A", "B", "C")]
+    for record_id in ids[:2]:
+        sf.Contact.delete(record_id)
+    org.control.clock(advance=60)
+    at_limit = api("GET", "sobjects/Contact/deleted/", params=window)
+    assert at_limit.status_code == 200
+    assert [r["id"] for r in at_limit.json()["deletedRecords"]] == ids[:2]
+    # Other objects' deletions do not count towards a Contact window.
+    org.control.delete("Account", org.control.insert("Account", {"Name": "X"})[0])
+    sf.Contact.delete(ids[2])
+    org.control.clock(advance=60)
+    over = api("GET", "sobjects/Contact/deleted/", params=window)
+    assert error_of(over) == (400, "EXCEEDED_ID_LIMIT", "The number of ids exceeds the limit of 2")
+    assert over.json()[0]["fields"] == []
+
+
+def test_id_limit_is_a_setting_that_reset_restores(org: Emulator) -> None:
+    assert org.control.settings()["max_replication_ids"] == 600_000
+    org.control.settings(max_replication_ids=1)
+    org.control.reset()
+    assert org.control.settings()["max_replication_ids"] == 600_000
+    sf = salesforce(org, org.control.session())  # reset ended every session
+    window = _window(org)
+    ids = [sf.Contact.create({"LastName": n})["id"] for n in ("A", "B")]
+    org.control.clock(advance=60)
+    start, end = (dt.datetime.fromisoformat(window[k]) for k in ("start", "end"))
+    assert sf.Contact.updated(start, end)["ids"] == ids

@@ -73,7 +73,8 @@ def test_command_line_prints_urls(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "sfemulator", "--port", "0", "--http-port", "0", "--seed",
          "20", "--seed-now", "2023-01-01T00:00:00Z", "--auto-approve",
-         "--rotate-refresh-tokens", "--token-ttl", "60", "--max-cursors", "3"],
+         "--rotate-refresh-tokens", "--token-ttl", "60", "--max-cursors", "3",
+         "--max-replication-ids", "500"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = []
@@ -89,7 +90,8 @@ def test_command_line_prints_urls(tmp_path: Path) -> None:
         base = next(line.split()[-1] for line in lines if "API base" in line)
         reply = requests.get(f"{base}/__emulator__/settings", verify=str(tmp_path / "ca.pem"))
         assert reply.json() == {"auto_approve": True, "token_ttl": 60,
-                                "rotate_refresh_tokens": True, "max_cursors": 3}
+                                "rotate_refresh_tokens": True, "max_cursors": 3,
+                                "max_replication_ids": 500}
         contacts = requests.get(f"{base}/__emulator__/records/Contact",
                                 verify=str(tmp_path / "ca.pem")).json()["records"]
         assert len(contacts) == 20

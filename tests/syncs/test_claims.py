@@ -13,9 +13,10 @@ from django_q.models import Schedule
 
 from syncs import schedule
 from syncs.models import Sync
-from syncs.pull import run_sync
+from syncs.pull import Pull, run_sync
 from syncs.tasks import DISPATCH_SCHEDULE, PRUNE_SCHEDULE, dispatch, ensure_schedules
 from tests.syncs.conftest import contacts
+from workspace.models import Person
 
 UTC = dt.UTC
 
@@ -138,3 +139,25 @@ def test_schedules():
     assert schedule.next_run("cron", after=after, start=dt.datetime(2024, 2, 1, 9, tzinfo=UTC),
                              cron="0 9 * * *") == dt.datetime(2024, 2, 1, 9, tzinfo=UTC)
     assert not schedule.valid_cron("61 * * * *")
+
+
+@pytest.mark.django_db
+def test_a_run_that_loses_its_claim_rolls_back_and_leaves_the_sync_to_its_new_holder(
+        emulator, make_sync):
+    emulator.control.insert("Contact", *contacts(600), load=True)
+    sync = make_sync("Contact", fields=["LastName"], batch_size=200)
+
+    class TakenOver(Pull):
+        def apply(self, page, **options):
+            # Another worker takes the sync over (this one's claim looked expired) and runs it.
+            Sync.objects.filter(pk=self.sync.pk).update(
+                claim_token="another-worker", last_status="running", last_run_id=None)
+            return super().apply(page, **options)
+
+    assert sync.claim()
+    run = TakenOver(sync, Sync.Trigger.MANUAL).run()
+    assert run.status == "failed" and "claimed by another worker" in run.error
+    assert run.created == 0 and not Person.objects.exists()  # the page was rolled back
+    stored = Sync.objects.get(pk=sync.pk)
+    assert (stored.last_status, stored.last_run_id) == ("running", None)
+    assert stored.claim_token == "another-worker" and not stored.cursor_modstamp

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from logs.models import RecordLog
-from syncs.pull import run_sync
+from syncs.models import Sync
+from syncs.pull import Pull, run_sync
 from tests.syncs.conftest import contacts
 from workspace.models import Change, Object, Person
 
@@ -55,4 +56,41 @@ def test_resync_reconciles_records_gone_for_good(emulator, make_sync):
     sync.resync()
     run = ok(sync)
     assert run.deleted == 1
+    assert list(Person.objects.values_list("customer_id", flat=True)) == [kept]
+
+
+def test_a_record_restored_while_the_run_reads_stays_in_the_hub(emulator, make_sync):
+    restored, deleted = emulator.control.insert("Contact", *contacts(2))
+    sync = make_sync("Contact", fields=["LastName"])
+    ok(sync)
+    emulator.control.delete("Contact", restored)
+    emulator.control.delete("Contact", deleted)
+    emulator.control.clock(advance=61)
+
+    class RestoredMidRun(Pull):
+        def scan_rest(self, **options):
+            # getDeleted listed both before the scan; someone restores one from the bin now.
+            emulator.control.undelete(restored)
+            super().scan_rest(**options)
+
+    sync.refresh_from_db()
+    assert sync.claim()
+    run = RestoredMidRun(sync, Sync.Trigger.MANUAL).run()
+    assert run.status == "succeeded", run.error
+    assert run.deleted == 1
+    assert list(Person.objects.values_list("customer_id", flat=True)) == [restored]
+    assert RecordLog.objects.filter(run=run, record_id=restored, outcome="unchanged",
+                                    message__startswith="restored in Salesforce").exists()
+
+
+def test_more_deletions_than_get_deleted_lists_are_found_by_comparing_ids(emulator, make_sync):
+    first, second, kept = emulator.control.insert("Contact", *contacts(3))
+    sync = make_sync("Contact", fields=["LastName"])
+    ok(sync)
+    emulator.control.settings(max_replication_ids=1)
+    emulator.control.delete("Contact", first, hard=True)
+    emulator.control.delete("Contact", second, hard=True)
+    emulator.control.clock(advance=61)
+    run = ok(sync)  # getDeleted answers EXCEEDED_ID_LIMIT for two ids
+    assert run.deleted == 2
     assert list(Person.objects.values_list("customer_id", flat=True)) == [kept]

@@ -35,6 +35,27 @@ def test_a_converted_lead_becomes_the_contact_person(emulator, make_sync):
     assert Person.objects.count() == 1
 
 
+@pytest.mark.parametrize("first", ["Lead", "Contact"])
+def test_a_lead_only_fills_what_its_contact_lacks_whichever_syncs_first(emulator, make_sync,
+                                                                         first):
+    emulator.control.insert("Lead", {"FirstName": "Patricia", "LastName": "Lee",
+                                     "Title": "Intern", "Company": "Acme",
+                                     "Email": "pat@acme.io"})
+    emulator.control.insert("Contact", {"FirstName": "Pat", "LastName": "Lee",
+                                        "Email": "pat@acme.io"})
+    syncs = {"Lead": make_sync("Lead", fields=["FirstName", "LastName", "Title", "Company",
+                                                "Email"]),
+             "Contact": make_sync("Contact", fields=["FirstName", "LastName", "Title",
+                                                     "Email"])}
+    ok(syncs[first])
+    ok(syncs["Contact" if first == "Lead" else "Lead"])
+    person = Person.objects.get()
+    assert person.customer_id is not None
+    # The contact's values win, its empty Title included; what only the lead has is added.
+    assert person.attributes["firstName"] == "Pat" and person.attributes["title"] is None
+    assert person.attributes["Company"] == "Acme"
+
+
 def test_two_contacts_with_one_email_are_logged_as_a_conflict(emulator, make_sync):
     first, second = emulator.control.insert(
         "Contact", {"LastName": "A", "Email": "shared@x.io"},
