@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sfemulator import bulk_ingest, bulk_jobs, soql, soql_parse, soql_schema
@@ -270,21 +271,46 @@ def _ingest_results(job: IngestJob, which: str) -> Response:
 
 def _snapshot(
     org: Any, result: Any, columns: list[str], datetime_columns: frozenset[str], version: str
-) -> list[list[str]]:
+) -> Sequence[list[str]]:
     """The CSV cells of every matched record as it is now; called with the org lock held.
 
-    A selection without parent fields reads the cells straight from the record: its REST
-    projection would hold the same values under the same names.
+    A selection without parent fields keeps each record's stored row (an immutable tuple, so
+    later writes do not show) and turns a page of them into cells when the page is asked for:
+    a large job completes in a fraction of the time, as its pages are read. One with parent
+    fields renders every record now, since its parents are read live.
     """
-    flat = not any("." in column for column in columns)
     cells = [(column, _datetime_cell if column in datetime_columns else csv_cell)
              for column in columns]
-    rows = []
-    for record_id in result.ids:
-        record = org.get_record(record_id)
-        values = record if flat else dict(flatten(result.project(record, version)))
-        rows.append([cell(values.get(column)) for column, cell in cells])
-    return rows
+
+    def render(record: dict[str, Any]) -> list[str]:
+        return [cell(record.get(column)) for column, cell in cells]
+
+    if not any("." in column for column in columns):
+        return FrozenRows([org.locate(record_id) for record_id in result.ids],
+                          org.formula_context(), render)
+    return [render(dict(flatten(result.project(org.get_record(record_id), version))))
+            for record_id in result.ids]
+
+
+class FrozenRows(Sequence):
+    """Stored rows frozen when a query job completed; slicing turns them into CSV cells."""
+
+    def __init__(self, rows: list[Any], context: Any, render: Callable[[dict], list[str]]):
+        self._rows = rows
+        self._context = context
+        self._render = render
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._cells(found) for found in self._rows[index]]
+        return self._cells(self._rows[index])
+
+    def _cells(self, found: tuple[Any, Any]) -> list[str]:
+        table, row = found
+        return self._render(table.to_dict(row, self._context))
 
 
 def _datetime_cell(value: Any) -> str:

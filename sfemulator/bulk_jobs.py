@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,7 +158,7 @@ class IngestJob(Job):
 
 @dataclass
 class QueryJob(Job):
-    """A query/queryAll job and its result: CSV cells frozen when the job completed.
+    """A query/queryAll job and its result: records frozen when the job completed.
 
     As on Salesforce, results are a snapshot: records changed or deleted after the job
     completed are served as they were then.
@@ -165,7 +166,7 @@ class QueryJob(Job):
 
     query: str = ""
     columns: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
+    rows: Sequence[list[str]] = field(default_factory=list)
 
     def progress(self) -> dict[str, Any]:
         processed = len(self.rows) if self.state == JOB_COMPLETE else 0

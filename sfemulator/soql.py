@@ -3,7 +3,8 @@
 The server calls ``run_query`` once per query and pages through ``QueryResult.ids`` itself,
 turning each stored record into JSON with ``QueryResult.project``. The catalog provides
 ``describe(name)``, ``iter_records(sobject, include_deleted)``, ``get_record(id)`` and,
-optionally, ``now()`` (a frozen emulator clock for TODAY and friends). ``get_record`` returns
+optionally, ``now()`` (a frozen emulator clock for TODAY and friends) and
+``count_records(sobject, include_deleted)`` (COUNT() without WHERE). ``get_record`` returns
 deleted records too; outside queryAll a lookup to one reads as null, in WHERE and in the
 projection alike.
 
@@ -48,7 +49,11 @@ def run_query(text: str, catalog: Any, *, include_deleted: bool) -> QueryResult:
     records: Iterable[Record] = catalog.iter_records(root.name, include_deleted)
     matching = records if predicate is None else filter(predicate, records)
     if query.count_only:
-        total = max(0, sum(1 for _ in matching) - query.offset)
+        # Without WHERE nothing needs reading: a catalog that can count rows says how many.
+        count_rows = getattr(catalog, "count_records", None)
+        matched = (count_rows(root.name, include_deleted) if predicate is None and count_rows
+                   else sum(1 for _ in matching))
+        total = max(0, matched - query.offset)
         total = total if query.limit is None else min(total, query.limit)
         return QueryResult(root.name, True, total, [], projection)
     ids = page_ids(matching, ordering, query.offset, query.limit)

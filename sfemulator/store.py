@@ -147,6 +147,13 @@ class Org:
             rows = list(table.rows.values())
         return table.iter_dicts(rows, include_deleted, self.formula_context())
 
+    def count_records(self, sobject: str, include_deleted: bool = False) -> int:
+        """How many records `iter_records` would yield, without building them."""
+        table = self.table(sobject)
+        with self.lock:
+            rows = list(table.rows.values())
+        return len(rows) if include_deleted else table.count_live(rows)
+
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         """Any record by 15- or 18-character id, deleted ones included (IsDeleted true)."""
         found = self.locate(record_id)

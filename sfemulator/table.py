@@ -128,6 +128,11 @@ class Table:
     def decode(self, stored: Stored) -> Row:
         return stored[0].expand(stored + self.defaults)
 
+    def count_live(self, stored_rows: list[Stored]) -> int:
+        deleted_col, defaults = self.deleted_col, self.defaults
+        return sum(1 for stored in stored_rows
+                   if not stored[0].expand(stored + defaults)[deleted_col])
+
     def get(self, record_id: str) -> Row | None:
         stored = self.rows.get(record_id)
         return None if stored is None else stored[0].expand(stored + self.defaults)

@@ -78,8 +78,11 @@ class HubWriter(HubDeletions):
         return todo
 
     def _save_links(self, entries: list[tuple[str, str, str, Any]]) -> None:
-        rows = [(self.source, key, kind, stamp, *[target.pk if kind == k else None for k in KINDS])
-                for key, stamp, kind, target in entries]
+        # The target's id goes in its kind's column (person, object, relationship or event).
+        empty = (None,) * len(KINDS)
+        at = {kind: KINDS.index(kind) for kind in KINDS}
+        rows = [(self.source, key, kind, stamp, *empty[:at[kind]], target.pk,
+                 *empty[at[kind] + 1:]) for key, stamp, kind, target in entries]
         insert(SourceRecord, LINK_COLUMNS, rows, conflict=["source", "record_id"],
                update=LINK_COLUMNS[2:])
 
