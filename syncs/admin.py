@@ -55,7 +55,7 @@ class SyncAdmin(admin.ModelAdmin):
                                 "object_id_field", "related_id_field", "object_type",
                                 "event_name_field", "event_timestamp_field", "fields",
                                 "renames", "convert_dates"]}),
-        ("What to read", {"fields": ["filter", "on_delete"]}),
+        ("What to read", {"fields": ["filter", "on_delete", "refresh_days"]}),
         ("Schedule", {"fields": ["schedule_kind", "every_minutes", "cron", "start_at"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["bulk_threshold", "batch_size"]}),
         ("Runs", {"fields": ["last_run", "recent_runs"]}),

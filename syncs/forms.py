@@ -37,8 +37,8 @@ class SyncForm(forms.ModelForm):
         fields = ["name", "connection", "sobject", "enabled", "data_format", "person_id_field",
                   "person_match", "object_id_field", "related_id_field", "object_type",
                   "event_name_field", "event_timestamp_field", "fields", "renames",
-                  "convert_dates", "filter", "on_delete", "schedule_kind", "every_minutes",
-                  "cron", "start_at", "bulk_threshold", "batch_size"]
+                  "convert_dates", "filter", "on_delete", "refresh_days", "schedule_kind",
+                  "every_minutes", "cron", "start_at", "bulk_threshold", "batch_size"]
         widgets = {"filter": forms.Textarea(attrs={"rows": 2, "cols": 80})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -85,6 +85,11 @@ class Sync(models.Model):
         "2.0; blank uses FORCEBRIDGE_BULK_THRESHOLD (50,000).")
     batch_size = models.PositiveIntegerField(
         "REST page size", default=2000, help_text="200–2000 records per query page.")
+    refresh_days = models.PositiveSmallIntegerField(
+        "re-read everything every", null=True, blank=True,
+        help_text="Days. Formula and roll-up fields change without changing a record's "
+        "SystemModstamp, so runs that read only what changed miss them; a run this often "
+        "re-reads every record instead and updates what differs. Blank: never.")
 
     # Incremental state, written only by syncs.pull (with the page it covers).
     cursor_modstamp = models.CharField(max_length=28, blank=True, editable=False)
@@ -94,6 +99,9 @@ class Sync(models.Model):
         help_text="Salesforce time the scan that reached the cursor began.")
     deleted_since = models.DateTimeField(null=True, blank=True, editable=False)
     resync_pending = models.BooleanField(default=False, editable=False)
+    refreshed_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When a run last finished reading every record (first run, resync, refresh).")
 
     # The queue: due time, an operator's request, and who holds the sync.
     next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -157,6 +165,8 @@ class Sync(models.Model):
             errors["cron"] = "Not a valid cron expression (five fields, e.g. */30 * * * *)."
         if not 200 <= (self.batch_size or 0) <= 2000:
             errors["batch_size"] = "Between 200 and 2000."
+        if self.refresh_days is not None and not 1 <= self.refresh_days <= 365:
+            errors["refresh_days"] = "Between 1 and 365 days, or blank for never."
         if ";" in self.filter:
             errors["filter"] = "Only a WHERE condition; no semicolons."
         if errors:
@@ -235,6 +245,13 @@ class Sync(models.Model):
         Sync.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
             claimed_at=None, claim_token="", next_run_at=next_run_at)
 
+    def refresh_due(self, now: dt.datetime | None = None) -> bool:
+        """Whether this run should re-read every record (see `refresh_days`)."""
+        if not self.refresh_days:
+            return False
+        since = (now or timezone.now()) - dt.timedelta(days=self.refresh_days)
+        return self.refreshed_at is None or self.refreshed_at <= since
+
     def clear_cursor(self) -> None:
         self.cursor_modstamp = self.cursor_id = self.cursor_seen_at = ""
         self.deleted_since = None
@@ -254,7 +271,8 @@ class SyncRun(models.Model):
     sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=8, choices=Sync.Trigger.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    mode = models.CharField(max_length=12, blank=True, help_text="full, incremental or bulk")
+    mode = models.CharField(max_length=12, blank=True,
+                            help_text="full, bulk, incremental, refresh or refresh-bulk")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     fetched = models.PositiveIntegerField(default=0)

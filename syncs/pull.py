@@ -6,7 +6,8 @@
 2. asks getDeleted for the Salesforce time and the hard deletes since the last run;
 3. scans: a first run reads everything matching the filter (a Bulk API 2.0 job at or above
    the bulk threshold, REST pages otherwise); later runs read from the cursor with queryAll,
-   so soft-deleted rows arrive with IsDeleted = true;
+   so soft-deleted rows arrive with IsDeleted = true; a refresh (every `refresh_days`) reads
+   everything again with queryAll and updates only what differs;
 4. applies each page in one transaction: hub writes, record logs, run counters and the
    cursor, so a crash resumes after the last page applied;
 5. applies the hard deletes, finishes the cursor, and releases the sync with its next due time.
@@ -101,6 +102,7 @@ class Pull:
         self.overlap = dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_OVERLAP_SECONDS"))
         self.cursor = Cursor(sync.cursor_modstamp, sync.cursor_id, sync.cursor_seen_at)
         self.client: SalesforceClient | None = None
+        self.refresh = False
 
     def run(self) -> SyncRun:
         run = self.run_row = SyncRun.objects.create(sync=self.sync, trigger=self.trigger)
@@ -138,21 +140,27 @@ class Pull:
             raise ValidationError({"object_type": "Choose the custom object name."})
         if self.trigger == Sync.Trigger.RESYNC:
             self.start_over()
+        first = not self.cursor
+        # A refresh re-reads every record (formula fields change without a SystemModstamp) and
+        # updates only what differs; the cursor moves only forward.
+        self.refresh = not first and sync.refresh_due()
         self.transformer = Transformer.for_sync(sync, client.describe)
-        self.writer = HubWriter(sync.source, force=sync.resync_pending)
+        self.writer = HubWriter(sync.source, force=sync.resync_pending, recheck=self.refresh)
         self.deletions = Deletions(self, client)
         seen_at = self.deletions.probe()
-        first = not self.cursor
-        self.run_row.mode = "incremental" if not first else "full"
-        if first and self.use_bulk():
-            self.run_row.mode = "bulk"
-            SyncRun.objects.filter(pk=self.run_row.pk).update(mode="bulk")
-            self.scan_bulk(seen_at)
+        whole = first or self.refresh
+        bulk = whole and self.use_bulk()
+        if self.refresh:
+            self.run_row.mode = "refresh-bulk" if bulk else "refresh"
         else:
-            SyncRun.objects.filter(pk=self.run_row.pk).update(mode=self.run_row.mode)
-            self.scan_rest(include_deleted=not first, seen_at=seen_at)
+            self.run_row.mode = ("bulk" if bulk else "full") if first else "incremental"
+        SyncRun.objects.filter(pk=self.run_row.pk).update(mode=self.run_row.mode)
+        if bulk:
+            self.scan_bulk(seen_at, include_deleted=self.refresh)
+        else:
+            self.scan_rest(include_deleted=not first, seen_at=seen_at, whole=self.refresh)
         self.deletions.apply_hard_deletes()
-        self.complete(seen_at)
+        self.complete(seen_at, whole=whole)
 
     def start_over(self) -> None:
         """"Resync all data": forget the cursor; every record is rewritten until the scan ends."""
@@ -179,33 +187,42 @@ class Pull:
         return count >= threshold
 
     def soql(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None, *,
-             include_deleted: bool, ordered: bool = True) -> str:
+             include_deleted: bool, ordered: bool = True, whole: bool = False) -> str:
+        """The run's query: from the cursor, or every record when `whole`."""
         fields = self.transformer.select()
         if include_deleted:
             fields = [*fields, "IsDeleted"]
-        return build_soql(fields, self.sync.sobject,
-                          [self.sync.filter, self.cursor.condition(self.overlap), window(lo, hi)],
+        since = None if whole else self.cursor.condition(self.overlap)
+        return build_soql(fields, self.sync.sobject, [self.sync.filter, since, window(lo, hi)],
                           ordered=ordered)
 
-    def scan_rest(self, *, include_deleted: bool, seen_at: str) -> None:
-        """Read pages in (SystemModstamp, Id) order; on QUERY_TIMEOUT split the window in two."""
+    def scan_rest(self, *, include_deleted: bool, seen_at: str, whole: bool = False) -> None:
+        """Read pages in (SystemModstamp, Id) order; on QUERY_TIMEOUT split the window in two.
+
+        Each page saves the cursor with it, except in a refresh (`whole`): that reads from the
+        start, so the cursor moves (forward only) once the whole scan is in.
+        """
+        last = Cursor()
         windows: list[tuple[dt.datetime | None, dt.datetime | None]] = [(None, None)]
         while windows:
             lo, hi = windows.pop(0)
-            soql = self.soql(lo, hi, include_deleted=include_deleted)
+            soql = self.soql(lo, hi, include_deleted=include_deleted, whole=whole)
             try:
                 for page in self.client.query_pages(soql, include_deleted=include_deleted,
                                                     batch_size=self.sync.batch_size,
                                                     prepare=self.prepare):
-                    self.apply(page, seen_at=seen_at, checkpoint=True)
+                    tail = self.apply(page, seen_at=seen_at, checkpoint=not whole)
+                    last = tail if tail.after(last) else last
             except SalesforceRejected as error:
                 if error.error_code != "QUERY_TIMEOUT":
                     raise
-                windows[:0] = self.split(lo, hi, seen_at, error)
+                windows[:0] = self.split(lo, hi, seen_at, error, whole=whole)
+        self.advance_cursor(last, seen_at)
 
     def split(self, lo: dt.datetime | None, hi: dt.datetime | None, seen_at: str,
-              error: SalesforceRejected) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
-        low = lo or self.cursor.lower_bound(self.overlap) or EARLIEST
+              error: SalesforceRejected, *, whole: bool = False,
+              ) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+        low = lo or (None if whole else self.cursor.lower_bound(self.overlap)) or EARLIEST
         high = hi or (parse_datetime(seen_at) if seen_at else timezone.now()) + dt.timedelta(days=1)
         if high - low < dt.timedelta(seconds=1):
             raise error
@@ -215,23 +232,23 @@ class Pull:
         # The upper half keeps an open end when the window had none, so nothing newer is lost.
         return [(low, middle), (middle, hi)]
 
-    def scan_bulk(self, seen_at: str) -> None:
-        """A Bulk API 2.0 query job; its rows come unordered, so the cursor is set at the end."""
+    def scan_bulk(self, seen_at: str, *, include_deleted: bool = False) -> None:
+        """A Bulk API 2.0 query job over every record; its rows come unordered, so the cursor
+        is set at the end."""
         size = self.sync.batch_size
 
         def prepare(rows: list[dict]) -> list[Page]:
             return [self.prepare(rows[start:start + size]) for start in range(0, len(rows), size)]
 
         last = Cursor()
-        for pages in self.client.bulk_query(self.soql(include_deleted=False, ordered=False),
+        soql = self.soql(include_deleted=include_deleted, ordered=False, whole=True)
+        for pages in self.client.bulk_query(soql, include_deleted=include_deleted,
                                             prepare=prepare):
             for page in pages:
                 tail = self.apply(page, seen_at=seen_at, checkpoint=False)
                 if tail.after(last):
                     last = tail
-        if last:
-            last.seen_at = seen_at
-            self.save_cursor(last)
+        self.advance_cursor(last, seen_at)
 
     # -- one page ------------------------------------------------------------------------------
 
@@ -283,12 +300,14 @@ class Pull:
         run = self.run_row
         SyncRun.objects.filter(pk=run.pk).update(**{
             name: F(name) + value for name, value in counts.items()})
-        # Records the overlap window re-read and the hub already had are not "touched".
+        # Records the overlap window re-read and the hub already had are not "touched", nor
+        # are those a refresh found unchanged.
+        untouched = {"skipped", "unchanged"} if self.refresh else {"skipped"}
         now = timezone.now()
         insert(RecordLog, LOG_COLUMNS, [
             (now, "in", self.sync.pk, run.pk, self.sync.sobject, r.key[:18], r.ref, r.outcome,
              r.error_code, r.message, r.changed)
-            for r in results if not (r.outcome == "skipped" and not r.error_code)])
+            for r in results if r.error_code or r.outcome not in untouched])
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -299,15 +318,24 @@ class Pull:
         self.sync.cursor_seen_at = cursor.seen_at
         self._save_sync(["cursor_modstamp", "cursor_id", "cursor_seen_at"])
 
-    def complete(self, seen_at: str) -> None:
+    def advance_cursor(self, last: Cursor, seen_at: str) -> None:
+        """After a scan without checkpoints: the cursor moves to its last record if that is
+        later (everything up to it visible at `seen_at` is in)."""
+        if last.after(self.cursor):
+            last.seen_at = seen_at
+            self.save_cursor(last)
+
+    def complete(self, seen_at: str, *, whole: bool) -> None:
         """The scan finished: everything visible at `seen_at` is in; deletions continue from it."""
+        if whole:
+            self.sync.refreshed_at = self.run_row.started_at
         self.sync.cursor_seen_at = seen_at
         # Without Salesforce's time, the next run still lists deletions from this one's start.
         self.sync.deleted_since = (parse_datetime(seen_at) if seen_at
                                    else self.deletions.local_since)
         self.sync.resync_pending = False
         self.cursor.seen_at = seen_at
-        self._save_sync(["cursor_seen_at", "deleted_since", "resync_pending"])
+        self._save_sync(["cursor_seen_at", "deleted_since", "resync_pending", "refreshed_at"])
 
     def hold_claim(self) -> None:
         """Inside a page's transaction: renew the claim, or roll the page back if it was lost."""

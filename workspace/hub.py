@@ -49,11 +49,16 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 class HubWriter(HubDeletions):
-    """Writes pages of items for one source ("sync:12"); `force` rewrites unchanged records."""
+    """Writes pages of items for one source ("sync:12").
 
-    def __init__(self, source: str, *, force: bool = False) -> None:
+    `force` rewrites unchanged records; `recheck` compares records already applied at the
+    same SystemModstamp instead of skipping them (formula fields change without it).
+    """
+
+    def __init__(self, source: str, *, force: bool = False, recheck: bool = False) -> None:
         self.source = source
         self.force = force
+        self.skip_seen = not (force or recheck)
 
     # -- shared steps --------------------------------------------------------------------------
 
@@ -70,7 +75,7 @@ class HubWriter(HubDeletions):
         todo = []
         for item in items:
             link = links.get(item.key)
-            if not self.force and link and item.modstamp and link.modstamp == item.modstamp:
+            if self.skip_seen and link and item.modstamp and link.modstamp == item.modstamp:
                 results[item.key] = Result(item.key, "skipped", f"{link.kind}:{link.target_id}",
                                            message="already applied at this SystemModstamp")
             else:

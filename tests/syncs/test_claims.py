@@ -44,6 +44,10 @@ def test_a_long_run_renews_its_claim_so_nobody_takes_it_over(emulator, make_sync
 
     def rival() -> None:
         try:
+            # Only once the run holds the sync: a claim before that would simply win it.
+            held = Sync.objects.filter(pk=sync.pk, claimed_at__isnull=False)
+            while not finished.is_set() and not held.exists():
+                finished.wait(0.05)
             while not finished.is_set():
                 takeovers.append(Sync.objects.get(pk=sync.pk).claim())
                 finished.wait(0.2)

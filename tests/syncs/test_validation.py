@@ -52,11 +52,11 @@ def test_a_good_sync_validates_and_its_filter_applies(emulator, make_sync, sf_cl
 
 def test_local_checks_need_no_salesforce(connection):
     sync = Sync(connection=connection, name="x", sobject="Account", data_format="relationship",
-                schedule_kind="cron", cron="not cron", batch_size=10)
+                schedule_kind="cron", cron="not cron", batch_size=10, refresh_days=0)
     with pytest.raises(ValidationError) as caught:
         sync.full_clean()
     assert {"person_id_field", "object_id_field", "object_type", "cron",
-            "batch_size"} <= set(caught.value.message_dict)
+            "batch_size", "refresh_days"} <= set(caught.value.message_dict)
 
 
 def test_a_run_of_an_invalid_sync_fails_with_the_reason(make_sync):
