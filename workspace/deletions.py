@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from workspace.bulk import lock_hub
 from workspace.items import Result
 from workspace.models import Event, Object, Person, Relationship, SourceRecord
 
@@ -27,6 +28,7 @@ class HubDeletions:
         person became a contact) only loses this link. `deleted_at` (record id → canonical
         time of deletion) spares a record applied at a later SystemModstamp: it came back.
         """
+        lock_hub()
         links = list(SourceRecord.objects.filter(source=self.source,
                                                  record_id__in=list(record_ids)))
         if mark:

@@ -3,7 +3,8 @@
 `HubWriter(source)` is built once per run; each method takes one page of items (built by
 `mappings.transform`), writes them with a handful of bulk statements and returns one `Result`
 per item (deletions: workspace/deletions.py). Callers wrap a page in a transaction (with
-their cursor and logs); every change writes its `Change` outbox row in that same transaction.
+their cursor and logs); every change writes its `Change` outbox row in that same transaction,
+and the page holds the hub's write lock (`bulk.lock_hub`) until it commits.
 
 People are matched in this order: by customer id, by the person this source record produced
 before, then by e-mail. A record with a customer id that finds a person with the same e-mail
@@ -22,7 +23,7 @@ from typing import Any, NamedTuple
 
 from django.utils import timezone
 
-from workspace.bulk import insert, select_in
+from workspace.bulk import insert, lock_hub, select_in
 from workspace.deletions import HubDeletions
 from workspace.items import Item, Result
 from workspace.models import Change, Event, Object, ObjectType, Person, Relationship, SourceRecord
@@ -139,6 +140,7 @@ class HubWriter(HubDeletions):
 
     def people(self, items: list[Item]) -> list[Result]:
         """Identify: create or update people, graduating leads and refusing e-mail clashes."""
+        lock_hub()
         results: dict[str, Result] = {}
         links = self._links(i.key for i in items)
         todo = [i for i in self._split_seen(items, links, results)
@@ -223,6 +225,7 @@ class HubWriter(HubDeletions):
 
     def objects(self, object_type: ObjectType, items: list[Item]) -> list[Result]:
         """Group: create or update objects of one type (and relate them to `person` if given)."""
+        lock_hub()
         results: dict[str, Result] = {}
         todo = [i for i in self._split_seen(items, self._links(i.key for i in items), results)
                 if self._require(i, i.object_id, "object id", results)]
@@ -259,6 +262,7 @@ class HubWriter(HubDeletions):
 
     def relationships(self, object_type: ObjectType, items: list[Item]) -> list[Result]:
         """Group with both ids: relate a person to an object, with relationship attributes."""
+        lock_hub()
         results: dict[str, Result] = {}
         todo = [i for i in self._split_seen(items, self._links(i.key for i in items), results)
                 if self._require(i, i.person and i.person.value, "person id", results)
@@ -304,6 +308,7 @@ class HubWriter(HubDeletions):
 
     def events(self, items: list[Item]) -> list[Result]:
         """Track: one event per source record, updated in place when the record changes."""
+        lock_hub()
         results: dict[str, Result] = {}
         todo = [i for i in self._split_seen(items, self._links(i.key for i in items), results)
                 if self._require(i, i.person and i.person.value, "person id", results)]
