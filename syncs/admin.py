@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import admin, messages
@@ -14,6 +15,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from connections.client import SalesforceClient
+from connections.errors import SalesforceError
+from connections.models import Connection
 from logs.paginator import ReadOnlyAdmin
 from syncs import schedule
 from syncs.forms import SyncForm
@@ -26,6 +30,7 @@ STATUS_COLOURS = {
     SyncRun.Status.FAILED: "#c62828",
 }
 RECENT_RUNS = 10
+logger = logging.getLogger(__name__)
 
 
 def status_badge(status: str, label: str) -> str:
@@ -60,6 +65,30 @@ class SyncAdmin(admin.ModelAdmin):
         ("Advanced", {"classes": ["collapse"], "fields": ["bulk_threshold", "batch_size"]}),
         ("Runs", {"fields": ["last_run", "recent_runs"]}),
     ]
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        if request.method == "POST":
+            self._renew_session(request.POST.get("connection", ""))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _renew_session(connection_id: str) -> None:
+        """Refresh an expired Salesforce session before the admin opens its transaction.
+
+        The form reads describes and tries the filter inside that transaction, where a
+        refreshed (possibly rotated) token could not be committed on its own.
+        """
+        connection = (Connection.objects.filter(pk=int(connection_id)).first()
+                      if connection_id.isdigit() else None)
+        if connection is None:
+            return
+        try:
+            SalesforceClient.for_connection(connection, interactive=True).identity()
+        except SalesforceError as error:
+            # The form checks the sync against the org next and shows the reason on the page.
+            logger.info("sync form: connection %s could not renew its session: %s",
+                        connection.pk, error)
 
     def get_fieldsets(self, request: HttpRequest, obj: Sync | None = None) -> list:
         # A new sync has no runs to show.

@@ -228,3 +228,16 @@ def test_hub_pages_search_people_and_objects(staff_client, synced):
     page = staff_client.get(reverse("admin:workspace_person_change", args=[person.pk]))
     assert page.status_code == 200 and "c2@example.com" in page.content.decode()
     assert staff_client.get(reverse("admin:workspace_person_add")).status_code == 403
+
+
+def test_saving_a_sync_after_the_session_expired_refreshes_it_first(staff_client, make_sync,
+                                                                     emulator):
+    sync = make_sync("Contact", fields=["FirstName"])
+    url = reverse("admin:syncs_sync_change", args=[sync.pk])
+    emulator.control.expire_sessions()
+    # The filter is checked with a query: a refresh inside the admin's transaction would fail.
+    response = staff_client.post(url, form_data(sync.connection, name=sync.name,
+                                                fields=["FirstName"], filter="Email != null"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    sync.refresh_from_db()
+    assert sync.filter == "Email != null"
