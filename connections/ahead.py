@@ -19,6 +19,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from requests import RequestException
+from simple_salesforce.exceptions import SalesforceError
+
 if TYPE_CHECKING:
     from simple_salesforce import Salesforce
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+_helper = threading.local()
 Operation = Callable[["Salesforce"], T]
 
 
@@ -73,6 +77,7 @@ class ReadAhead(Generic[T]):
             self._thread.start()
 
     def _fetch(self, sf: Salesforce) -> None:
+        _helper.reading = True  # the client defers this thread's usage to the caller's
         try:
             self._value = self.operation(sf)
         except Exception as error:  # noqa: BLE001 - handed to the caller's thread by result()
@@ -85,13 +90,22 @@ class ReadAhead(Generic[T]):
         self.client._take_deferred_usage()
 
     def result(self) -> T:
-        """The early answer, or the same call made again through the client if it failed."""
+        """The early answer, or the same call made again through the client if the request
+        failed (any other error, say in `prepare`, is raised here as it was)."""
         started = self._thread is not None
         self.settle()
-        if started and self._failure is None:
+        failure = self._failure
+        if started and failure is None:
             return self._value  # type: ignore[return-value]
-        if self._failure is not None:
+        if failure is not None:
+            if not isinstance(failure, (RequestException, SalesforceError)):
+                raise failure
             # Not lost: `_call` repeats the read and deals with the failure (or raises it typed).
             logger.info("connection %s: a read made ahead failed (%s); making it again",
-                        self.client.connection.pk, type(self._failure).__name__)
+                        self.client.connection.pk, type(failure).__name__)
         return self.client._call(self.operation)
+
+
+def reading_ahead() -> bool:
+    """Whether this thread is a helper reading ahead (its responses' usage is deferred)."""
+    return getattr(_helper, "reading", False)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -38,7 +37,7 @@ from simple_salesforce.util import call_salesforce
 
 from connections import conf, oauth, transport
 from connections import describe as schema
-from connections.ahead import as_is, read_ahead
+from connections.ahead import as_is, read_ahead, reading_ahead
 from connections.bulk import BulkMixin
 from connections.collections import RETRYABLE_CODES, CollectionsMixin
 from connections.crypto import SecretUnreadable
@@ -95,8 +94,7 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
         self._sf: Salesforce | None = None
         self._sf_ciphertext = ""
         # Responses read ahead on a helper thread (connections.ahead) leave their usage here
-        # for this thread to record: only the thread that made the client writes its row.
-        self._owner = threading.get_ident()
+        # for the caller's thread to record: the helper never touches the database.
         self._deferred: list[tuple[int, int] | None] = []
 
     @classmethod
@@ -303,7 +301,7 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
                      response.request.method, urlsplit(response.url).path, response.status_code,
                      response.elapsed.total_seconds() * 1000)
         usage = transport.parse_usage(response.headers.get("Sforce-Limit-Info"))
-        if threading.get_ident() != self._owner:
+        if reading_ahead():
             self._deferred.append(usage)
             return
         self.api_calls += 1

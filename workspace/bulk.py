@@ -71,7 +71,8 @@ class _Statement:
 
     def run(self, cursor: Any, params: list[Any]) -> Any:
         if self.sqlite:
-            return connection.connection.execute(self.sql, params)
+            with connection.wrap_database_errors:  # Django's IntegrityError & co., as usual
+                return connection.connection.execute(self.sql, params)
         cursor.execute(self.sql, params)
         return cursor
 

@@ -83,6 +83,13 @@ class HubWriter(HubDeletions):
                 todo.append(item)
         return todo
 
+    @staticmethod
+    def _linked_person(links: dict[str, Link], item: Item) -> int | None:
+        """The person this source record produced before (not an object it once produced,
+        if its sync was switched from objects to people)."""
+        link = links.get(item.key)
+        return link.target_id if link and link.kind == Kind.PERSON else None
+
     def _save_links(self, entries: list[tuple[str, str, str, Any]]) -> None:
         # The target's id goes in its kind's column (person, object, relationship or event).
         empty = (None,) * len(KINDS)
@@ -148,14 +155,13 @@ class HubWriter(HubDeletions):
         index = PersonIndex.load(
             customer_ids={i.customer_id for i in todo if i.customer_id},
             emails={i.email for i in todo if i.email},
-            pks={links[i.key].target_id for i in todo if i.key in links})
+            pks={self._linked_person(links, i) for i in todo} - {None})
         now = timezone.now()
         touched: dict[int, tuple[PersonRow, str, list[str]]] = {}
         entries = []
         for item in todo:
-            link = links.get(item.key)
             person, problem = index.match(item.customer_id, item.email,
-                                          link.target_id if link else None)
+                                          self._linked_person(links, item))
             if problem:
                 results[item.key] = Result(item.key, "conflict", error_code="DUPLICATE_EMAIL",
                                            message=problem)

@@ -81,3 +81,20 @@ def test_bulk_results_pages_are_read_ahead(emulator, sf_client):
         prepare=lambda records: (len(records), threading.current_thread().name)))
     assert seen == [(200, caller), (200, "forcebridge-read-ahead"),
                     (50, "forcebridge-read-ahead")]
+
+
+def test_an_error_in_prepare_is_raised_not_taken_for_a_failed_read(emulator, sf_client):
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    emulator.control.clear_counters()
+    prepared: list[int] = []
+
+    def prepare(records: list[dict]) -> int:
+        prepared.append(len(records))
+        if len(prepared) == 2:
+            raise KeyError("a bug in prepare")
+        return len(records)
+
+    with pytest.raises(KeyError, match="a bug in prepare"):
+        list(sf_client.query_pages("SELECT Id FROM Account", batch_size=200, prepare=prepare))
+    assert prepared == [200, 200]  # the second page was read once, not read again
+    assert emulator.control.counters().get("queryMore", 0) == 1

@@ -99,3 +99,15 @@ def test_delete_removes_or_marks_and_keeps_shared_people():
     HubWriter("sync:contacts").delete(["003C"])
     assert not Person.objects.exists() and not SourceRecord.objects.exists()
     assert Change.objects.filter(op="deleted").count() == 2
+
+
+def test_a_record_that_once_produced_an_object_is_not_taken_for_a_person_id():
+    """A sync switched from objects to people: its old links name objects, not people."""
+    accounts = ObjectType.objects.create(singular="Account", plural="Accounts")
+    hub = HubWriter("sync:9")
+    hub.objects(accounts, [Item("001A", T1, {"Name": "Acme"}, object_id="001A")])
+    bystander = Person.objects.create(pk=Object.objects.get().pk, email="someone@x.io")
+    (result,) = hub.people([person("001A", T2, email="acme@x.io", name="Acme")])
+    assert result.outcome == "created"
+    bystander.refresh_from_db()
+    assert bystander.email == "someone@x.io" and bystander.attributes == {}
