@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
 from syncs.cursor import build_soql
 from syncs.models import Sync
+from workspace.items import Result
 from workspace.models import SourceRecord
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
+# Ids per `Id IN (...)` query, well inside a REST query URL.
+IDS_PER_QUERY = 300
+RESTORED = "restored in Salesforce after its deletion; kept"
 # getDeleted's refusals that an id reconcile answers instead: a window older than the 15 days
 # Salesforce keeps, or more deletions than it lists at once (600,000).
 UNLISTABLE = frozenset({"INVALID_REPLICATION_DATE", "EXCEEDED_ID_LIMIT"})
@@ -92,17 +97,42 @@ class Deletions:
         return self.client.get_deleted(self.pull.sync.sobject, start, end)
 
     def apply_hard_deletes(self) -> None:
-        """Remove what getDeleted listed, then (when owed) what the id reconcile finds.
-
-        The list was read before the scan: a record undeleted since then was applied by the
-        scan with a SystemModstamp later than its deletion, and `HubWriter.delete` keeps it.
-        """
+        """Remove what getDeleted listed, then (when owed) what the id reconcile finds."""
         ids = list(self.deleted)
         for begin in range(0, len(ids), CHUNK):
             chunk = ids[begin:begin + CHUNK]
-            self._remove(chunk, {rid: self.deleted[rid] for rid in chunk})
+            kept = self._restored(chunk)
+            self._remove([rid for rid in chunk if rid not in kept], kept=kept)
         if self.reconcile:
             self.reconcile_ids()
+
+    def _restored(self, ids: list[str]) -> set[str]:
+        """Listed ids restored from the recycle bin since: keep them.
+
+        The list was read before the scan, which may have applied a record restored since,
+        at a SystemModstamp later than its deletion. Times are to the second, so a record
+        applied at the very second of its deletion is kept only if Salesforce still has it.
+        """
+        applied = dict(SourceRecord.objects.filter(source=self.pull.sync.source,
+                                                   record_id__in=ids)
+                       .values_list("record_id", "modstamp"))
+        kept, tied = set(), []
+        for record_id in ids:
+            # A modstamp of "deleted" marks a record already recorded as deleted.
+            stamp, deleted = applied.get(record_id, ""), self.deleted[record_id]
+            if deleted and stamp[:1].isdigit():
+                if stamp > deleted:
+                    kept.add(record_id)
+                elif stamp == deleted:
+                    tied.append(record_id)
+        for begin in range(0, len(tied), IDS_PER_QUERY):
+            kept |= self._live(tied[begin:begin + IDS_PER_QUERY])
+        return kept
+
+    def _live(self, ids: list[str]) -> set[str]:
+        condition = f"Id IN ({', '.join(soql_quote(record_id) for record_id in ids)})"
+        soql = build_soql(["Id"], self.pull.sync.sobject, [condition], ordered=False)
+        return {str(record["Id"]) for page in self.client.query_pages(soql) for record in page}
 
     def reconcile_ids(self) -> None:
         """Remove what the hub holds from this sync for ids Salesforce no longer has (live)."""
@@ -117,12 +147,12 @@ class Deletions:
         for begin in range(0, len(stale), CHUNK):
             self._remove(stale[begin:begin + CHUNK])
 
-    def _remove(self, ids: list[str], deleted_at: dict[str, str] | None = None) -> None:
+    def _remove(self, ids: list[str], kept: set[str] = frozenset()) -> None:
         pull = self.pull
         with transaction.atomic():
             pull.hold_claim()
-            results = pull.writer.delete(ids, mark=pull.sync.on_delete == Sync.OnDelete.MARK,
-                                         deleted_at=deleted_at)
+            results = pull.writer.delete(ids, mark=pull.sync.on_delete == Sync.OnDelete.MARK)
+            results += [Result(record_id, "unchanged", message=RESTORED) for record_id in kept]
             pull.record(results, fetched=0)
 
 

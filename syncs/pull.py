@@ -300,14 +300,20 @@ class Pull:
         run = self.run_row
         SyncRun.objects.filter(pk=run.pk).update(**{
             name: F(name) + value for name, value in counts.items()})
-        # Records the overlap window re-read and the hub already had are not "touched", nor
-        # are those a refresh found unchanged.
-        untouched = {"skipped", "unchanged"} if self.refresh else {"skipped"}
         now = timezone.now()
         insert(RecordLog, LOG_COLUMNS, [
             (now, "in", self.sync.pk, run.pk, self.sync.sobject, r.key[:18], r.ref, r.outcome,
              r.error_code, r.message, r.changed)
-            for r in results if r.error_code or r.outcome not in untouched])
+            for r in results if self.touched(r)])
+
+    def touched(self, result: Result) -> bool:
+        """Whether a result goes in the record logs: not the records an overlap window re-read
+        and the hub already had, nor those a refresh found as they were."""
+        if result.error_code:
+            return True
+        if result.outcome == "skipped":
+            return False
+        return not (self.refresh and result.outcome == "unchanged" and not result.message)
 
     # -- state ---------------------------------------------------------------------------------
 

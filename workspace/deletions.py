@@ -20,13 +20,11 @@ class HubDeletions:
 
     source: str
 
-    def delete(self, record_ids: Iterable[str], *, mark: bool = False,
-               deleted_at: dict[str, str] | None = None) -> list[Result]:
+    def delete(self, record_ids: Iterable[str], *, mark: bool = False) -> list[Result]:
         """Remove (or mark deleted) what these source records produced; unknown ids are ignored.
 
         A person or object that other source records still point at (a deleted lead whose
-        person became a contact) only loses this link. `deleted_at` (record id → canonical
-        time of deletion) spares a record applied at a later SystemModstamp: it came back.
+        person became a contact) only loses this link.
         """
         lock_hub()
         links = list(SourceRecord.objects.filter(source=self.source,
@@ -34,14 +32,6 @@ class HubDeletions:
         if mark:
             links = [link for link in links if link.modstamp != "deleted"]
         results, gone, unlink = [], {}, []
-        if deleted_at:
-            back = [link for link in links
-                    if _applied_after(link.modstamp, deleted_at.get(link.record_id))]
-            results += [Result(link.record_id, "unchanged", f"{link.kind}:{link.target_id}",
-                               message="restored in Salesforce after its deletion; kept")
-                        for link in back]
-            kept = {link.pk for link in back}
-            links = [link for link in links if link.pk not in kept]
         shared = self._still_linked(links)
         for link in links:
             ref = f"{link.kind}:{link.target_id}"
@@ -75,8 +65,3 @@ class HubDeletions:
                 pk__in=[link.pk for link in links]).values_list(f"{kind}_id", flat=True)
             shared.update((kind, pk) for pk in others)
         return shared
-
-
-def _applied_after(modstamp: str, deleted: str | None) -> bool:
-    """Whether a link's SystemModstamp (not the "deleted" mark) is later than a deletion."""
-    return bool(deleted) and modstamp[:1].isdigit() and modstamp > deleted

@@ -94,3 +94,42 @@ def test_more_deletions_than_get_deleted_lists_are_found_by_comparing_ids(emulat
     run = ok(sync)  # getDeleted answers EXCEEDED_ID_LIMIT for two ids
     assert run.deleted == 2
     assert list(Person.objects.values_list("customer_id", flat=True)) == [kept]
+    # Even its last two minutes were refused: the next window starts from this run's start.
+    sync.refresh_from_db()
+    assert sync.deleted_since is not None and sync.deleted_since <= run.started_at
+    emulator.control.settings(max_replication_ids=600_000)
+    emulator.control.delete("Contact", kept, hard=True)
+    emulator.control.clock(advance=61)
+    emulator.control.clear_counters()
+    # The emulator's clock runs two minutes ahead of ours by now: the deletion may only fall
+    # inside the window of the run after.
+    assert ok(sync).deleted + ok(sync).deleted == 1 and not Person.objects.exists()
+    assert emulator.control.counters().get("query", 0) == 2  # the scans; no id reconcile
+
+
+def test_a_deletion_and_a_restore_in_the_same_second_are_told_apart_by_asking(emulator,
+                                                                            make_sync):
+    """SystemModstamp and deletedDate are to the second: a tie is settled by Salesforce."""
+    moment = "2024-03-04T05:06:07Z"
+    emulator.control.clock(freeze=moment)
+    restored, deleted, kept = emulator.control.insert("Contact", *contacts(3))
+    sync = make_sync("Contact", fields=["LastName"])
+    ok(sync)  # every record applied at 05:06:07
+    emulator.control.delete("Contact", restored, hard=False)
+    emulator.control.delete("Contact", deleted, hard=True)
+    emulator.control.clock(advance=61)
+
+    class RestoredMidRun(Pull):
+        def scan_rest(self, **options):
+            # Restored from the bin within the second it was deleted in.
+            emulator.control.clock(freeze=moment)
+            emulator.control.undelete(restored)
+            super().scan_rest(**options)
+
+    sync.refresh_from_db()
+    assert sync.claim()
+    run = RestoredMidRun(sync, Sync.Trigger.MANUAL).run()
+    assert run.status == "succeeded", run.error
+    assert sorted(Person.objects.values_list("customer_id", flat=True)) == sorted(
+        [restored, kept])
+    assert run.deleted == 1
