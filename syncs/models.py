@@ -102,6 +102,9 @@ class Sync(models.Model):
     refreshed_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="When a run last finished reading every record (first run, resync, refresh).")
+    # How far a refresh under way has read (its own (SystemModstamp, Id)); blank when none is.
+    refresh_modstamp = models.CharField(max_length=28, blank=True, editable=False)
+    refresh_id = models.CharField(max_length=18, blank=True, editable=False)
 
     # The queue: due time, an operator's request, and who holds the sync.
     next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -246,14 +249,23 @@ class Sync(models.Model):
             claimed_at=None, claim_token="", next_run_at=next_run_at)
 
     def refresh_due(self, now: dt.datetime | None = None) -> bool:
-        """Whether this run should re-read every record (see `refresh_days`)."""
+        """Whether this run should also re-read every record (see `refresh_days`).
+
+        Only once a first run has read everything (an unfinished one simply resumes), and
+        always while a refresh is under way, so it resumes where it stopped.
+        """
         if not self.refresh_days:
+            return False
+        if self.refresh_modstamp:
+            return True
+        if self.refreshed_at is None and self.deleted_since is None:
             return False
         since = (now or timezone.now()) - dt.timedelta(days=self.refresh_days)
         return self.refreshed_at is None or self.refreshed_at <= since
 
     def clear_cursor(self) -> None:
         self.cursor_modstamp = self.cursor_id = self.cursor_seen_at = ""
+        self.refresh_modstamp = self.refresh_id = ""
         self.deleted_since = None
 
 

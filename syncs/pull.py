@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -28,14 +29,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.client import SalesforceClient
-from connections.errors import QuotaExhausted, SalesforceError, SalesforceRejected
+from connections.errors import QuotaExhausted, SalesforceError
 from logs.models import RecordLog
 from mappings.transform import Transformer, UnknownField
 from mappings.values import parse_datetime
 from syncs import conf
-from syncs.cursor import Cursor, build_soql, window
+from syncs.cursor import Cursor
 from syncs.deletions import Deletions
 from syncs.models import Sync, SyncRun
+from syncs.scans import Scans
 from workspace.bulk import insert
 from workspace.hub import HubWriter, Item, Result
 
@@ -46,8 +48,6 @@ COUNTER_OF = {"created": "created", "updated": "updated", "unchanged": "skipped"
               "deleted": "deleted"}
 LOG_COLUMNS = ["created_at", "direction", "sync", "run", "sobject", "record_id", "hub_ref",
                "outcome", "error_code", "message", "changed_fields"]
-# SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
-EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(slots=True)
@@ -92,7 +92,7 @@ def run_sync(sync_id: int, *, trigger: str = "schedule", full: bool = False) -> 
     return run
 
 
-class Pull:
+class Pull(Scans):
     """One run; each step is a method so tests and benchmarks can follow it."""
 
     def __init__(self, sync: Sync, trigger: str) -> None:
@@ -102,7 +102,8 @@ class Pull:
         self.overlap = dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_OVERLAP_SECONDS"))
         self.cursor = Cursor(sync.cursor_modstamp, sync.cursor_id, sync.cursor_seen_at)
         self.client: SalesforceClient | None = None
-        self.refresh = False
+        self.refresh_from = Cursor(sync.refresh_modstamp, sync.refresh_id)
+        self.rechecking = False  # in a refresh pass (see `refresh`)
 
     def run(self) -> SyncRun:
         run = self.run_row = SyncRun.objects.create(sync=self.sync, trigger=self.trigger)
@@ -141,26 +142,20 @@ class Pull:
         if self.trigger == Sync.Trigger.RESYNC:
             self.start_over()
         first = not self.cursor
-        # A refresh re-reads every record (formula fields change without a SystemModstamp) and
-        # updates only what differs; the cursor moves only forward.
-        self.refresh = not first and sync.refresh_due()
         self.transformer = Transformer.for_sync(sync, client.describe)
-        self.writer = HubWriter(sync.source, force=sync.resync_pending, recheck=self.refresh)
+        self.writer = HubWriter(sync.source, force=sync.resync_pending)
         self.deletions = Deletions(self, client)
         seen_at = self.deletions.probe()
-        whole = first or self.refresh
-        bulk = whole and self.use_bulk()
-        if self.refresh:
-            self.run_row.mode = "refresh-bulk" if bulk else "refresh"
+        if first:
+            self.read_everything(seen_at)
         else:
-            self.run_row.mode = ("bulk" if bulk else "full") if first else "incremental"
-        SyncRun.objects.filter(pk=self.run_row.pk).update(mode=self.run_row.mode)
-        if bulk:
-            self.scan_bulk(seen_at, include_deleted=self.refresh)
-        else:
-            self.scan_rest(include_deleted=not first, seen_at=seen_at, whole=self.refresh)
+            self.set_mode("incremental")
+            self.scan_rest(lambda: self.cursor, self.overlap, include_deleted=True,
+                           seen_at=seen_at, checkpoint=self.checkpoint)
+            if sync.refresh_due():
+                self.refresh(seen_at)
         self.deletions.apply_hard_deletes()
-        self.complete(seen_at, whole=whole)
+        self.complete(seen_at, whole=first or self.rechecking)
 
     def start_over(self) -> None:
         """"Resync all data": forget the cursor; every record is rewritten until the scan ends."""
@@ -168,87 +163,43 @@ class Pull:
         self.sync.resync_pending = True
         self.cursor = Cursor()
         self._save_sync(["cursor_modstamp", "cursor_id", "cursor_seen_at", "deleted_since",
-                         "resync_pending"])
+                         "resync_pending", "refresh_modstamp", "refresh_id"])
 
-    def use_bulk(self) -> bool:
-        threshold = self.sync.bulk_threshold
-        if threshold is None:
-            threshold = conf.get("FORCEBRIDGE_BULK_THRESHOLD")
-        if threshold <= 0:
-            return True
-        try:
-            count = self.client.count(build_soql(["COUNT()"], self.sync.sobject,
-                                                 [self.sync.filter], ordered=False))
-        except SalesforceRejected as error:
-            if error.error_code != "QUERY_TIMEOUT":
-                raise
-            # Too many rows even to count in time: exactly the case Bulk API 2.0 is for.
-            return True
-        return count >= threshold
+    def read_everything(self, seen_at: str) -> None:
+        """A first run (or a resync): every record matching the filter."""
+        if self.use_bulk():
+            self.set_mode("bulk")
+            last = self.scan_bulk(include_deleted=False, seen_at=seen_at, checkpoint=self.hold)
+            if last.after(self.cursor):
+                last.seen_at = seen_at
+                self.save_cursor(last)
+        else:
+            self.set_mode("full")
+            self.scan_rest(lambda: self.cursor, self.overlap, include_deleted=False,
+                           seen_at=seen_at, checkpoint=self.checkpoint)
 
-    def soql(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None, *,
-             include_deleted: bool, ordered: bool = True, whole: bool = False) -> str:
-        """The run's query: from the cursor, or every record when `whole`."""
-        fields = self.transformer.select()
-        if include_deleted:
-            fields = [*fields, "IsDeleted"]
-        since = None if whole else self.cursor.condition(self.overlap)
-        return build_soql(fields, self.sync.sobject, [self.sync.filter, since, window(lo, hi)],
-                          ordered=ordered)
+    def refresh(self, seen_at: str) -> None:
+        """After the incremental pass, read every record again (formula fields change without
+        a SystemModstamp) and update what differs.
 
-    def scan_rest(self, *, include_deleted: bool, seen_at: str, whole: bool = False) -> None:
-        """Read pages in (SystemModstamp, Id) order; on QUERY_TIMEOUT split the window in two.
-
-        Each page saves the cursor with it, except in a refresh (`whole`): that reads from the
-        start, so the cursor moves (forward only) once the whole scan is in.
+        Records the hub has at the same SystemModstamp are compared instead of skipped, and
+        only changes are logged. A REST refresh saves its own position with every page and
+        resumes from it next run; the cursor is left alone. A bulk one starts over if stopped.
         """
-        last = Cursor()
-        windows: list[tuple[dt.datetime | None, dt.datetime | None]] = [(None, None)]
-        while windows:
-            lo, hi = windows.pop(0)
-            soql = self.soql(lo, hi, include_deleted=include_deleted, whole=whole)
-            try:
-                for page in self.client.query_pages(soql, include_deleted=include_deleted,
-                                                    batch_size=self.sync.batch_size,
-                                                    prepare=self.prepare):
-                    tail = self.apply(page, seen_at=seen_at, checkpoint=not whole)
-                    last = tail if tail.after(last) else last
-            except SalesforceRejected as error:
-                if error.error_code != "QUERY_TIMEOUT":
-                    raise
-                windows[:0] = self.split(lo, hi, seen_at, error, whole=whole)
-        self.advance_cursor(last, seen_at)
+        self.rechecking = True
+        self.writer = HubWriter(self.sync.source, force=self.sync.resync_pending, recheck=True)
+        if not self.sync.refresh_modstamp and self.use_bulk():
+            self.set_mode("refresh-bulk")
+            self.scan_bulk(include_deleted=True, seen_at=seen_at, checkpoint=self.hold)
+        else:
+            self.set_mode("refresh")
+            self.scan_rest(lambda: self.refresh_from, dt.timedelta(0), include_deleted=True,
+                           seen_at=seen_at, checkpoint=self.checkpoint_refresh)
+        self.save_refresh(Cursor())  # finished: no refresh under way
 
-    def split(self, lo: dt.datetime | None, hi: dt.datetime | None, seen_at: str,
-              error: SalesforceRejected, *, whole: bool = False,
-              ) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
-        low = lo or (None if whole else self.cursor.lower_bound(self.overlap)) or EARLIEST
-        high = hi or (parse_datetime(seen_at) if seen_at else timezone.now()) + dt.timedelta(days=1)
-        if high - low < dt.timedelta(seconds=1):
-            raise error
-        middle = low + (high - low) / 2
-        logger.info("sync %s: QUERY_TIMEOUT; splitting %s..%s at %s", self.sync.pk, low, high,
-                    middle)
-        # The upper half keeps an open end when the window had none, so nothing newer is lost.
-        return [(low, middle), (middle, hi)]
-
-    def scan_bulk(self, seen_at: str, *, include_deleted: bool = False) -> None:
-        """A Bulk API 2.0 query job over every record; its rows come unordered, so the cursor
-        is set at the end."""
-        size = self.sync.batch_size
-
-        def prepare(rows: list[dict]) -> list[Page]:
-            return [self.prepare(rows[start:start + size]) for start in range(0, len(rows), size)]
-
-        last = Cursor()
-        soql = self.soql(include_deleted=include_deleted, ordered=False, whole=True)
-        for pages in self.client.bulk_query(soql, include_deleted=include_deleted,
-                                            prepare=prepare):
-            for page in pages:
-                tail = self.apply(page, seen_at=seen_at, checkpoint=False)
-                if tail.after(last):
-                    last = tail
-        self.advance_cursor(last, seen_at)
+    def set_mode(self, mode: str) -> None:
+        self.run_row.mode = mode
+        SyncRun.objects.filter(pk=self.run_row.pk).update(mode=mode)
 
     # -- one page ------------------------------------------------------------------------------
 
@@ -266,8 +217,9 @@ class Pull:
         return Page(len(records), items, failed, [str(r["Id"]) for r in gone],
                     max(keys, default=("", "")))
 
-    def apply(self, page: Page, *, seen_at: str, checkpoint: bool) -> Cursor:
-        """Apply one page in one transaction: hub, logs, counters and (when ordered) the cursor."""
+    def apply(self, page: Page, *, seen_at: str, checkpoint: Callable[[Cursor], None]) -> Cursor:
+        """Apply one page in one transaction: hub, logs, counters and `checkpoint(tail)` (the
+        position the page reached, or only the claim renewed)."""
         tail = Cursor(*page.tail, seen_at)
         with transaction.atomic():
             results = page.failed + self.write(page.items)
@@ -275,10 +227,7 @@ class Pull:
                 results += self.writer.delete(page.gone,
                                               mark=self.sync.on_delete == Sync.OnDelete.MARK)
             self.record(results, fetched=page.fetched)
-            if checkpoint and tail.after(self.cursor):
-                self.save_cursor(tail)
-            else:
-                self.hold_claim()
+            checkpoint(tail)
         return tail
 
     def write(self, items: list) -> list[Result]:
@@ -313,7 +262,7 @@ class Pull:
             return True
         if result.outcome == "skipped":
             return False
-        return not (self.refresh and result.outcome == "unchanged" and not result.message)
+        return not (self.rechecking and result.outcome == "unchanged" and not result.message)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -324,12 +273,29 @@ class Pull:
         self.sync.cursor_seen_at = cursor.seen_at
         self._save_sync(["cursor_modstamp", "cursor_id", "cursor_seen_at"])
 
-    def advance_cursor(self, last: Cursor, seen_at: str) -> None:
-        """After a scan without checkpoints: the cursor moves to its last record if that is
-        later (everything up to it visible at `seen_at` is in)."""
-        if last.after(self.cursor):
-            last.seen_at = seen_at
-            self.save_cursor(last)
+    def save_refresh(self, position: Cursor) -> None:
+        self.refresh_from = Cursor(position.modstamp, position.record_id)
+        self.sync.refresh_modstamp = position.modstamp
+        self.sync.refresh_id = position.record_id
+        self._save_sync(["refresh_modstamp", "refresh_id"])
+
+    # Page checkpoints (inside the page's transaction): move a position, or renew the claim.
+
+    def checkpoint(self, tail: Cursor) -> None:
+        if tail.after(self.cursor):
+            self.save_cursor(tail)
+        else:
+            self.hold_claim()
+
+    def checkpoint_refresh(self, tail: Cursor) -> None:
+        if tail.after(self.refresh_from):
+            self.save_refresh(tail)
+        else:
+            self.hold_claim()
+
+    def hold(self, tail: Cursor) -> None:
+        """The checkpoint of an unordered (bulk) page: nothing to save but the claim."""
+        self.hold_claim()
 
     def complete(self, seen_at: str, *, whole: bool) -> None:
         """The scan finished: everything visible at `seen_at` is in; deletions continue from it."""

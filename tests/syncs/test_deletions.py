@@ -68,10 +68,10 @@ def test_a_record_restored_while_the_run_reads_stays_in_the_hub(emulator, make_s
     emulator.control.clock(advance=61)
 
     class RestoredMidRun(Pull):
-        def scan_rest(self, **options):
+        def scan_rest(self, *args, **options):
             # getDeleted listed both before the scan; someone restores one from the bin now.
             emulator.control.undelete(restored)
-            super().scan_rest(**options)
+            super().scan_rest(*args, **options)
 
     sync.refresh_from_db()
     assert sync.claim()
@@ -120,11 +120,11 @@ def test_a_deletion_and_a_restore_in_the_same_second_are_told_apart_by_asking(em
     emulator.control.clock(advance=61)
 
     class RestoredMidRun(Pull):
-        def scan_rest(self, **options):
+        def scan_rest(self, *args, **options):
             # Restored from the bin within the second it was deleted in.
             emulator.control.clock(freeze=moment)
             emulator.control.undelete(restored)
-            super().scan_rest(**options)
+            super().scan_rest(*args, **options)
 
     sync.refresh_from_db()
     assert sync.claim()

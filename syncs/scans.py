@@ -1,0 +1,118 @@
+"""How a run reads Salesforce: REST pages from a position, or one Bulk API 2.0 query job.
+
+Part of `syncs.pull.Pull` (the host provides `sync`, `client`, `transformer`, `prepare` and
+`apply`). A REST scan reads in (SystemModstamp, Id) order from a position — the sync's cursor,
+or a refresh's own — and saves the position with every page; on QUERY_TIMEOUT it halves the
+SystemModstamp window and tries again. A bulk scan reads everything in one job, unordered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from connections.errors import SalesforceRejected
+from mappings.values import parse_datetime
+from syncs import conf
+from syncs.cursor import Cursor, build_soql, window
+
+if TYPE_CHECKING:
+    from connections.client import SalesforceClient
+    from mappings.transform import Transformer
+    from syncs.models import Sync
+
+logger = logging.getLogger(__name__)
+# SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
+EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
+Window = tuple[dt.datetime | None, dt.datetime | None]
+
+
+class Scans:
+    """The reading half of a run."""
+
+    sync: Sync
+    client: SalesforceClient
+    transformer: Transformer
+    prepare: Callable[[list[dict]], Any]
+    apply: Callable[..., Cursor]
+
+    def use_bulk(self) -> bool:
+        """Whether reading everything takes a Bulk API 2.0 job (COUNT() at the threshold)."""
+        threshold = self.sync.bulk_threshold
+        if threshold is None:
+            threshold = conf.get("FORCEBRIDGE_BULK_THRESHOLD")
+        if threshold <= 0:
+            return True
+        try:
+            count = self.client.count(build_soql(["COUNT()"], self.sync.sobject,
+                                                 [self.sync.filter], ordered=False))
+        except SalesforceRejected as error:
+            if error.error_code != "QUERY_TIMEOUT":
+                raise
+            # Too many rows even to count in time: exactly the case Bulk API 2.0 is for.
+            return True
+        return count >= threshold
+
+    def soql(self, since: str | None, window_: Window = (None, None), *,
+             include_deleted: bool, ordered: bool = True) -> str:
+        fields = self.transformer.select()
+        if include_deleted:
+            fields = [*fields, "IsDeleted"]
+        return build_soql(fields, self.sync.sobject,
+                          [self.sync.filter, since, window(*window_)], ordered=ordered)
+
+    def scan_rest(self, position: Callable[[], Cursor], overlap: dt.timedelta, *,
+                  include_deleted: bool, seen_at: str,
+                  checkpoint: Callable[[Cursor], None]) -> None:
+        """Read pages from `position()` (less `overlap`); `checkpoint(tail)` saves each page's
+        position in its transaction."""
+        windows: list[Window] = [(None, None)]
+        while windows:
+            span = windows.pop(0)
+            start = position()
+            soql = self.soql(start.condition(overlap), span, include_deleted=include_deleted)
+            try:
+                for page in self.client.query_pages(soql, include_deleted=include_deleted,
+                                                    batch_size=self.sync.batch_size,
+                                                    prepare=self.prepare):
+                    self.apply(page, seen_at=seen_at, checkpoint=checkpoint)
+            except SalesforceRejected as error:
+                if error.error_code != "QUERY_TIMEOUT":
+                    raise
+                windows[:0] = self.split(span, start.lower_bound(overlap), seen_at, error)
+
+    def split(self, span: Window, floor: dt.datetime | None, seen_at: str,
+              error: SalesforceRejected) -> list[Window]:
+        lo, hi = span
+        low = lo or floor or EARLIEST
+        high = hi or (parse_datetime(seen_at) if seen_at else timezone.now()) + dt.timedelta(days=1)
+        if high - low < dt.timedelta(seconds=1):
+            raise error
+        middle = low + (high - low) / 2
+        logger.info("sync %s: QUERY_TIMEOUT; splitting %s..%s at %s", self.sync.pk, low, high,
+                    middle)
+        # The upper half keeps an open end when the window had none, so nothing newer is lost.
+        return [(low, middle), (middle, hi)]
+
+    def scan_bulk(self, *, include_deleted: bool, seen_at: str,
+                  checkpoint: Callable[[Cursor], None]) -> Cursor:
+        """Every record in one Bulk API 2.0 job; its rows come unordered, so nothing can be
+        saved per page: the greatest (SystemModstamp, Id) applied is returned instead."""
+        size = self.sync.batch_size
+
+        def prepare(rows: list[dict]) -> list[Any]:
+            return [self.prepare(rows[start:start + size]) for start in range(0, len(rows), size)]
+
+        last = Cursor()
+        soql = self.soql(None, include_deleted=include_deleted, ordered=False)
+        for pages in self.client.bulk_query(soql, include_deleted=include_deleted,
+                                            prepare=prepare):
+            for page in pages:
+                tail = self.apply(page, seen_at=seen_at, checkpoint=checkpoint)
+                if tail.after(last):
+                    last = tail
+        return last
