@@ -10,8 +10,9 @@ People are matched in this order: by customer id, by the person this source reco
 before, then by e-mail. A record with a customer id that finds a person with the same e-mail
 and no customer id takes that person over (a lead graduating to a contact); one that finds a
 person with the same e-mail and *another* customer id is a conflict and is not applied. Once
-a person has a customer id, records identified by e-mail alone only add attributes it has
-none of, so the hub does not depend on which sync ran last.
+a person has a customer id, records identified by e-mail alone write only the attributes no
+record with a customer id gave it (`PersonRow.writable`), so the hub does not depend on which
+sync ran last.
 """
 
 from __future__ import annotations
@@ -173,15 +174,9 @@ class HubWriter(HubDeletions):
                 touched[id(person)] = (person, "created", [])
                 results[item.key] = Result(item.key, "created")
             else:
+                took_over = item.customer_id is not None and person.customer_id is None
                 extra = index.reidentify(person, item.customer_id, item.email)
-                attributes = item.attributes
-                if item.customer_id is None and person.customer_id:
-                    # An e-mail-only record (a lead) does not overwrite a person that a record
-                    # with an id (the contact it graduated to) owns: it only adds attributes
-                    # that person has none of (not even a null), so the order syncs run in
-                    # makes no difference.
-                    attributes = {name: value for name, value in attributes.items()
-                                  if name not in person.attributes}
+                attributes = person.writable(item.attributes, item.customer_id, took_over)
                 changed = self._merge(person, attributes, "attributes", now, extra)
                 outcome = "unchanged" if changed is None else "updated"
                 if changed is not None and id(person) not in touched:
@@ -193,7 +188,7 @@ class HubWriter(HubDeletions):
             entries.append((item.key, item.modstamp, Kind.PERSON, person))
         self._save(Person, [p for p, op, _ in touched.values() if op == "created"],
                    {p.pk: p for p, op, _ in touched.values() if op == "updated"},
-                   ["customer_id", "email", "attributes", "deleted_at", "updated_at"])
+                   ["customer_id", "email", "attributes", "owned", "deleted_at", "updated_at"])
         self._outbox(Kind.PERSON, [(p.pk, op, f) for p, op, f in touched.values()])
         self._save_links(entries)
         for key, _, _, person in entries:

@@ -20,6 +20,9 @@ class Person(models.Model):
     # the address exactly as Salesforce had it stays in attributes["email"].
     email = models.CharField(max_length=254, blank=True, default="", db_index=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Names of the attributes that records with a customer id gave this person, once records
+    # identified by e-mail alone (leads) wrote to it too; null: all of its attributes.
+    owned = models.JSONField(null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Set instead of deleting when a sync records deletions.")
     created_at = models.DateTimeField(default=timezone.now)

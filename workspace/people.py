@@ -15,8 +15,8 @@ from typing import Any
 from workspace.bulk import select_in
 from workspace.models import Person, SourceRecord
 
-PERSON_COLUMNS = ("id", "customer_id", "email", "attributes", "deleted_at", "created_at",
-                  "updated_at")
+PERSON_COLUMNS = ("id", "customer_id", "email", "attributes", "owned", "deleted_at",
+                  "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,7 @@ class PersonRow:
     customer_id: str | None
     email: str
     attributes: dict[str, Any]
+    owned: list[str] | None
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -45,7 +46,28 @@ class PersonRow:
     @classmethod
     def new(cls, now: datetime, *, customer_id: str | None = None, email: str = "",
             attributes: dict[str, Any] | None = None) -> PersonRow:
-        return cls(None, customer_id, email, attributes or {}, None, now, now)
+        return cls(None, customer_id, email, attributes or {}, None, None, now, now)
+
+    def writable(self, attributes: dict[str, Any], customer_id: str | None,
+                 took_over: bool) -> dict[str, Any]:
+        """The part of a record's attributes it may write to this person.
+
+        A record with a customer id writes all of them (and they are its). A record
+        identified by e-mail alone (a lead) writes to a person whose customer id came from
+        another record only the attributes that record did not give, so the hub ends the
+        same whichever sync ran last, and a lead still updates what only it provides.
+        """
+        if customer_id is not None:
+            if took_over:  # the person was a lead's until now: only these are the record's
+                self.owned = sorted(attributes)
+            elif self.owned is not None and not set(attributes) <= set(self.owned):
+                self.owned = sorted({*self.owned, *attributes})
+            return attributes
+        if not self.customer_id:
+            return attributes
+        owned = set(self.attributes if self.owned is None else self.owned)
+        self.owned = sorted(owned)
+        return {name: value for name, value in attributes.items() if name not in owned}
 
 
 class PersonIndex:

@@ -36,11 +36,11 @@ def test_a_converted_lead_becomes_the_contact_person(emulator, make_sync):
 
 
 @pytest.mark.parametrize("first", ["Lead", "Contact"])
-def test_a_lead_only_fills_what_its_contact_lacks_whichever_syncs_first(emulator, make_sync,
-                                                                         first):
-    emulator.control.insert("Lead", {"FirstName": "Patricia", "LastName": "Lee",
-                                     "Title": "Intern", "Company": "Acme",
-                                     "Email": "pat@acme.io"})
+def test_a_lead_writes_only_what_its_contact_does_not_give_whichever_syncs_first(
+        emulator, make_sync, first):
+    (lead,) = emulator.control.insert("Lead", {"FirstName": "Patricia", "LastName": "Lee",
+                                               "Title": "Intern", "Company": "Acme",
+                                               "Email": "pat@acme.io"})
     emulator.control.insert("Contact", {"FirstName": "Pat", "LastName": "Lee",
                                         "Email": "pat@acme.io"})
     syncs = {"Lead": make_sync("Lead", fields=["FirstName", "LastName", "Title", "Company",
@@ -54,6 +54,12 @@ def test_a_lead_only_fills_what_its_contact_lacks_whichever_syncs_first(emulator
     # The contact's values win, its empty Title included; what only the lead has is added.
     assert person.attributes["firstName"] == "Pat" and person.attributes["title"] is None
     assert person.attributes["Company"] == "Acme"
+    # Later the lead changes: what only it gives still follows, what the contact gives not.
+    emulator.control.clock(advance=180)
+    emulator.control.update("Lead", lead, {"Company": "Globex", "FirstName": "Trish"})
+    ok(syncs["Lead"])
+    person.refresh_from_db()
+    assert person.attributes["Company"] == "Globex" and person.attributes["firstName"] == "Pat"
 
 
 def test_two_contacts_with_one_email_are_logged_as_a_conflict(emulator, make_sync):
