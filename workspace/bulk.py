@@ -35,6 +35,9 @@ def _adapter(field: models.Field) -> Callable[[tuple], list] | None:
             shared: dict[tuple, Any] = {}
             adapted = []
             for value in values:
+                if value is None and field.null:
+                    adapted.append(None)  # SQL NULL, as Django stores None in a null JSONField
+                    continue
                 if type(value) is not list:
                     adapted.append(adapt_json(value))
                     continue

@@ -22,6 +22,7 @@ def test_people_are_created_updated_and_left_alone():
     first = hub.people([person("003A", cid="003A", email="a@x.io", firstName="Ann")])
     assert [r.outcome for r in first] == ["created"]
     assert first[0].ref == f"person:{Person.objects.get().pk}"
+    assert Person.objects.filter(owned__isnull=True).count() == 1  # NULL, not JSON null
     again = hub.people([person("003A", cid="003A", email="a@x.io", firstName="Ann")])
     assert again[0].outcome == "skipped"  # same SystemModstamp: the overlap re-read it
     same = hub.people([person("003A", T2, cid="003A", email="a@x.io", firstName="Ann")])
