@@ -107,15 +107,17 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
     with connection.cursor() as cursor:
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             chunk = rows[start:start + ROWS_PER_STATEMENT]
-            try:
+            widths = set(map(len, chunk))
+            if widths != {len(fields)}:
+                raise ValueError(f"rows of {', '.join(map(str, sorted(widths)))} values for "
+                                 f"{len(fields)} columns")
+            if adapters:
                 values = list(zip(*chunk, strict=True))  # column by column
-            except ValueError:
-                raise ValueError(f"rows of unequal length for {len(fields)} columns") from None
-            if len(values) != len(fields):
-                raise ValueError(f"rows of {len(values)} values for {len(fields)} columns")
-            for i, adapt in adapters:
-                values[i] = adapt(values[i])
-            params = list(chain.from_iterable(zip(*values, strict=True)))
+                for i, adapt in adapters:
+                    values[i] = adapt(values[i])
+                params = list(chain.from_iterable(zip(*values, strict=True)))
+            else:
+                params = list(chain.from_iterable(chunk))
             statement = statements.get(len(chunk))
             if statement is None:
                 statement = statements[len(chunk)] = _Statement(
