@@ -4,12 +4,12 @@
 `Pull.run()`:
 1. checks the sync against describe and builds the transformer;
 2. asks getDeleted for the Salesforce time and the hard deletes since the last run;
-3. scans: a first run reads everything matching the filter (a Bulk API 2.0 job at or above
-   the bulk threshold, REST pages otherwise); later runs read from the cursor with queryAll,
-   so soft-deleted rows arrive with IsDeleted = true; a refresh (every `refresh_days`) reads
-   everything again with queryAll and updates only what differs;
+3. scans (syncs/scans.py): a first run reads everything matching the filter (a Bulk API 2.0
+   job at or above the bulk threshold, REST pages otherwise); later runs read from the cursor
+   with queryAll, so soft-deleted rows arrive with IsDeleted = true, and every `refresh_days`
+   then read everything again from the refresh's own position, updating only what differs;
 4. applies each page in one transaction: hub writes, record logs, run counters and the
-   cursor, so a crash resumes after the last page applied;
+   position it reached, so a crash resumes after the last page applied;
 5. applies the hard deletes, finishes the cursor, and releases the sync with its next due time.
 QuotaExhausted stops the run as "deferred" with the cursor kept; QUERY_TIMEOUT halves the
 SystemModstamp window and tries again.
