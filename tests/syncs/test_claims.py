@@ -35,10 +35,12 @@ def test_a_claimed_sync_is_not_run_again(make_sync):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_long_run_renews_its_claim_so_nobody_takes_it_over(emulator, make_sync, settings):
-    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 2
-    emulator.control.insert("Contact", *contacts(2000), load=True)
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 3
+    emulator.control.insert("Contact", *contacts(3000), load=True)
     sync = make_sync("Contact", fields=["LastName"], batch_size=200)
-    emulator.control.faults(latency_ms=400)  # ten pages: the run lasts well past the timeout
+    # Fifteen pages at 300 ms a call: the run lasts well past the timeout, while the calls
+    # before its first page (getDeleted, COUNT, the query) take about a second.
+    emulator.control.faults(latency_ms=300)
     finished = threading.Event()
     takeovers: list[bool] = []
 
@@ -62,8 +64,8 @@ def test_a_long_run_renews_its_claim_so_nobody_takes_it_over(emulator, make_sync
         finished.set()
         thread.join(30)
     assert run is not None and run.status == "succeeded", run and run.error
-    assert run.created == 2000
-    assert len(takeovers) > 10 and not any(takeovers)
+    assert run.created == 3000
+    assert len(takeovers) > 15 and not any(takeovers)
 
 
 @pytest.mark.django_db(transaction=True)
