@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from logs.models import RecordLog
-from syncs.models import Sync
+from syncs.models import Sync, SyncRun
 from syncs.pull import Pull, run_sync
 from tests.syncs.conftest import contacts
 from workspace.models import Change, Object, Person
@@ -16,6 +16,24 @@ pytestmark = pytest.mark.django_db
 def ok(sync, **kwargs):
     run = run_sync(sync.pk, **kwargs)
     assert run is not None and run.status == "succeeded", run and run.error
+    return run
+
+
+def run_restoring(emulator, sync: Sync, record_id: str, at: str | None = None) -> SyncRun:
+    """Run the sync, restoring `record_id` from the recycle bin after getDeleted was read (and
+    before the scan), at the emulator time `at` if given."""
+
+    class RestoredMidRun(Pull):
+        def scan_rest(self, *args, **options):
+            if at:
+                emulator.control.clock(freeze=at)
+            emulator.control.undelete(record_id)
+            super().scan_rest(*args, **options)
+
+    sync.refresh_from_db()
+    assert sync.claim()
+    run = RestoredMidRun(sync, Sync.Trigger.MANUAL).run()
+    assert run.status == "succeeded", run.error
     return run
 
 
@@ -67,16 +85,8 @@ def test_a_record_restored_while_the_run_reads_stays_in_the_hub(emulator, make_s
     emulator.control.delete("Contact", deleted)
     emulator.control.clock(advance=61)
 
-    class RestoredMidRun(Pull):
-        def scan_rest(self, *args, **options):
-            # getDeleted listed both before the scan; someone restores one from the bin now.
-            emulator.control.undelete(restored)
-            super().scan_rest(*args, **options)
-
-    sync.refresh_from_db()
-    assert sync.claim()
-    run = RestoredMidRun(sync, Sync.Trigger.MANUAL).run()
-    assert run.status == "succeeded", run.error
+    # getDeleted listed both before the scan; someone restores one from the bin meanwhile.
+    run = run_restoring(emulator, sync, restored)
     assert run.deleted == 1
     assert list(Person.objects.values_list("customer_id", flat=True)) == [restored]
     assert RecordLog.objects.filter(run=run, record_id=restored, outcome="unchanged",
@@ -116,17 +126,8 @@ def test_a_deletion_and_a_restore_in_the_same_second_are_told_apart_by_asking(em
     emulator.control.delete("Contact", deleted, hard=True)
     emulator.control.clock(advance=61)
 
-    class RestoredMidRun(Pull):
-        def scan_rest(self, *args, **options):
-            # Restored from the bin within the second it was deleted in.
-            emulator.control.clock(freeze=moment)
-            emulator.control.undelete(restored)
-            super().scan_rest(*args, **options)
-
-    sync.refresh_from_db()
-    assert sync.claim()
-    run = RestoredMidRun(sync, Sync.Trigger.MANUAL).run()
-    assert run.status == "succeeded", run.error
+    # Restored from the bin within the second it was deleted in.
+    run = run_restoring(emulator, sync, restored, at=moment)
     assert sorted(Person.objects.values_list("customer_id", flat=True)) == sorted(
         [restored, kept])
     assert run.deleted == 1
