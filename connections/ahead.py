@@ -66,7 +66,7 @@ class ReadAhead(Generic[T]):
         self.client = client
         self.operation = operation
         self._value: T | None = None
-        self._failure: BaseException | None = None
+        self._failure: Exception | None = None
         # Only while the budget allows a call: otherwise `result()` makes it through `_call`,
         # which refuses it with QuotaExhausted at the moment the caller asks for the page.
         self._thread: threading.Thread | None = None
