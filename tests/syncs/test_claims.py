@@ -46,24 +46,23 @@ def test_a_long_run_renews_its_claim_so_nobody_takes_it_over(emulator, make_sync
 
     def rival() -> None:
         try:
-            # Only once the run holds the sync: a claim before that would simply win it.
-            held = Sync.objects.filter(pk=sync.pk, claimed_at__isnull=False)
-            while not finished.is_set() and not held.exists():
-                finished.wait(0.05)
             while not finished.is_set():
                 takeovers.append(Sync.objects.get(pk=sync.pk).claim())
                 finished.wait(0.2)
         finally:
             db_connection.close()
 
+    # The run holds the sync from before the rival starts until after it stops (run_sync
+    # would release it at the end, and a claim after that would rightly win).
+    assert sync.claim()
     thread = threading.Thread(target=rival)
     thread.start()
     try:
-        run = run_sync(sync.pk)
+        run = Pull(sync, Sync.Trigger.MANUAL).run()
     finally:
         finished.set()
         thread.join(30)
-    assert run is not None and run.status == "succeeded", run and run.error
+    assert run.status == "succeeded", run.error
     assert run.created == 3000
     assert len(takeovers) > 15 and not any(takeovers)
 
