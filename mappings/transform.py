@@ -16,7 +16,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from mappings.reserved import epoch_traits_for, traits_for
-from mappings.values import DATE_TYPES, InvalidValue, converter, to_epoch
+from mappings.values import DATE_TYPES, InvalidValue, converter, normalize, to_epoch
 from workspace.hub import Item, Ref, Result
 from workspace.models import Person
 
@@ -137,11 +137,8 @@ class Transformer:
         return items, failed
 
     def value(self, record: dict[str, Any], path: str) -> Any:
-        value = _get(record, path) if "." in path else record.get(path)
-        if value is None or value == "":
-            return None
-        convert = self.converters.get(path)
-        return value if convert is None else convert(value)
+        raw = _get(record, path) if "." in path else record.get(path)
+        return normalize(path, self.types.get(path, "string"), raw)
 
     def modstamp(self, record: dict[str, Any]) -> str:
         return self.value(record, "SystemModstamp") or ""

@@ -20,6 +20,7 @@ from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
 from syncs.cursor import build_soql
 from syncs.models import Sync
+from workspace.bulk import select_in
 from workspace.items import Result
 from workspace.models import SourceRecord
 
@@ -113,9 +114,8 @@ class Deletions:
         at a SystemModstamp later than its deletion. Times are to the second, so a record
         applied at the very second of its deletion is kept only if Salesforce still has it.
         """
-        applied = dict(SourceRecord.objects.filter(source=self.pull.sync.source,
-                                                   record_id__in=ids)
-                       .values_list("record_id", "modstamp"))
+        applied = dict(select_in(SourceRecord.objects.filter(source=self.pull.sync.source),
+                                 ["record_id", "modstamp"], record_id=ids))
         kept, tied = set(), []
         for record_id in ids:
             # A modstamp of "deleted" marks a record already recorded as deleted.

@@ -99,8 +99,10 @@ class PersonIndex:
         # A WhoId may name a lead that its sync identified by e-mail: follow that link.
         unresolved = [value for value in ids if value not in index.by_cid]
         if unresolved:
-            links = dict(SourceRecord.objects.filter(record_id__in=unresolved, person__isnull=False)
-                         .order_by("-pk").values_list("record_id", "person_id"))
+            # Oldest link last, so it is the one the dict keeps.
+            links = dict(select_in(SourceRecord.objects.filter(person__isnull=False)
+                                   .order_by("-pk"), ["record_id", "person_id"],
+                                   record_id=unresolved))
             found = {row[0]: PersonRow(*row) for row in select_in(
                 Person, PERSON_COLUMNS, id={pk for pk in links.values() if pk not in index.by_pk})}
             for record_id, pk in links.items():
