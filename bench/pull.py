@@ -75,7 +75,7 @@ def worker(step: str, sync_id: int | None) -> dict[str, Any]:
         sync.apply_preset(client.describe("Contact"))
         sync.full_clean()
         sync.save()
-        fields = Transformer.for_sync(sync, client.describe).select()
+        fields = Transformer.for_mapping(sync.mapping(), client.describe).select()
         return {"sync_id": sync.pk, "soql": build_soql(fields, "Contact", [sync.filter])}
     started = time.perf_counter()
     run = run_sync(int(sync_id or 0), trigger=Sync.Trigger.MANUAL)

@@ -1,14 +1,22 @@
-"""Per-record logs of both directions, kept for a configurable number of days."""
+"""Per-record logs of both directions, kept for a configurable number of days.
+
+`RecordLog.write` is how every engine writes its logs (one multi-row INSERT per page, inside the
+page's transaction); the outcome vocabulary is the hub's (`workspace.items.Outcome`), defined once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
+
+from workspace.bulk import insert
+from workspace.items import Outcome, Result
 
 DEFAULT_RETENTION_DAYS = 30
 PRUNE_BATCH = 5000
@@ -36,14 +44,10 @@ class RecordLog(models.Model):
         IN = "in", "Salesforce → hub"
         OUT = "out", "hub → Salesforce"
 
-    class Outcome(models.TextChoices):
-        CREATED = "created"
-        UPDATED = "updated"
-        UNCHANGED = "unchanged"
-        DELETED = "deleted"
-        SKIPPED = "skipped"
-        CONFLICT = "conflict"
-        FAILED = "failed"
+    Outcome = Outcome
+    # The columns `write` fills, in its INSERT's order.
+    COLUMNS = ("created_at", "direction", "sync", "run", "sobject", "record_id", "hub_ref",
+               "outcome", "error_code", "message", "changed_fields")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
@@ -64,6 +68,15 @@ class RecordLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.record_id} {self.outcome}"
+
+    @classmethod
+    def write(cls, results: Iterable[Result], *, direction: str, sobject: str, run_id: int,
+              sync_id: int | None = None) -> None:
+        """Log each result of one page in one INSERT (the caller holds the page's transaction)."""
+        now = timezone.now()
+        insert(cls, list(cls.COLUMNS), [
+            (now, direction, sync_id, run_id, sobject, r.key[:18], r.ref, r.outcome,
+             r.error_code, r.message, r.changed) for r in results])
 
     @classmethod
     def prune(cls, *, now: dt.datetime | None = None, days: int | None = None) -> int:

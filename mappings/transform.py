@@ -1,6 +1,6 @@
 """The one place that turns Salesforce records into hub items (`workspace.hub.Item`).
 
-A `Transformer` is built once per run from the sync and Salesforce's describe; `page()` then
+A `Transformer` is built once per run from a `Mapping` and Salesforce's describe; `page()` then
 maps a page of records (REST or Bulk, nested parents either way) to items, with a failed
 `Result` for each record holding a value that cannot be converted.
 
@@ -13,15 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mappings.mapping import Format, Mapping
 from mappings.reserved import epoch_traits_for, traits_for
 from mappings.values import DATE_TYPES, InvalidValue, converter, normalize, to_epoch
 from workspace.hub import Item, Ref, Result
 from workspace.models import Person
-
-if TYPE_CHECKING:
-    from syncs.models import Sync
 
 Describe = Callable[[str], dict]
 SYSTEM_FIELDS = ("Id", "SystemModstamp")
@@ -73,17 +71,17 @@ def _values_of(paths: list[str]) -> Callable[[dict[str, Any]], tuple]:
 
 
 class Transformer:
-    """Maps records of one sync to hub items; build with `for_sync`."""
+    """Maps records of one mapping to hub items; build with `for_mapping`."""
 
-    def __init__(self, sync: Sync, types: dict[str, str], email_field: str | None) -> None:
-        self.sync = sync
+    def __init__(self, mapping: Mapping, types: dict[str, str], email_field: str | None) -> None:
+        self.mapping = mapping
         self.types = types
         self.email_field = email_field
-        traits = traits_for(sync.data_format)
-        renames = sync.renames or {}
+        traits = traits_for(mapping.format)
+        renames = mapping.renames or {}
         self.targets = {path: renames.get(path) or traits.get(path, path)
-                        for path in sync.fields}
-        self.epochs = {path: name for path, name in epoch_traits_for(sync.data_format).items()
+                        for path in mapping.fields}
+        self.epochs = {path: name for path, name in epoch_traits_for(mapping.format).items()
                        if path in self.targets}
         # How each path's value is converted (None: text, taken as it is), chosen once.
         self.converters = {path: converter(path, kind) for path, kind in types.items()}
@@ -91,7 +89,7 @@ class Transformer:
         # first copied raw, in the order of the sync's fields and then the epoch traits (a
         # target named twice keeps its last source, as a later value would overwrite it);
         # `convert` lists (target, path, is a parent path, function) of those needing more.
-        plan = {target: (path, bool(sync.convert_dates) and types.get(path) in DATE_TYPES)
+        plan = {target: (path, mapping.convert_dates and types.get(path) in DATE_TYPES)
                 for path, target in self.targets.items()}
         for path, target in self.epochs.items():
             plan.pop(target, None)
@@ -107,19 +105,19 @@ class Transformer:
                          self._epoch(path) if epoch else self.converters[path])
                         for target, (path, epoch) in plan.items()
                         if epoch or "." in path or self.converters[path] is not None]
-        self.build = {"person": self._person, "object": self._object,
-                      "relationship": self._relationship, "event": self._event}[sync.data_format]
+        self.build = {Format.PERSON: self._person, Format.OBJECT: self._object,
+                      Format.RELATIONSHIP: self._relationship,
+                      Format.EVENT: self._event}[mapping.format]
 
     @classmethod
-    def for_sync(cls, sync: Sync, describe: Describe) -> Transformer:
-        identifiers = sync.identifier_fields()
-        own = {f["name"] for f in describe(sync.sobject)["fields"]}
+    def for_mapping(cls, mapping: Mapping, describe: Describe) -> Transformer:
+        own = {f["name"] for f in describe(mapping.sobject)["fields"]}
         # People identified by id still carry their e-mail, so a lead can graduate to them.
-        email_field = ("Email" if sync.data_format == "person" and sync.person_match == "customer_id"
+        email_field = ("Email" if mapping.format == Format.PERSON and not mapping.by_email
                        and "Email" in own else None)
-        paths = dict.fromkeys([*SYSTEM_FIELDS, *sync.fields, *identifiers,
+        paths = dict.fromkeys([*SYSTEM_FIELDS, *mapping.fields, *mapping.identifier_fields(),
                                *([email_field] if email_field else [])])
-        return cls(sync, field_types(describe, sync.sobject, paths), email_field)
+        return cls(mapping, field_types(describe, mapping.sobject, paths), email_field)
 
     def select(self) -> list[str]:
         """The SELECT list: system fields, synced fields and identifiers, each once."""
@@ -169,17 +167,17 @@ class Transformer:
         return None if value in (None, "") else str(value)
 
     def _ref(self, record: dict[str, Any]) -> Ref | None:
-        value = self._text(record, self.sync.person_id_field)
+        value = self._text(record, self.mapping.person_id_field)
         if value is None:
             return None
-        if self.sync.person_match == "email":
+        if self.mapping.by_email:
             email = Person.normalize_email(value)
             return Ref("email", email) if email else None
         return Ref("id", value)
 
     def _person(self, key: str, record: dict[str, Any]) -> Item:
-        ident = self._text(record, self.sync.person_id_field)
-        if self.sync.person_match == "email":
+        ident = self._text(record, self.mapping.person_id_field)
+        if self.mapping.by_email:
             customer_id, email = None, Person.normalize_email(ident)
         else:
             customer_id = ident
@@ -188,21 +186,21 @@ class Transformer:
                     customer_id=customer_id, email=email)
 
     def _object(self, key: str, record: dict[str, Any]) -> Item:
-        related = self._text(record, self.sync.related_id_field)
+        related = self._text(record, self.mapping.related_id_field)
         return Item(key, self.modstamp(record), self.attributes(record),
-                    object_id=self._text(record, self.sync.object_id_field),
+                    object_id=self._text(record, self.mapping.object_id_field),
                     person=Ref("id", related) if related else None)
 
     def _relationship(self, key: str, record: dict[str, Any]) -> Item:
         return Item(key, self.modstamp(record), self.attributes(record),
-                    object_id=self._text(record, self.sync.object_id_field),
+                    object_id=self._text(record, self.mapping.object_id_field),
                     person=self._ref(record))
 
     def _event(self, key: str, record: dict[str, Any]) -> Item:
-        name = self._text(record, self.sync.event_name_field) or self.sync.sobject
-        stamp = self._text(record, self.sync.event_timestamp_field)
+        name = self._text(record, self.mapping.event_name_field) or self.mapping.sobject
+        stamp = self._text(record, self.mapping.event_timestamp_field)
         # A date field (ActivityDate) stands for midnight UTC of that day.
-        moment = (dt.datetime.fromtimestamp(to_epoch(stamp, self.sync.event_timestamp_field), dt.UTC)
+        moment = (dt.datetime.fromtimestamp(to_epoch(stamp, self.mapping.event_timestamp_field), dt.UTC)
                   if stamp else None)
         return Item(key, self.modstamp(record), self.attributes(record), person=self._ref(record),
                     name=name[:255], timestamp=moment)

@@ -12,21 +12,21 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils import timezone
 
 from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
 from syncs.cursor import build_soql
-from syncs.models import Sync
 from workspace.bulk import select_in
-from workspace.items import Result
+from workspace.items import Outcome, Result
 from workspace.models import SourceRecord
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
-    from syncs.pull import Pull
+    from syncs.applier import PageApplier
+    from syncs.models import Sync
+    from syncs.queue import Claim
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
@@ -41,23 +41,26 @@ UNLISTABLE = frozenset({"INVALID_REPLICATION_DATE", "EXCEEDED_ID_LIMIT"})
 class Deletions:
     """Hard deletes of one run: read at the start (with Salesforce's time), applied at the end."""
 
-    def __init__(self, pull: Pull, client: SalesforceClient) -> None:
-        self.pull = pull
+    def __init__(self, sync: Sync, client: SalesforceClient, applier: PageApplier,
+                 claim: Claim, *, reconcile: bool) -> None:
+        self.sync = sync
         self.client = client
+        self.applier = applier
+        self.claim = claim
         # getDeleted's answer: record id → when it was deleted (canonical SystemModstamp form).
         self.deleted: dict[str, str] = {}
-        # A resync resumed by the scheduler (after a crash or a quota stop) still owes the
-        # reconcile pass that finds what was purged while it was interrupted.
-        self.reconcile = pull.trigger == Sync.Trigger.RESYNC or pull.sync.resync_pending
+        # A resync (also one resumed after a crash or a quota stop) owes the reconcile pass
+        # that finds what was purged while it was interrupted.
+        self.reconcile = reconcile
         self.local_since: dt.datetime | None = None
 
-    def probe(self) -> str:
+    def probe(self, *, incremental: bool) -> str:
         """Ask getDeleted for the window since the last run; return Salesforce's time ("" if unknown).
 
         `latestDateCovered` is Salesforce's clock (to the minute), which is what the cursor's
         overlap must be measured on; the local clock may differ from the org's.
         """
-        sync = self.pull.sync
+        sync = self.sync
         local = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
         # Where the next run's window starts if Salesforce's time stays unknown (a minute early).
         self.local_since = local - dt.timedelta(minutes=2)
@@ -86,7 +89,7 @@ class Deletions:
                 if again.error_code not in UNLISTABLE:
                     raise
                 return ""  # even the last two minutes cannot be listed: time unknown
-        if start is not None and self.pull.cursor:
+        if start is not None and incremental:
             self.deleted = {str(r["id"]): _stamp(r.get("deletedDate"))
                             for r in answer.get("deletedRecords") or []}
         covered = parse_datetime(str(answer.get("latestDateCovered") or ""))
@@ -95,7 +98,7 @@ class Deletions:
     def _deleted(self, start: dt.datetime, end: dt.datetime) -> dict:
         if end <= start:
             end = start + dt.timedelta(minutes=1)
-        return self.client.get_deleted(self.pull.sync.sobject, start, end)
+        return self.client.get_deleted(self.sync.sobject, start, end)
 
     def apply_hard_deletes(self) -> None:
         """Remove what getDeleted listed, then (when owed) what the id reconcile finds."""
@@ -114,7 +117,7 @@ class Deletions:
         at a SystemModstamp later than its deletion. Times are to the second, so a record
         applied at the very second of its deletion is kept only if Salesforce still has it.
         """
-        applied = dict(select_in(SourceRecord.objects.filter(source=self.pull.sync.source),
+        applied = dict(select_in(SourceRecord.objects.filter(source=self.sync.source),
                                  ["record_id", "modstamp"], record_id=ids))
         kept, tied = set(), []
         for record_id in ids:
@@ -131,16 +134,17 @@ class Deletions:
 
     def _live(self, ids: list[str]) -> set[str]:
         condition = f"Id IN ({', '.join(soql_quote(record_id) for record_id in ids)})"
-        soql = build_soql(["Id"], self.pull.sync.sobject, [condition], ordered=False)
+        soql = build_soql(["Id"], self.sync.sobject, [condition], ordered=False)
         return {str(record["Id"]) for page in self.client.query_pages(soql) for record in page}
 
     def reconcile_ids(self) -> None:
         """Remove what the hub holds from this sync for ids Salesforce no longer has (live)."""
-        sync = self.pull.sync
+        sync = self.sync
         live: set[str] = set()
         for page in self.client.query_pages(build_soql(["Id"], sync.sobject, [], ordered=False),
                                             batch_size=2000):
             live.update(str(r["Id"]) for r in page)
+            self.claim.beat()
         stale = [rid for rid in SourceRecord.objects.filter(source=sync.source)
                  .values_list("record_id", flat=True).iterator(chunk_size=CHUNK)
                  if rid not in live]
@@ -148,12 +152,8 @@ class Deletions:
             self._remove(stale[begin:begin + CHUNK])
 
     def _remove(self, ids: list[str], kept: set[str] = frozenset()) -> None:
-        pull = self.pull
-        with transaction.atomic():
-            pull.hold_claim()
-            results = pull.writer.delete(ids, mark=pull.sync.on_delete == Sync.OnDelete.MARK)
-            results += [Result(record_id, "unchanged", message=RESTORED) for record_id in kept]
-            pull.record(results, fetched=0)
+        self.applier.remove(ids, renew=self.claim.renew, kept=[
+            Result(record_id, Outcome.UNCHANGED, message=RESTORED) for record_id in kept])
 
 
 def _stamp(value: object) -> str:

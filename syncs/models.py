@@ -1,48 +1,37 @@
 """Syncs (one Salesforce object pulled into the hub on a schedule) and their runs.
 
-A sync row is also its own queue entry: `next_run_at` says when it is due, `run_requested`
-holds an operator's "Sync now"/"Resync", and `claimed_at`/`claim_token` say a worker is on it.
-The dispatcher (syncs.tasks) re-reads these columns, so a lost broker message loses nothing.
+A sync row is also its own entry in the run queue (`syncs.queue.Runnable`: due time, an
+operator's request, the claim); the queue's rules live in syncs/queue.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import models
 from django.utils import timezone
 
-from syncs import conf, schedule
+from mappings.mapping import Format, Mapping, PersonMatch
+from syncs import schedule
+from syncs.queue import Runnable, Status, Trigger
+from workspace.items import COUNTERS
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
 
 
-class Sync(models.Model):
+class Sync(Runnable):
     """One Salesforce object, its mapping to the hub, its schedule and its incremental state."""
 
-    class Format(models.TextChoices):
-        PERSON = "person", "People (identify)"
-        EVENT = "event", "Events (track)"
-        OBJECT = "object", "Custom objects (group)"
-        RELATIONSHIP = "relationship", "Relationships (group with person and object ids)"
-
-    class PersonMatch(models.TextChoices):
-        CUSTOMER_ID = "customer_id", "Customer id (e.g. a Contact Id)"
-        EMAIL = "email", "E-mail address"
+    TASK = "syncs.tasks.run_sync_task"
+    Format = Format
+    PersonMatch = PersonMatch
 
     class OnDelete(models.TextChoices):
         DELETE = "delete", "Remove from the hub"
         MARK = "mark", "Keep in the hub, marked deleted"
-
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule"
-        MANUAL = "manual"
-        RESYNC = "resync"
 
     connection = models.ForeignKey("connections.Connection", on_delete=models.PROTECT,
                                    related_name="syncs")
@@ -74,12 +63,6 @@ class Sync(models.Model):
         blank=True, help_text="Optional SOQL WHERE condition, e.g. Email != null.")
     on_delete = models.CharField("deleted records", max_length=8, choices=OnDelete.choices,
                                  default=OnDelete.DELETE)
-    schedule_kind = models.CharField("schedule", max_length=8, choices=schedule.CHOICES,
-                                     default=schedule.HOURLY)
-    every_minutes = models.PositiveIntegerField(default=15)
-    cron = models.CharField("cron expression", max_length=100, blank=True)
-    start_at = models.DateTimeField("start time", null=True, blank=True)
-    enabled = models.BooleanField(default=True)
     bulk_threshold = models.PositiveIntegerField(
         null=True, blank=True, help_text="First runs of at least this many records use Bulk API "
         "2.0; blank uses FORCEBRIDGE_BULK_THRESHOLD (50,000).")
@@ -106,18 +89,6 @@ class Sync(models.Model):
     refresh_modstamp = models.CharField(max_length=28, blank=True, editable=False)
     refresh_id = models.CharField(max_length=18, blank=True, editable=False)
 
-    # The queue: due time, an operator's request, and who holds the sync.
-    next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
-    run_requested = models.CharField(max_length=8, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    claim_token = models.CharField(max_length=36, blank=True, editable=False)
-
-    # The latest run, copied here so lists need no join.
-    last_status = models.CharField(max_length=10, blank=True, editable=False)
-    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.TextField(blank=True, editable=False)
-    last_run_id = models.BigIntegerField(null=True, blank=True, editable=False)
-
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -136,29 +107,26 @@ class Sync(models.Model):
         """How the hub names what this sync produced (SourceRecord.source, Change.origin)."""
         return f"sync:{self.pk}"
 
-    def identifier_fields(self) -> list[str]:
-        by_format = {
-            self.Format.PERSON: [self.person_id_field],
-            self.Format.EVENT: [self.person_id_field, self.event_name_field,
-                                self.event_timestamp_field],
-            self.Format.OBJECT: [self.object_id_field, self.related_id_field],
-            self.Format.RELATIONSHIP: [self.person_id_field, self.object_id_field],
-        }
-        return [f for f in by_format[self.data_format] if f]
+    @property
+    def deleted_marked(self) -> bool:
+        """Deleted records stay in the hub, marked deleted (rather than removed)."""
+        return self.on_delete == self.OnDelete.MARK
+
+    def mapping(self) -> Mapping:
+        """The value `mappings` works from: this sync's object, format, identifiers, fields."""
+        return Mapping(
+            sobject=self.sobject, format=Format(self.data_format),
+            fields=tuple(self.fields or ()), renames=dict(self.renames or {}),
+            person_id_field=self.person_id_field, person_match=PersonMatch(self.person_match),
+            object_id_field=self.object_id_field, related_id_field=self.related_id_field,
+            event_name_field=self.event_name_field,
+            event_timestamp_field=self.event_timestamp_field,
+            convert_dates=bool(self.convert_dates),
+            object_type=self.object_type.singular if self.object_type_id else "")
 
     def clean(self) -> None:
         """Checks that need no Salesforce call; field-keyed messages for the admin form."""
-        errors: dict[str, str] = {}
-        needs = {
-            self.Format.PERSON: ["person_id_field"],
-            self.Format.EVENT: ["person_id_field"],
-            self.Format.OBJECT: ["object_id_field", "object_type"],
-            self.Format.RELATIONSHIP: ["person_id_field", "object_id_field", "object_type"],
-        }[self.data_format]
-        for name in needs:
-            if not getattr(self, name if name != "object_type" else "object_type_id"):
-                label = self._meta.get_field(name).verbose_name
-                errors[name] = f"Required for {self.get_data_format_display().lower()}: {label}."
+        errors = self.mapping_errors()
         if not isinstance(self.fields, list) or not all(isinstance(f, str) for f in self.fields):
             errors["fields"] = "A list of Salesforce field names."
         if not isinstance(self.renames, dict) or not all(
@@ -194,59 +162,22 @@ class Sync(models.Model):
 
         validate_sync(self, client)
 
-    # -- the queue ---------------------------------------------------------------------------
-
-    def schedule_next(self, after: dt.datetime | None = None) -> dt.datetime:
-        return schedule.next_run(self.schedule_kind, after=after or timezone.now(),
-                                 start=self.start_at, every_minutes=self.every_minutes,
-                                 cron=self.cron)
-
-    def request_run(self, trigger: str = Trigger.MANUAL) -> None:
-        """Mark the sync due now and wake a worker once the request is committed."""
-        from syncs.tasks import enqueue_run
-
-        with transaction.atomic():
-            fields: dict[str, Any] = {"run_requested": trigger, "next_run_at": timezone.now()}
-            if trigger == self.Trigger.RESYNC:
-                fields["resync_pending"] = True
-            Sync.objects.filter(pk=self.pk).update(**fields)
-            for name, value in fields.items():
-                setattr(self, name, value)
-            transaction.on_commit(lambda: enqueue_run(self.pk, trigger))
+    def mapping_errors(self) -> dict[str, str]:
+        """A message for each setting the format requires that is blank, by field name (the
+        object type is read by id, so a sync being built in a form needs no query)."""
+        if self.data_format not in Format.values:
+            return {}
+        mapping = Mapping(sobject=self.sobject, format=Format(self.data_format),
+                          person_id_field=self.person_id_field,
+                          object_id_field=self.object_id_field,
+                          object_type="set" if self.object_type_id else "")
+        shape = self.get_data_format_display().lower()
+        return {name: f"Required for {shape}: {self._meta.get_field(name).verbose_name}."
+                for name in mapping.missing()}
 
     def resync(self) -> None:
         """"Resync all data": start over from nothing and rewrite every record."""
-        self.request_run(self.Trigger.RESYNC)
-
-    @classmethod
-    def due(cls, now: dt.datetime | None = None) -> models.QuerySet[Sync]:
-        now = now or timezone.now()
-        return cls.objects.filter(enabled=True, next_run_at__lte=now).filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - cls.claim_timeout()))
-
-    @staticmethod
-    def claim_timeout() -> dt.timedelta:
-        return dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"))
-
-    def claim(self) -> bool:
-        """Take the sync for one run: a conditional UPDATE that must touch exactly one row.
-
-        A claim older than the claim timeout belongs to a worker that died; it may be taken.
-        """
-        now = timezone.now()
-        token = str(uuid.uuid4())
-        taken = Sync.objects.filter(pk=self.pk).filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - self.claim_timeout())
-        ).update(claimed_at=now, claim_token=token)
-        if taken != 1:
-            return False
-        self.refresh_from_db()
-        return self.claim_token == token
-
-    def release(self, *, next_run_at: dt.datetime | None) -> None:
-        """Give the claim back and set the next due time (only if we still hold the claim)."""
-        Sync.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
-            claimed_at=None, claim_token="", next_run_at=next_run_at)
+        self.request_run(Trigger.RESYNC, resync_pending=True)
 
     def refresh_due(self, now: dt.datetime | None = None) -> bool:
         """Whether this run should also re-read every record (see `refresh_days`).
@@ -272,16 +203,11 @@ class Sync(models.Model):
 class SyncRun(models.Model):
     """One run of a sync: what started it, how it ended, and what it did to how many records."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        DEFERRED = "deferred", "Deferred (API quota)"
-
-    COUNTERS = ("fetched", "created", "updated", "deleted", "skipped", "failed", "conflicts")
+    Status = Status
+    COUNTERS = COUNTERS
 
     sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="runs")
-    trigger = models.CharField(max_length=8, choices=Sync.Trigger.choices)
+    trigger = models.CharField(max_length=8, choices=Trigger.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     mode = models.CharField(max_length=12, blank=True,
                             help_text="full, bulk, incremental, refresh or refresh-bulk")
@@ -311,14 +237,3 @@ class SyncRun(models.Model):
     def add(self, outcomes: dict[str, int]) -> None:
         for name, value in outcomes.items():
             setattr(self, name, getattr(self, name) + value)
-
-    def finish(self, status: str, error: str = "", *, on_sync: bool = True) -> None:
-        """Close the run and copy its status onto the sync (lists read it without a join)."""
-        self.status = status
-        self.error = error
-        self.finished_at = timezone.now()
-        self.save()
-        if on_sync:
-            Sync.objects.filter(pk=self.sync_id).update(
-                last_status=status, last_run_at=self.started_at, last_error=error,
-                last_run_id=self.pk)

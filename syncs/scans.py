@@ -1,7 +1,6 @@
 """How a run reads Salesforce: REST pages from a position, or one Bulk API 2.0 query job.
 
-Part of `syncs.pull.Pull` (the host provides `sync`, `client`, `transformer`, `prepare` and
-`apply`). A REST scan reads in (SystemModstamp, Id) order from a position — the sync's cursor,
+A `Scanner` is handed the client, what to read and the page applier it feeds. A REST scan reads in (SystemModstamp, Id) order from a position — the sync's cursor,
 or a refresh's own — and saves the position with every page; on QUERY_TIMEOUT it halves the
 SystemModstamp window and tries again. A bulk scan reads everything in one job, unordered.
 """
@@ -11,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -22,8 +22,7 @@ from syncs.cursor import Cursor, build_soql, window
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
-    from mappings.transform import Transformer
-    from syncs.models import Sync
+    from syncs.applier import PageApplier
 
 logger = logging.getLogger(__name__)
 # SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
@@ -31,25 +30,37 @@ EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
 Window = tuple[dt.datetime | None, dt.datetime | None]
 
 
-class Scans:
-    """The reading half of a run."""
+@dataclass(frozen=True)
+class Reading:
+    """What a sync reads: the object, its filter, the page size and the bulk threshold."""
 
-    sync: Sync
-    client: SalesforceClient
-    transformer: Transformer
-    prepare: Callable[[list[dict]], Any]
-    apply: Callable[..., Cursor]
+    sobject: str
+    filter: str
+    batch_size: int
+    bulk_threshold: int | None
+    label: str  # names the sync in log lines
+
+
+class Scanner:
+    """Reads one sync's records and hands each page to the applier."""
+
+    def __init__(self, client: SalesforceClient, reading: Reading, fields: list[str],
+                 applier: PageApplier) -> None:
+        self.client = client
+        self.reading = reading
+        self.fields = fields
+        self.applier = applier
 
     def use_bulk(self) -> bool:
         """Whether reading everything takes a Bulk API 2.0 job (COUNT() at the threshold)."""
-        threshold = self.sync.bulk_threshold
+        threshold = self.reading.bulk_threshold
         if threshold is None:
             threshold = conf.get("FORCEBRIDGE_BULK_THRESHOLD")
         if threshold <= 0:
             return True
         try:
-            count = self.client.count(build_soql(["COUNT()"], self.sync.sobject,
-                                                 [self.sync.filter], ordered=False))
+            count = self.client.count(build_soql(["COUNT()"], self.reading.sobject,
+                                                 [self.reading.filter], ordered=False))
         except SalesforceRejected as error:
             if error.error_code != "QUERY_TIMEOUT":
                 raise
@@ -59,13 +70,11 @@ class Scans:
 
     def soql(self, since: str | None, window_: Window = (None, None), *,
              include_deleted: bool, ordered: bool = True) -> str:
-        fields = self.transformer.select()
-        if include_deleted:
-            fields = [*fields, "IsDeleted"]
-        return build_soql(fields, self.sync.sobject,
-                          [self.sync.filter, since, window(*window_)], ordered=ordered)
+        fields = [*self.fields, "IsDeleted"] if include_deleted else self.fields
+        return build_soql(fields, self.reading.sobject,
+                          [self.reading.filter, since, window(*window_)], ordered=ordered)
 
-    def scan_rest(self, position: Callable[[], Cursor], overlap: dt.timedelta, *,
+    def rest(self, position: Callable[[], Cursor], overlap: dt.timedelta, *,
                   include_deleted: bool, seen_at: str,
                   checkpoint: Callable[[Cursor], None]) -> None:
         """Read pages from `position()` (less `overlap`); `checkpoint(tail)` saves each page's
@@ -77,9 +86,9 @@ class Scans:
             soql = self.soql(start.condition(overlap), span, include_deleted=include_deleted)
             try:
                 for page in self.client.query_pages(soql, include_deleted=include_deleted,
-                                                    batch_size=self.sync.batch_size,
-                                                    prepare=self.prepare):
-                    self.apply(page, seen_at=seen_at, checkpoint=checkpoint)
+                                                    batch_size=self.reading.batch_size,
+                                                    prepare=self.applier.prepare):
+                    self.applier.apply(page, seen_at=seen_at, checkpoint=checkpoint)
             except SalesforceRejected as error:
                 if error.error_code != "QUERY_TIMEOUT":
                     raise
@@ -93,26 +102,26 @@ class Scans:
         if high - low < dt.timedelta(seconds=1):
             raise error
         middle = low + (high - low) / 2
-        logger.info("sync %s: QUERY_TIMEOUT; splitting %s..%s at %s", self.sync.pk, low, high,
+        logger.info("%s: QUERY_TIMEOUT; splitting %s..%s at %s", self.reading.label, low, high,
                     middle)
         # The upper half keeps an open end when the window had none, so nothing newer is lost.
         return [(low, middle), (middle, hi)]
 
-    def scan_bulk(self, *, include_deleted: bool, seen_at: str,
+    def bulk(self, *, include_deleted: bool, seen_at: str,
                   checkpoint: Callable[[Cursor], None]) -> Cursor:
         """Every record in one Bulk API 2.0 job; its rows come unordered, so nothing can be
         saved per page: the greatest (SystemModstamp, Id) applied is returned instead."""
-        size = self.sync.batch_size
+        size, prepare_page = self.reading.batch_size, self.applier.prepare
 
         def prepare(rows: list[dict]) -> list[Any]:
-            return [self.prepare(rows[start:start + size]) for start in range(0, len(rows), size)]
+            return [prepare_page(rows[start:start + size]) for start in range(0, len(rows), size)]
 
         last = Cursor()
         soql = self.soql(None, include_deleted=include_deleted, ordered=False)
         for pages in self.client.bulk_query(soql, include_deleted=include_deleted,
                                             prepare=prepare):
             for page in pages:
-                tail = self.apply(page, seen_at=seen_at, checkpoint=checkpoint)
+                tail = self.applier.apply(page, seen_at=seen_at, checkpoint=checkpoint)
                 if tail.after(last):
                     last = tail
         return last

@@ -11,13 +11,10 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.db.models import F, Q
-from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task
 
 from logs.models import RecordLog
-from syncs import conf
+from syncs import conf, queue
 from syncs.models import Sync
 from syncs.pull import run_sync
 
@@ -25,16 +22,9 @@ logger = logging.getLogger(__name__)
 
 DISPATCH_SCHEDULE = "Forcebridge: dispatch due syncs"
 PRUNE_SCHEDULE = "Forcebridge: prune record logs"
-# A dispatched sync is not dispatched again for this long unless its run releases it first.
-DISPATCH_LEASE = dt.timedelta(minutes=10)
 
 
-def enqueue_run(sync_id: int, trigger: str = Sync.Trigger.SCHEDULE) -> str:
-    return async_task("syncs.tasks.run_sync_task", sync_id, trigger,
-                      task_name=f"sync {sync_id} ({trigger})")
-
-
-def run_sync_task(sync_id: int, trigger: str = Sync.Trigger.SCHEDULE) -> dict[str, Any]:
+def run_sync_task(sync_id: int, trigger: str = queue.Trigger.SCHEDULE) -> dict[str, Any]:
     """The worker side of a wake-up: run the sync if nobody else is running it."""
     run = run_sync(sync_id, trigger=trigger)
     if run is None:
@@ -44,25 +34,8 @@ def run_sync_task(sync_id: int, trigger: str = Sync.Trigger.SCHEDULE) -> dict[st
 
 
 def dispatch(now: dt.datetime | None = None) -> int:
-    """Enqueue every due sync once; how many were enqueued.
-
-    1. Enabled syncs never scheduled get their first due time (the start time, or now).
-    2. Each due, unclaimed sync is leased with a conditional UPDATE (so two dispatchers do not
-       both enqueue it) and a run task is enqueued.
-    """
-    now = now or timezone.now()
-    Sync.objects.filter(enabled=True, next_run_at__isnull=True).filter(
-        Q(start_at__isnull=True) | Q(start_at__lte=now)).update(next_run_at=now)
-    Sync.objects.filter(enabled=True, next_run_at__isnull=True).update(next_run_at=F("start_at"))
-    enqueued = 0
-    for sync_id, due_at, requested in Sync.due(now).values_list("pk", "next_run_at",
-                                                              "run_requested"):
-        leased = Sync.objects.filter(pk=sync_id, next_run_at=due_at).update(
-            next_run_at=now + DISPATCH_LEASE)
-        if leased:
-            enqueue_run(sync_id, requested or Sync.Trigger.SCHEDULE)
-            enqueued += 1
-    return enqueued
+    """Enqueue every due sync once (syncs/queue.py `dispatch`); how many were enqueued."""
+    return queue.dispatch(Sync, now)
 
 
 def prune_logs() -> int:

@@ -40,7 +40,7 @@ def validate_sync(sync: Sync, client: SalesforceClient) -> None:
     if not described.get("queryable", True):
         raise ValidationError({"sobject": f"{sync.sobject} cannot be queried."})
     errors: dict[str, list[str]] = {}
-    used = set(sync.identifier_fields())
+    used = set(sync.mapping().identifier_fields())
     for name in IDENTIFIERS:
         path = getattr(sync, name)
         if path and path in used:

@@ -1,4 +1,5 @@
-"""What the hub writer takes and returns: an `Item` per source record, a `Result` per item."""
+"""What the hub writer takes and returns: an `Item` per source record, a `Result` per item,
+and the one vocabulary of record outcomes (`Outcome`) that record logs and run counters use."""
 
 from __future__ import annotations
 
@@ -6,9 +7,36 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import models
+
 from workspace.people import Ref
 
-__all__ = ["Item", "Ref", "Result"]
+__all__ = ["COUNTERS", "Item", "Outcome", "Ref", "Result"]
+
+
+class Outcome(models.TextChoices):
+    """What happened to one record, in either direction."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    SKIPPED = "skipped"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+
+    @property
+    def counter(self) -> str:
+        """The run counter this outcome adds to."""
+        return COUNTER_OF[self]
+
+
+COUNTER_OF = {Outcome.CREATED: "created", Outcome.UPDATED: "updated",
+              Outcome.UNCHANGED: "skipped", Outcome.SKIPPED: "skipped",
+              Outcome.CONFLICT: "conflicts", Outcome.FAILED: "failed",
+              Outcome.DELETED: "deleted"}
+# A run's counters, in the order pages and summaries show them.
+COUNTERS = ("fetched", "created", "updated", "deleted", "skipped", "failed", "conflicts")
 
 
 @dataclass(slots=True)
@@ -28,7 +56,7 @@ class Item:
 
 @dataclass(slots=True)
 class Result:
-    """What happened to one item: created, updated, unchanged, skipped, conflict, failed, deleted.
+    """What happened to one item (`outcome`: an `Outcome` value).
 
     `changed` names the fields an update changed; a creation leaves it empty (all are new).
     """

@@ -58,7 +58,7 @@ def _sync(**kw):
 
 def test_reserved_traits_renames_and_date_conversion():
     sync = _sync(renames={"DoNotCall": "do_not_call"}, convert_dates=True)
-    transformer = Transformer.for_sync(sync, DESCRIBE.__getitem__)
+    transformer = Transformer.for_mapping(sync.mapping(), DESCRIBE.__getitem__)
     record = {"Id": "003A", "FirstName": "Ann", "Email": " Ann@X.io ", "DoNotCall": "false",
               "CreatedDate": "2021-09-01T09:00:00.000+0000", "Birthdate": "1990-01-02",
               "SystemModstamp": "2021-09-01T09:00:00.000Z", "Account": {"Name": "Acme"}}
@@ -73,7 +73,7 @@ def test_reserved_traits_renames_and_date_conversion():
 
 
 def test_without_conversion_created_at_is_still_epoch():
-    transformer = Transformer.for_sync(_sync(), DESCRIBE.__getitem__)
+    transformer = Transformer.for_mapping(_sync().mapping(), DESCRIBE.__getitem__)
     (item,), _ = transformer.page([{"Id": "003A", "CreatedDate": "2021-09-01T09:00:00Z",
                                     "SystemModstamp": "2021-09-01T09:00:00Z"}])
     assert item.attributes["CreatedDate"] == "2021-09-01T09:00:00.000+0000"
@@ -81,7 +81,7 @@ def test_without_conversion_created_at_is_still_epoch():
 
 
 def test_an_invalid_value_fails_the_record_with_the_field_named():
-    transformer = Transformer.for_sync(_sync(convert_dates=True), DESCRIBE.__getitem__)
+    transformer = Transformer.for_mapping(_sync(convert_dates=True).mapping(), DESCRIBE.__getitem__)
     items, failed = transformer.page([{"Id": "003A", "Birthdate": "not a date",
                                        "SystemModstamp": "2021-09-01T09:00:00Z"}])
     assert items == [] and failed[0].error_code == "INVALID_VALUE"
@@ -91,7 +91,7 @@ def test_an_invalid_value_fails_the_record_with_the_field_named():
 def test_object_traits_are_the_smaller_set():
     sync = Sync(sobject="Account", data_format="object", object_id_field="Id",
                 fields=["Name", "NumberOfEmployees"])
-    (item,), _ = Transformer.for_sync(sync, DESCRIBE.__getitem__).page(
+    (item,), _ = Transformer.for_mapping(sync.mapping(), DESCRIBE.__getitem__).page(
         [{"Id": "001A", "Name": "Acme", "NumberOfEmployees": "12",
           "SystemModstamp": "2021-09-01T09:00:00Z"}])
     assert item.object_id == "001A" and item.attributes == {"name": "Acme",

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.models import Schedule
 
-from syncs import schedule
+from syncs import queue, schedule
+from syncs.applier import PageApplier
 from syncs.models import Sync
 from syncs.pull import Pull, run_sync
 from syncs.tasks import DISPATCH_SCHEDULE, PRUNE_SCHEDULE, dispatch, ensure_schedules
@@ -24,13 +25,13 @@ UTC = dt.UTC
 @pytest.mark.django_db
 def test_a_claimed_sync_is_not_run_again(make_sync):
     sync = make_sync("Contact", fields=["LastName"])
-    assert sync.claim()
+    assert queue.claim(sync)
     assert run_sync(sync.pk) is None
     stale = Sync.objects.get(pk=sync.pk)
-    assert not stale.claim()
+    assert not queue.claim(stale)
     # A claim older than the claim timeout belongs to a dead worker.
     Sync.objects.filter(pk=sync.pk).update(claimed_at=timezone.now() - dt.timedelta(days=1))
-    assert stale.claim()
+    assert queue.claim(stale)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,18 +48,19 @@ def test_a_long_run_renews_its_claim_so_nobody_takes_it_over(emulator, make_sync
     def rival() -> None:
         try:
             while not finished.is_set():
-                takeovers.append(Sync.objects.get(pk=sync.pk).claim())
+                takeovers.append(queue.claim(Sync.objects.get(pk=sync.pk)) is not None)
                 finished.wait(0.2)
         finally:
             db_connection.close()
 
     # The run holds the sync from before the rival starts until after it stops (run_sync
     # would release it at the end, and a claim after that would rightly win).
-    assert sync.claim()
+    held = queue.claim(sync)
+    assert held
     thread = threading.Thread(target=rival)
     thread.start()
     try:
-        run = Pull(sync, Sync.Trigger.MANUAL).run()
+        run = Pull(sync, held, Sync.Trigger.MANUAL).run()
     finally:
         finished.set()
         thread.join(30)
@@ -152,15 +154,22 @@ def test_a_run_that_loses_its_claim_rolls_back_and_leaves_the_sync_to_its_new_ho
     emulator.control.insert("Contact", *contacts(600), load=True)
     sync = make_sync("Contact", fields=["LastName"], batch_size=200)
 
-    class TakenOver(Pull):
+    class TakenOverApplier(PageApplier):
         def apply(self, page, **options):
             # Another worker takes the sync over (this one's claim looked expired) and runs it.
-            Sync.objects.filter(pk=self.sync.pk).update(
+            Sync.objects.filter(pk=sync.pk).update(
                 claim_token="another-worker", last_status="running", last_run_id=None)
             return super().apply(page, **options)
 
-    assert sync.claim()
-    run = TakenOver(sync, Sync.Trigger.MANUAL).run()
+    class TakenOver(Pull):
+        def applier(self, run, mapping, transformer):
+            built = super().applier(run, mapping, transformer)
+            built.__class__ = TakenOverApplier
+            return built
+
+    held = queue.claim(sync)
+    assert held
+    run = TakenOver(sync, held, Sync.Trigger.MANUAL).run()
     assert run.status == "failed" and "claimed by another worker" in run.error
     assert run.created == 0 and not Person.objects.exists()  # the page was rolled back
     stored = Sync.objects.get(pk=sync.pk)

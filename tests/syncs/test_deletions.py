@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from logs.models import RecordLog
+from syncs import queue
 from syncs.models import Sync, SyncRun
 from syncs.pull import Pull, run_sync
+from syncs.scans import Scanner
 from tests.syncs.conftest import contacts
 from workspace.models import Change, Object, Person
 
@@ -23,16 +25,23 @@ def run_restoring(emulator, sync: Sync, record_id: str, at: str | None = None) -
     """Run the sync, restoring `record_id` from the recycle bin after getDeleted was read (and
     before the scan), at the emulator time `at` if given."""
 
-    class RestoredMidRun(Pull):
-        def scan_rest(self, *args, **options):
+    class RestoringScanner(Scanner):
+        def rest(self, *args, **options):
             if at:
                 emulator.control.clock(freeze=at)
             emulator.control.undelete(record_id)
-            super().scan_rest(*args, **options)
+            super().rest(*args, **options)
+
+    class RestoredMidRun(Pull):
+        def scanner(self, client, fields, applier):
+            built = super().scanner(client, fields, applier)
+            built.__class__ = RestoringScanner
+            return built
 
     sync.refresh_from_db()
-    assert sync.claim()
-    run = RestoredMidRun(sync, Sync.Trigger.MANUAL).run()
+    held = queue.claim(sync)
+    assert held
+    run = RestoredMidRun(sync, held, Sync.Trigger.MANUAL).run()
     assert run.status == "succeeded", run.error
     return run
 

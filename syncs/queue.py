@@ -1,0 +1,285 @@
+"""The run queue: when a runnable row (a sync; an action next) is due, and who runs it.
+
+A runnable row is its own queue entry, and the database is the queue of record; the broker only
+carries wake-ups. The rules this module keeps:
+1. A run starts by claiming its row: a conditional UPDATE that must touch exactly one row and
+   writes a fresh token. Every later write of the run is conditional on that token.
+2. A live run renews its claim (the heartbeat, `claimed_at`) with every page and at least every
+   `HEARTBEAT` seconds while it waits. A claim not renewed for the claim expiry belongs to a
+   worker that stopped: whoever takes it (or the dispatcher's `reap`) closes the runs it left
+   open, so no run shows "running" once its claim is gone.
+3. "Sync now" and "Resync" are remembered in `run_requested` and never dropped: a request made
+   while the row is held runs as soon as the claim is released or expires.
+4. Releasing gives the claim back with the next due time, whatever happened to the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db import OperationalError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from syncs import conf, schedule
+
+logger = logging.getLogger(__name__)
+
+# Seconds between heartbeats while a run waits (pages renew the claim anyway).
+HEARTBEAT = 10
+# Closing a run retries a locked database this many times, doubling the wait from 0.5 s.
+CLOSE_ATTEMPTS = 6
+
+
+class Trigger(models.TextChoices):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    RESYNC = "resync"
+
+
+class Status(models.TextChoices):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DEFERRED = "deferred", "Deferred (API quota)"
+
+
+class LostClaim(Exception):
+    """Another worker took the row over (our claim expired): stop without writing."""
+
+
+class Runnable(models.Model):
+    """The queue's columns and schedule, shared by every kind of runnable row.
+
+    A subclass names the dotted task that runs one of its rows (`TASK`), and its runs are
+    `row.runs` with `status`, `error`, `started_at` and `finished_at`.
+    """
+
+    TASK: ClassVar[str]
+    Trigger = Trigger
+
+    enabled = models.BooleanField(default=True)
+    schedule_kind = models.CharField("schedule", max_length=8, choices=schedule.CHOICES,
+                                     default=schedule.HOURLY)
+    every_minutes = models.PositiveIntegerField(default=15)
+    cron = models.CharField("cron expression", max_length=100, blank=True)
+    start_at = models.DateTimeField("start time", null=True, blank=True)
+
+    # The queue: due time, an operator's request, and who holds the row (last renewal, token).
+    next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    run_requested = models.CharField(max_length=8, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claim_token = models.CharField(max_length=36, blank=True, editable=False)
+
+    # The latest run, copied here so lists need no join.
+    last_status = models.CharField(max_length=10, blank=True, editable=False)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_run_id = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def schedule_next(self, after: dt.datetime | None = None) -> dt.datetime:
+        return schedule.next_run(self.schedule_kind, after=after or timezone.now(),
+                                 start=self.start_at, every_minutes=self.every_minutes,
+                                 cron=self.cron)
+
+    def request_run(self, trigger: str = Trigger.MANUAL, **fields: Any) -> None:
+        """Mark the row due now and wake a worker once the request is committed (`fields` are
+        written with the request, e.g. a resync's flag)."""
+        with transaction.atomic():
+            values: dict[str, Any] = {"run_requested": trigger, "next_run_at": timezone.now(),
+                                      **fields}
+            type(self).objects.filter(pk=self.pk).update(**values)
+            for name, value in values.items():
+                setattr(self, name, value)
+            transaction.on_commit(lambda: enqueue(type(self), self.pk, trigger))
+
+    def claim_expires_at(self) -> dt.datetime | None:
+        """When a claim held now expires if its holder does not renew it (None: not held)."""
+        return self.claimed_at + claim_expiry() if self.claimed_at else None
+
+
+def claim_expiry() -> dt.timedelta:
+    return dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"))
+
+
+def enqueue(model: type[Runnable], pk: int, trigger: str = Trigger.SCHEDULE) -> str:
+    return async_task(model.TASK, pk, trigger,
+                      task_name=f"{model._meta.model_name} {pk} ({trigger})")
+
+
+class Claim:
+    """One run's hold on its row: renew it, close the run, release it."""
+
+    def __init__(self, row: Runnable, token: str) -> None:
+        self.row = row
+        self.token = token
+        self.renewed = time.monotonic()
+
+    @property
+    def held(self) -> models.QuerySet:
+        return type(self.row).objects.filter(pk=self.row.pk, claim_token=self.token)
+
+    def take_request(self) -> str:
+        """The operator's request that this run answers ("" if none), cleared."""
+        requested = self.row.run_requested
+        self.held.update(run_requested="")
+        self.row.run_requested = ""
+        return requested
+
+    def renew(self, **values: Any) -> None:
+        """Write `values` and the heartbeat while the claim is ours, else raise LostClaim.
+
+        Inside a page's transaction this is what rolls the page back when the claim was lost.
+        """
+        if not self.held.update(claimed_at=timezone.now(), **values):
+            raise LostClaim(f"{self.row._meta.verbose_name} {self.row.pk} was claimed by "
+                            "another worker")
+        self.renewed = time.monotonic()
+
+    def beat(self) -> None:
+        """A heartbeat while the run waits: renew at most every `HEARTBEAT` seconds."""
+        if time.monotonic() - self.renewed >= HEARTBEAT:
+            self.renew()
+
+    def start(self, run: models.Model) -> None:
+        self.renew(last_status=Status.RUNNING, last_run_at=run.started_at, last_run_id=run.pk)
+
+    def close(self, run: Any, status: str, error: str) -> None:
+        """Close the run and copy its status onto the row (unless the claim was lost: the row's
+        status then belongs to its new holder). Retries a locked database with back-off."""
+        run.status, run.error, run.finished_at = status, error, timezone.now()
+        _retry_locked(lambda: _close(self, run))
+
+    def release(self, *, deferred: bool = False) -> None:
+        """Give the claim back with the next due time: now if asked again meanwhile, the quota
+        retry if deferred, else the schedule's next slot (none while disabled)."""
+        row = self.row
+        fresh = type(row).objects.filter(pk=row.pk).values("run_requested", "enabled").first()
+        if fresh is None:
+            return
+        if fresh["run_requested"]:
+            next_at = timezone.now()
+        elif deferred:
+            next_at = timezone.now() + dt.timedelta(
+                minutes=conf.get("FORCEBRIDGE_QUOTA_RETRY_MINUTES"))
+        else:
+            next_at = row.schedule_next() if fresh["enabled"] else None
+        released = _retry_locked(lambda: self.held.update(
+            claimed_at=None, claim_token="", next_run_at=next_at))
+        if released and fresh["run_requested"]:
+            # Asked again while we ran: wake a worker now rather than at the next dispatch.
+            enqueue(type(row), row.pk, fresh["run_requested"])
+
+
+def _close(claim: Claim, run: Any) -> None:
+    with transaction.atomic():
+        run.save(update_fields=["status", "error", "finished_at", "api_calls"])
+        claim.held.update(last_status=run.status, last_run_at=run.started_at,
+                          last_error=run.error, last_run_id=run.pk)
+
+
+def _retry_locked(step: Callable[[], Any]) -> Any:
+    delay = 0.5
+    for attempt in range(CLOSE_ATTEMPTS):
+        try:
+            return step()
+        except OperationalError as error:
+            if attempt == CLOSE_ATTEMPTS - 1:
+                raise
+            logger.warning("database busy while closing a run (%s); retrying in %.1f s",
+                           error, delay)
+            time.sleep(delay)
+            delay *= 2
+    return None
+
+
+def claim(row: Runnable) -> Claim | None:
+    """Take `row` for one run, or None if a live worker holds it.
+
+    1. A conditional UPDATE takes the row if it is free or its claim expired.
+    2. An expired claim's runs left open are closed as stopped.
+    """
+    now = timezone.now()
+    token = str(uuid.uuid4())
+    model = type(row)
+    previous = model.objects.filter(pk=row.pk).values_list("claimed_at", flat=True).first()
+    taken = model.objects.filter(pk=row.pk).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry())
+    ).update(claimed_at=now, claim_token=token)
+    if taken != 1:
+        return None
+    row.refresh_from_db()
+    if row.claim_token != token:
+        return None
+    if previous is not None:
+        close_abandoned(row, previous)
+    return Claim(row, token)
+
+
+def close_abandoned(row: Runnable, last_beat: dt.datetime) -> int:
+    """Close the runs a stopped worker left open; how many."""
+    message = (f"the worker stopped during this run (last heartbeat "
+               f"{last_beat.astimezone(dt.UTC):%H:%M:%S} UTC)")
+    now = timezone.now()
+    open_runs = row.runs.filter(status=Status.RUNNING, started_at__lte=now)
+    closed = list(open_runs.values_list("pk", flat=True))
+    if not closed:
+        return 0
+    row.runs.filter(pk__in=closed).update(status=Status.FAILED, error=message, finished_at=now)
+    type(row).objects.filter(pk=row.pk, last_run_id__in=closed).update(
+        last_status=Status.FAILED, last_error=message)
+    logger.warning("%s %s: closed %d run(s) left open by a stopped worker",
+                   row._meta.verbose_name, row.pk, len(closed))
+    return len(closed)
+
+
+def reap(model: type[Runnable], now: dt.datetime | None = None) -> int:
+    """Free every row whose claim expired and close its runs; how many were freed."""
+    now = now or timezone.now()
+    freed = 0
+    expired = model.objects.filter(claimed_at__lt=now - claim_expiry())
+    for row in expired.only("pk", "claimed_at", "claim_token"):
+        if model.objects.filter(pk=row.pk, claim_token=row.claim_token).update(
+                claimed_at=None, claim_token=""):
+            close_abandoned(row, row.claimed_at)
+            freed += 1
+    return freed
+
+
+def due(model: type[Runnable], now: dt.datetime | None = None) -> models.QuerySet:
+    now = now or timezone.now()
+    return model.objects.filter(enabled=True, next_run_at__lte=now).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry()))
+
+
+def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:
+    """Enqueue every due row once; how many were enqueued.
+
+    1. Expired claims are freed and their runs closed (`reap`).
+    2. Enabled rows never scheduled get their first due time (the start time, or now).
+    3. Each due, unclaimed row is leased with a conditional UPDATE (so two dispatchers do not
+       both enqueue it) and a run task is enqueued. The lease lasts one claim expiry: a wake-up
+       the broker lost (a flushed Redis keeps no receipts) is sent again that soon.
+    """
+    now = now or timezone.now()
+    reap(model, now)
+    unscheduled = model.objects.filter(enabled=True, next_run_at__isnull=True)
+    unscheduled.filter(Q(start_at__isnull=True) | Q(start_at__lte=now)).update(next_run_at=now)
+    unscheduled.update(next_run_at=F("start_at"))
+    enqueued = 0
+    for pk, due_at, requested in due(model, now).values_list("pk", "next_run_at",
+                                                             "run_requested"):
+        if model.objects.filter(pk=pk, next_run_at=due_at).update(
+                next_run_at=now + claim_expiry()):
+            enqueue(model, pk, requested or Trigger.SCHEDULE)
+            enqueued += 1
+    return enqueued
