@@ -19,7 +19,7 @@ from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
 from logs.paginator import ReadOnlyAdmin
-from syncs import schedule
+from syncs import queue, schedule
 from syncs.forms import SyncForm
 from syncs.models import Sync, SyncRun
 
@@ -180,15 +180,21 @@ class SyncAdmin(admin.ModelAdmin):
                  done: str) -> None:
         enabled = [sync for sync in queryset if sync.enabled]
         skipped = [sync.name for sync in queryset if not sync.enabled]
+        waiting = {}
         for sync in enabled:
             if trigger == Sync.Trigger.RESYNC:
                 sync.resync()
             else:
                 sync.request_run(trigger)
-        if enabled:
-            count = "1 sync" if len(enabled) == 1 else f"{len(enabled)} syncs"
-            self.message_user(request, done.format(count, ", ".join(s.name for s in enabled)),
+            waiting[sync.pk] = queue.waiting_for(sync)
+        starting = [s for s in enabled if not waiting[s.pk]]
+        if starting:
+            count = "1 sync" if len(starting) == 1 else f"{len(starting)} syncs"
+            self.message_user(request, done.format(count, ", ".join(s.name for s in starting)),
                               messages.SUCCESS)
+        for sync in enabled:
+            if waiting[sync.pk]:
+                self.message_user(request, f"{sync.name}: {waiting[sync.pk]}.", messages.INFO)
         if skipped:
             self.message_user(request, f"Skipped (disabled): {', '.join(skipped)}. Enable a "
                               "sync to run it.", messages.WARNING)

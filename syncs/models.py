@@ -132,8 +132,10 @@ class Sync(Runnable):
         if not isinstance(self.renames, dict) or not all(
                 isinstance(v, str) and v for v in (self.renames or {}).values()):
             errors["renames"] = 'A mapping of field name to trait name, e.g. {"Industry": "industry"}.'
-        if self.schedule_kind == schedule.CRON and not schedule.valid_cron(self.cron):
-            errors["cron"] = "Not a valid cron expression (five fields, e.g. */30 * * * *)."
+        field, message = schedule.problem(self.schedule_kind, every_minutes=self.every_minutes,
+                                          cron=self.cron)
+        if message:
+            errors[field] = message
         if not 200 <= (self.batch_size or 0) <= 2000:
             errors["batch_size"] = "Between 200 and 2000."
         if self.refresh_days is not None and not 1 <= self.refresh_days <= 365:

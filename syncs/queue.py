@@ -107,6 +107,24 @@ class Runnable(models.Model):
         return self.claimed_at + claim_expiry() if self.claimed_at else None
 
 
+def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
+    """What a request made now waits for ("" when the row is free and starts within seconds).
+
+    A live run renews its claim every `HEARTBEAT` seconds at most, so a claim older than three
+    heartbeats is taken for a stopped worker's.
+    """
+    if row.claimed_at is None:
+        return ""
+    now = now or timezone.now()
+    expires = row.claimed_at + claim_expiry()
+    if expires <= now:
+        return ""
+    if now - row.claimed_at > dt.timedelta(seconds=3 * HEARTBEAT):
+        return (f"queued: starts when the stopped worker's claim expires at "
+                f"{expires.astimezone(dt.UTC):%H:%M:%S} UTC")
+    return "queued: starts when the current run ends"
+
+
 def claim_expiry() -> dt.timedelta:
     return dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"))
 
@@ -166,15 +184,25 @@ class Claim:
         fresh = type(row).objects.filter(pk=row.pk).values("run_requested", "enabled").first()
         if fresh is None:
             return
+        stop: dict[str, Any] = {}
         if fresh["run_requested"]:
             next_at = timezone.now()
         elif deferred:
             next_at = timezone.now() + dt.timedelta(
                 minutes=conf.get("FORCEBRIDGE_QUOTA_RETRY_MINUTES"))
+        elif not fresh["enabled"]:
+            next_at = None
         else:
-            next_at = row.schedule_next() if fresh["enabled"] else None
+            try:
+                next_at = row.schedule_next()
+            except schedule.Unschedulable as error:
+                # A schedule stored before validation: stop it with its reason, never stick.
+                next_at, stop = None, {"enabled": False, "last_status": Status.FAILED,
+                                       "last_error": f"Disabled: its schedule cannot run "
+                                                     f"({error}). Fix the schedule and enable "
+                                                     "it again."}
         released = _retry_locked(lambda: self.held.update(
-            claimed_at=None, claim_token="", next_run_at=next_at))
+            claimed_at=None, claim_token="", next_run_at=next_at, **stop))
         if released and fresh["run_requested"]:
             # Asked again while we ran: wake a worker now rather than at the next dispatch.
             enqueue(type(row), row.pk, fresh["run_requested"])

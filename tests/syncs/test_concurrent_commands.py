@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from logs.models import RecordLog
-from syncs.models import SyncRun
+from syncs.models import Sync, SyncRun
 from tests.conftest import ROOT, database_url_for_subprocess
 from tests.syncs.conftest import contacts
 from workspace.models import Person, SourceRecord
@@ -72,8 +72,11 @@ def test_two_sync_now_processes_at_once_run_the_sync_exactly_once(emulator, make
     (won, won_out, won_err), (lost, lost_out, lost_err) = outcomes
     assert won == 0, won_err
     # The loser tried while the winner held the claim: the two really overlapped.
-    assert lost == 1 and "is running in another worker" in lost_err, (lost, lost_out, lost_err)
-    assert lost_out == ""
+    # Its request is queued, not dropped, and it says what the request waits for.
+    assert lost == 1 and "did not run here (queued: starts when the current run ends)" in lost_err, (
+        lost, lost_out, lost_err)
+    assert "is held by another worker" in lost_out
+    assert Sync.objects.get(pk=sync.pk).run_requested == "manual"
     run = SyncRun.objects.get(sync=sync)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.fetched == run.created == RECORDS and run.failed == 0
