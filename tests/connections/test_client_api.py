@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from connections.bulk import _csv_rows, _ingest_result, _request
+from connections.bulk_api import _csv_rows, _ingest_result
 from connections.client import SalesforceClient, format_soql, soql_quote
 from connections.errors import SalesforceRejected, Transient
 from connections.models import SchemaCache
@@ -171,7 +171,7 @@ def test_stuck_bulk_job_times_out_and_is_aborted(emulator, sf_client):
     with pytest.raises(Transient, match="aborted it") as caught:
         list(sf_client.bulk_query("SELECT Id FROM Account", poll_timeout=0.5))
     job_id = re.search(r"bulk query job (\S+) still", str(caught.value)).group(1)
-    job = sf_client._bulk(lambda sf: _request(sf, "GET", f"query/{job_id}"))
+    job = sf_client.bulk_api.job("query", job_id)
     assert job["state"] == "Aborted"
 
 
