@@ -6,7 +6,11 @@ simple-salesforce in direct mode does the REST calls; every call goes through `_
 2. on 401 INVALID_SESSION_ID refreshes the token (serialised per connection) and retries;
 3. retries 5xx, timeouts and UNABLE_TO_LOCK_ROW with capped, jittered exponential backoff, but
    a non-idempotent call (a create) only when the request certainly never left;
-4. turns everything else into a typed error (errors.py).
+4. turns everything else into a typed error (`errors.judge`).
+Its parts are handed the calls they need, never the client: `BulkApi` (bulk_api.py) and
+`SObjectCollections` (sobject_collections.py) get `_call` and `_pause`; the read-ahead
+(ahead.py) gets a `Reader`. Every wait (backoff, bulk polling, a page read ahead) calls the
+caller's `heartbeat` at least every `heartbeat_every` seconds, from the caller's thread.
 A response hook on the HTTP session copies `Sforce-Limit-Info` from every response (REST,
 composite and bulk alike) onto the connection and counts `api_calls`.
 
@@ -27,7 +31,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from django.utils import timezone
 from simple_salesforce import Salesforce
 from simple_salesforce import exceptions as sf_errors
@@ -37,20 +40,20 @@ from simple_salesforce.util import call_salesforce
 
 from connections import conf, oauth, transport
 from connections import describe as schema
-from connections.ahead import as_is, read_ahead, reading_ahead
-from connections.bulk import BulkMixin
-from connections.collections import RETRYABLE_CODES, CollectionsMixin
+from connections.ahead import Reader, as_is, read_ahead, reading_ahead
+from connections.bulk_api import QUERY_PAGE_RECORDS, BulkApi
 from connections.crypto import SecretUnreadable
 from connections.errors import (
     AuthError,
     ConnectionDisabled,
     QuotaExhausted,
     SalesforceError,
-    SalesforceRejected,
     Transient,
     check_api_name,
+    judge,
 )
 from connections.models import Connection
+from connections.sobject_collections import SObjectCollections
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +76,30 @@ def format_soql(template: str, *args: Any, **kwargs: Any) -> str:
     return _format_soql(template, *args, **kwargs)
 
 
-class SalesforceClient(BulkMixin, CollectionsMixin):
+def _no_heartbeat() -> None:
+    """The default heartbeat: a caller that holds no claim has nothing to renew."""
+
+
+class SalesforceClient:
     """A client bound to one connection; cheap to create, one per task or request.
 
     `interactive` (an operator's button or page): no retries and short timeouts, so a slow org
     answers the operator in seconds. `respect_budget=False`: an operator's explicit action may
-    spend a call or two beyond the daily budget.
+    spend a call or two beyond the daily budget. `heartbeat` (also settable later): called from
+    the caller's thread at least every `heartbeat_every` seconds while the client waits; an
+    exception it raises ends the wait and propagates (a run that lost its claim stops so).
     """
 
+    heartbeat_every = 10.0
+
     def __init__(self, connection: Connection, *, interactive: bool = False,
-                 respect_budget: bool = True) -> None:
+                 respect_budget: bool = True,
+                 heartbeat: Callable[[], None] = _no_heartbeat) -> None:
         self.connection = connection
         self.api_calls = 0
         self.interactive = interactive
         self.respect_budget = respect_budget
+        self.heartbeat = heartbeat
         self._session = transport.configure(transport.HttpSession())
         if interactive:
             self._session.default_timeout = transport.short_timeouts()
@@ -96,9 +109,16 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
         # Responses read ahead on a helper thread (connections.ahead) leave their usage here
         # for the caller's thread to record: the helper never touches the database.
         self._deferred: list[tuple[int, int] | None] = []
+        self.reader = Reader(call=self._call, handle=self._early_handle,
+                             take_usage=self._take_deferred_usage,
+                             heartbeat=lambda: self.heartbeat(),
+                             heartbeat_every=lambda: self.heartbeat_every)
+        self.bulk_api = BulkApi(self._call, self.reader, self._pause)
+        self.sobject_collections = SObjectCollections(self._call, lambda: self.max_retries,
+                                                      self._pause)
 
     @classmethod
-    def for_connection(cls, connection: Connection, **options: bool) -> SalesforceClient:
+    def for_connection(cls, connection: Connection, **options: Any) -> SalesforceClient:
         if not connection.enabled:
             raise ConnectionDisabled(f"Connection {connection.name!r} is disabled.")
         if not connection.has_tokens:
@@ -158,10 +178,17 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
             return page(lambda sf: sf.query_more(url, identifier_is_url=True,
                                                  headers=headers)) if url else None
 
-        first = self._call(page(lambda sf: sf.query(soql, include_deleted=include_deleted,
-                                                    headers=headers)))
-        for prepared, _ in read_ahead(self, first, following):
+        first = page(lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers))
+        for prepared, _ in read_ahead(self.reader, first, following):
             yield prepared
+
+    def bulk_query(self, soql: str, *, include_deleted: bool = False, poll_timeout: float = 600,
+                   prepare: Callable[[list[dict]], P] = as_is,
+                   page_records: int = QUERY_PAGE_RECORDS) -> Iterator[P]:
+        """A Bulk API 2.0 query job's results, a page at a time (`BulkApi.query`)."""
+        return self.bulk_api.query(soql, include_deleted=include_deleted,
+                                   poll_timeout=poll_timeout, prepare=prepare,
+                                   page_records=page_records)
 
     def count(self, soql_count: str) -> int:
         """`SELECT COUNT() FROM ...` → the number."""
@@ -193,6 +220,22 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
             url=url, method="GET", session=sf.session, headers=dict(sf.headers), params=params,
         ).json())
 
+    # -- writes -----------------------------------------------------------------------------
+
+    def collection(self, method: str, sobject: str, records: list[dict], *,
+                   all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
+        """sObject Collections writes, 200 a call, a result per record (`SObjectCollections`)."""
+        return self.sobject_collections.write(method, sobject, records, all_or_none=all_or_none,
+                                              external_id_field=external_id_field)
+
+    def bulk_ingest(self, sobject: str, operation: str, records: list[dict], *,
+                    external_id_field: str | None = None,
+                    poll_timeout: float = 600) -> list[dict]:
+        """Bulk API 2.0 ingest jobs, every record's result (`BulkApi.ingest`)."""
+        return self.bulk_api.ingest(sobject, operation, records,
+                                    external_id_field=external_id_field,
+                                    poll_timeout=poll_timeout)
+
     # -- the choke point --------------------------------------------------------------------
 
     def _salesforce(self) -> Salesforce:
@@ -209,30 +252,22 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
         return self._sf
 
     def _call(self, operation: Callable[[Salesforce], T], *, idempotent: bool = True,
-              budget: bool = True) -> T:
+              budget: bool = True, failed: Exception | None = None) -> T:
+        """Make `operation` (see the module docstring); `failed`: its first attempt, made ahead
+        on a helper thread, failed so, and counts as this call's first attempt."""
         refreshed, adopted, attempt = False, 0, 0
         while True:
-            if budget and self.respect_budget:
-                self._check_budget()
-            sf = self._salesforce()
-            try:
-                return operation(sf)
-            except sf_errors.SalesforceError as error:
-                # Expiry is handled below, outside this block, so the errors a refresh raises
-                # carry no chained 401 whose frames hold the request headers.
-                failure = None if _session_expired(error) else self._classify(error, idempotent)
-            except requests.exceptions.SSLError:
-                raise SalesforceError(f"TLS verification of {self.connection.instance_url} "
-                                      "failed (check SALESFORCE_CA_BUNDLE)") from None
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-                failure = Transient(f"connection to Salesforce failed ({type(error).__name__})")
-                if not idempotent and not _never_sent(error):
-                    raise failure from None
-            except requests.Timeout as error:
-                # A read timeout: the request was sent and may have been done.
-                failure = Transient(f"Salesforce did not answer in time ({type(error).__name__})")
-                if not idempotent:
-                    raise failure from None
+            if failed is None:
+                if budget and self.respect_budget:
+                    self._check_budget()
+                try:
+                    return operation(self._salesforce())
+                except (sf_errors.SalesforceError, requests.RequestException) as error:
+                    failed = error
+            # Judged outside the except block, so the errors raised from here carry no chained
+            # failure (a 401's frames hold the request headers).
+            error, failed = failed, None
+            failure = self._failure(error, idempotent)
             if failure is None:
                 if refreshed:
                     raise self._auth_failed("Salesforce refused a just-refreshed session")
@@ -249,23 +284,28 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
             delay = transport.backoff_delay(attempt)
             logger.info("connection %s: %s; retry %d in %.2fs", self.connection.pk, failure,
                         attempt, delay)
-            time.sleep(delay)
+            self._pause(delay)
 
-    def _classify(self, error: sf_errors.SalesforceError, idempotent: bool) -> Transient:
-        """Return a retryable failure, or raise the typed error for anything final."""
-        code, message, fields = _details(error)
-        if code == "REQUEST_LIMIT_EXCEEDED":
-            text = ("Salesforce refused a call: the org's daily API limit is exhausted "
-                    "(REQUEST_LIMIT_EXCEEDED).")
-            self.connection.record_error(text)
-            raise QuotaExhausted(text) from None
-        if error.status >= 500 and not idempotent:
-            # The request arrived; Salesforce may have done it before failing.
-            raise Transient(f"{code}: {message} (not retried: it may have been done)") from None
-        # UNABLE_TO_LOCK_ROW says nothing was done: safe to send again, even a create.
-        if error.status >= 500 or code in RETRYABLE_CODES:
-            return Transient(f"{code}: {message}")
-        raise SalesforceRejected(code, message, fields, error.status) from None
+    def _failure(self, error: Exception, idempotent: bool) -> Transient | None:
+        """`errors.judge`, and a spent org limit also shown on the connection."""
+        try:
+            return judge(error, idempotent=idempotent, host=self.connection.instance_url)
+        except QuotaExhausted as exhausted:
+            self.connection.record_error(str(exhausted))
+            raise
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, calling the heartbeat before every slice of at most `heartbeat_every` s."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.heartbeat()
+            time.sleep(min(left, self.heartbeat_every))
+
+    def _early_handle(self) -> Salesforce | None:
+        """The handle a read made ahead may use now; None while the budget is spent."""
+        if self.respect_budget and self.connection.budget_spent():
+            return None
+        return self._salesforce()
 
     def _auth_failed(self, reason: str) -> SalesforceError:
         """Mark the connection (unless an operator reconnected meanwhile) and say why."""
@@ -315,31 +355,6 @@ class SalesforceClient(BulkMixin, CollectionsMixin):
         readings = [usage for usage in taken if usage is not None]
         if readings:
             self.connection.record_api_usage(*readings[-1])
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    """True when the connection was never made (refused, DNS, connect timeout): nothing sent."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def _session_expired(error: sf_errors.SalesforceError) -> bool:
-    # The identity URL answers an expired token with 403 Bad_OAuth_Token instead of 401.
-    return error.status == 401 or (error.status == 403 and _details(error)[0] == "Bad_OAuth_Token")
-
-
-def _details(error: sf_errors.SalesforceError) -> tuple[str, str, list[str]]:
-    """(errorCode, message, fields) from Salesforce's error array or an OAuth-style object."""
-    content = error.content
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        first = content[0]
-        return (str(first.get("errorCode") or first.get("statusCode") or f"HTTP_{error.status}"),
-                str(first.get("message", "")), list(first.get("fields") or []))
-    if isinstance(content, dict) and "error" in content:
-        return str(content["error"]), str(content.get("error_description", "")), []
-    return f"HTTP_{error.status}", f"{error.resource_name or 'request'} failed", []
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

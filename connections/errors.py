@@ -1,7 +1,7 @@
 """The typed errors every Salesforce call can raise; callers decide per type, never per text.
 
-Messages are built here from Salesforce's error codes and Forcebridge's own words, never from
-request headers or bodies, so no token can end up in a log line or on a page.
+Messages are built here (`judge`) from Salesforce's error codes and Forcebridge's own words,
+never from request headers or bodies, so no token can end up in a log line or on a page.
 """
 
 from __future__ import annotations
@@ -9,7 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import requests
+import urllib3
+from simple_salesforce import exceptions as sf_errors
+
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+# Error codes that say nothing was done, so the same request may be sent again, even a create.
+RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
 
 
 class SalesforceError(Exception):
@@ -69,3 +75,71 @@ def check_write_target(operation: str, allowed: frozenset[str] | set[str], sobje
     if operation == "upsert":
         check_api_name(external_id_field or "")
     return name
+
+
+def judge(error: Exception, *, idempotent: bool, host: str) -> Transient | None:
+    """What a failed request means for the client's choke point.
+
+    1. None: the session expired (refresh it and send again).
+    2. A Transient: worth retrying (5xx, timeouts, UNABLE_TO_LOCK_ROW), unless the request was
+       not idempotent and may have been done, which is raised instead.
+    3. Anything final is raised typed: QuotaExhausted, SalesforceRejected, a TLS failure; an
+       error of no known kind is raised as it is.
+    Call it outside an `except` block: what it raises must carry no chained request failure.
+    """
+    if isinstance(error, sf_errors.SalesforceError):
+        return None if session_expired(error) else _judge_answer(error, idempotent)
+    if isinstance(error, requests.exceptions.SSLError):
+        raise SalesforceError(f"TLS verification of {host} failed (check SALESFORCE_CA_BUNDLE)")
+    if isinstance(error, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        failure = Transient(f"connection to Salesforce failed ({type(error).__name__})")
+        if not idempotent and not never_sent(error):
+            raise failure
+        return failure
+    if isinstance(error, requests.Timeout):
+        # A read timeout: the request was sent and may have been done.
+        failure = Transient(f"Salesforce did not answer in time ({type(error).__name__})")
+        if not idempotent:
+            raise failure
+        return failure
+    raise error
+
+
+def _judge_answer(error: sf_errors.SalesforceError, idempotent: bool) -> Transient:
+    """Return a retryable failure, or raise the typed error for anything final."""
+    code, message, fields = _details(error)
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        raise QuotaExhausted("Salesforce refused a call: the org's daily API limit is exhausted "
+                             "(REQUEST_LIMIT_EXCEEDED).")
+    if error.status >= 500 and not idempotent:
+        # The request arrived; Salesforce may have done it before failing.
+        raise Transient(f"{code}: {message} (not retried: it may have been done)")
+    # UNABLE_TO_LOCK_ROW says nothing was done: safe to send again, even a create.
+    if error.status >= 500 or code in RETRYABLE_CODES:
+        return Transient(f"{code}: {message}")
+    raise SalesforceRejected(code, message, fields, error.status)
+
+
+def never_sent(error: requests.RequestException) -> bool:
+    """True when the connection was never made (refused, DNS, connect timeout): nothing sent."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def session_expired(error: sf_errors.SalesforceError) -> bool:
+    # The identity URL answers an expired token with 403 Bad_OAuth_Token instead of 401.
+    return error.status == 401 or (error.status == 403 and _details(error)[0] == "Bad_OAuth_Token")
+
+
+def _details(error: sf_errors.SalesforceError) -> tuple[str, str, list[str]]:
+    """(errorCode, message, fields) from Salesforce's error array or an OAuth-style object."""
+    content = error.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        first = content[0]
+        return (str(first.get("errorCode") or first.get("statusCode") or f"HTTP_{error.status}"),
+                str(first.get("message", "")), list(first.get("fields") or []))
+    if isinstance(content, dict) and "error" in content:
+        return str(content["error"]), str(content.get("error_description", "")), []
+    return f"HTTP_{error.status}", f"{error.resource_name or 'request'} failed", []

@@ -1,4 +1,5 @@
-"""HTTP plumbing shared by the OAuth flow and the client: sessions, timeouts, retries, usage.
+"""HTTP plumbing shared by the OAuth flow and the client: sessions, timeouts, retries, usage,
+and the shape of the client's choke point (`Call`) that its parts are handed.
 
 Every request to Salesforce leaves through a session made here, so each one gets explicit
 (connect, read) timeouts and the configured CA bundle.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 from django.conf import settings
@@ -18,10 +20,27 @@ from requests_oauthlib import OAuth2Session
 from connections import conf
 from connections.errors import SalesforceError
 
+if TYPE_CHECKING:
+    from simple_salesforce import Salesforce
+
 _USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
+T = TypeVar("T")
 
 
 Timeouts = tuple[float, float]
+
+
+class Call(Protocol):
+    """`SalesforceClient._call`, the one choke point, as the Bulk API, sObject Collections and
+    read-ahead parts are handed it.
+
+    `idempotent=False`: never resend what may have been done. `budget=False`: not held back by
+    the daily budget. `failed`: the first attempt was already made elsewhere (a read made ahead)
+    and failed so; the call goes on from there as if it had made that attempt itself.
+    """
+
+    def __call__(self, operation: Callable[[Salesforce], T], *, idempotent: bool = True,
+                 budget: bool = True, failed: Exception | None = None) -> T: ...
 
 
 def timeouts() -> Timeouts:

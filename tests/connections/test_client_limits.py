@@ -9,8 +9,14 @@ import pytest
 import requests
 from django.utils import timezone
 
-from connections.client import SalesforceClient, _never_sent
-from connections.errors import ConnectionDisabled, QuotaExhausted, SalesforceRejected, Transient
+from connections.client import SalesforceClient
+from connections.errors import (
+    ConnectionDisabled,
+    QuotaExhausted,
+    SalesforceRejected,
+    Transient,
+    never_sent,
+)
 from connections.models import Connection
 from tests.salesforce_fixtures import emulator_http
 
@@ -194,11 +200,11 @@ def test_only_requests_that_never_left_count_as_unsent(emulator, settings):
     http = emulator_http(emulator)
     with pytest.raises(requests.ConnectionError) as refused:
         http.get("https://127.0.0.1:9/", timeout=5)  # nothing listens on the discard port
-    assert _never_sent(refused.value)
+    assert never_sent(refused.value)
     emulator.control.faults(latency_ms=600)
     with pytest.raises(requests.ReadTimeout) as slow:
         http.get(emulator.base_url + "/services/data/", timeout=(5, 0.2))
-    assert not _never_sent(slow.value)
+    assert not never_sent(slow.value)
 
 
 def test_client_closes_its_connections(emulator, connection):

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from connections.errors import SalesforceRejected, Transient
 from connections.models import Connection
 from tests.waiting import wait_until
 
@@ -98,3 +99,31 @@ def test_an_error_in_prepare_is_raised_not_taken_for_a_failed_read(emulator, sf_
         list(sf_client.query_pages("SELECT Id FROM Account", batch_size=200, prepare=prepare))
     assert prepared == [200, 200]  # the second page was read once, not read again
     assert emulator.control.counters().get("queryMore", 0) == 1
+
+
+def test_a_read_ahead_that_keeps_failing_costs_the_attempts_of_any_call(emulator, sf_client,
+                                                                       settings):
+    settings.SALESFORCE_MAX_RETRIES = 2
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    # A call made directly: the first attempt and two retries.
+    emulator.control.faults(fail_next={"count": 3, "status": 503, "kinds": ["query"]})
+    with pytest.raises(Transient):
+        sf_client.count("SELECT COUNT() FROM Account")
+    emulator.control.clear_counters()
+    # The same for the read of page 2 made ahead: its failure is the first attempt.
+    emulator.control.faults(fail_next={"count": 9, "status": 503, "kinds": ["queryMore"]})
+    with pytest.raises(Transient):
+        list(sf_client.query_pages("SELECT Id FROM Account", batch_size=200))
+    assert emulator.control.counters().get("queryMore", 0) == 3
+
+
+def test_a_read_ahead_refused_with_a_4xx_is_not_sent_again(emulator, sf_client):
+    emulator.control.insert("Account", *({"Name": f"A{n}"} for n in range(450)), load=True)
+    emulator.control.clear_counters()
+    emulator.control.faults(fail_next={"count": 9, "status": 400, "kinds": ["queryMore"],
+                                       "error_code": "INVALID_QUERY_LOCATOR"})
+    with pytest.raises(SalesforceRejected) as refused:
+        list(sf_client.query_pages("SELECT Id FROM Account", batch_size=200))
+    assert refused.value.error_code == "INVALID_QUERY_LOCATOR"
+    assert emulator.control.counters().get("queryMore", 0) == 1
+    assert sf_client.api_calls == 2  # the query and the refused read, both counted

@@ -1,27 +1,40 @@
-"""sObject Collections for SalesforceClient: up to 200 records a call, one result per record.
+"""sObject Collections: up to 200 records a call, one result per record.
 
-Each call goes through the client's `_call` (budget, refresh, retries). Records Salesforce
-reports locked (UNABLE_TO_LOCK_ROW) were not written, so they alone are sent again.
+`SObjectCollections` is handed the client's choke point (budget, refresh, retries), its retry
+count and its pause. Records Salesforce reports locked (UNABLE_TO_LOCK_ROW) were not written,
+so they alone are sent again.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from connections import transport
-from connections.errors import SalesforceError, check_write_target
+from connections.errors import RETRYABLE_CODES, SalesforceError, check_write_target
+
+if TYPE_CHECKING:
+    from connections.transport import Call
 
 COLLECTION_SIZE = 200
 COLLECTION_METHODS = {"create": "POST", "update": "PATCH", "upsert": "PATCH", "delete": "DELETE"}
-RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
 
 
-class CollectionsMixin:
-    """sObject Collections methods; the host class (SalesforceClient) provides `_call`."""
+class SObjectCollections:
+    """sObject Collections writes, made through the calls it is handed (the client owns one).
 
-    def collection(self, method: str, sobject: str, records: list[dict], *,
-                   all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
+    `max_retries()`: how many times locked records are sent again. `pause(seconds)`: the
+    client's sleep, which keeps the caller's heartbeat going.
+    """
+
+    def __init__(self, call: Call, max_retries: Callable[[], int],
+                 pause: Callable[[float], None]) -> None:
+        self.call = call
+        self.max_retries = max_retries
+        self.pause = pause
+
+    def write(self, method: str, sobject: str, records: list[dict], *,
+              all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
         """sObject Collections create/update/upsert/delete: per-record results, in order.
 
         Lists over 200 records are sent 200 at a time; records that failed with
@@ -31,18 +44,17 @@ class CollectionsMixin:
         results: list[dict] = []
         for start in range(0, len(records), COLLECTION_SIZE):
             chunk = records[start:start + COLLECTION_SIZE]
-            results.extend(self._collection_chunk(method, name, chunk, all_or_none,
-                                                  external_id_field))
+            results.extend(self._chunk(method, name, chunk, all_or_none, external_id_field))
         return results
 
-    def _collection_chunk(self, method: str, name: str, chunk: list[dict], all_or_none: bool,
-                          external_id_field: str | None) -> list[dict]:
+    def _chunk(self, method: str, name: str, chunk: list[dict], all_or_none: bool,
+               external_id_field: str | None) -> list[dict]:
         results: list[dict] = [{} for _ in chunk]
         pending = list(range(len(chunk)))
         attempt = 0
         while True:
             batch = [chunk[i] for i in pending]
-            answer = self._collection_call(method, name, batch, all_or_none, external_id_field)
+            answer = self._send(method, name, batch, all_or_none, external_id_field)
             if not isinstance(answer, list) or len(answer) != len(batch):
                 raise SalesforceError(f"sObject Collections returned {len(answer or [])} results "
                                       f"for {len(batch)} records")
@@ -53,20 +65,20 @@ class CollectionsMixin:
                     locked.append(index)
             attempt += 1
             # Records Salesforce reported as locked were certainly not written: safe to resend.
-            if not locked or attempt > self.max_retries:
+            if not locked or attempt > self.max_retries():
                 return results
             # With allOrNone the whole batch was rolled back, so all of it goes again.
             pending = pending if all_or_none else locked
-            time.sleep(transport.backoff_delay(attempt))
+            self.pause(transport.backoff_delay(attempt))
 
-    def _collection_call(self, method: str, name: str, batch: list[dict], all_or_none: bool,
-                         external_id_field: str | None) -> Any:
+    def _send(self, method: str, name: str, batch: list[dict], all_or_none: bool,
+              external_id_field: str | None) -> Any:
         http = COLLECTION_METHODS[method]
         if method == "delete":
             ids = ",".join(_record_id(record) for record in batch)
             params = {"ids": ids, "allOrNone": str(all_or_none).lower()}
-            return self._call(lambda sf: sf.restful("composite/sobjects", method=http,
-                                                    params=params))
+            return self.call(lambda sf: sf.restful("composite/sobjects", method=http,
+                                                   params=params))
         body = {"allOrNone": all_or_none, "records": [
             {**{k: v for k, v in record.items() if k != "attributes"}, "attributes": {"type": name}}
             for record in batch]}
@@ -74,8 +86,9 @@ class CollectionsMixin:
         if method == "upsert":
             path = f"composite/sobjects/{name}/{external_id_field}"
         # A create that timed out may have happened: never resend it blindly.
-        return self._call(lambda sf: sf.restful(path, method=http, json=body),
-                          idempotent=method != "create")
+        return self.call(lambda sf: sf.restful(path, method=http, json=body),
+                         idempotent=method != "create")
+
 
 def _lock_error(result: dict) -> bool:
     return not result.get("success") and any(

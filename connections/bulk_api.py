@@ -1,8 +1,10 @@
-"""Bulk API 2.0 for SalesforceClient: query jobs page by page, ingest jobs with per-record results.
+"""Bulk API 2.0: query jobs page by page, ingest jobs with per-record results.
 
-Each HTTP request goes through the client's `_call` (budget, refresh, retries), so a session
-expiring during a long job is refreshed like any other call. Polling starts fast and slows down;
-a job still running at `poll_timeout` is aborted and reported as Transient.
+`BulkApi` is handed the client's choke point, its reader (for reading result pages ahead) and
+its pause (a sleep that keeps the caller's heartbeat going): each HTTP request goes through the
+choke point (budget, refresh, retries), so a session expiring during a long job is refreshed
+like any other call. Polling starts fast and slows down; a job still running at `poll_timeout`
+is aborted and reported as Transient.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from simple_salesforce.util import call_salesforce
 
 from connections import conf
-from connections.ahead import as_is, read_ahead
+from connections.ahead import Reader, as_is, read_ahead
 from connections.errors import (
     SalesforceError,
     SalesforceRejected,
@@ -29,6 +31,8 @@ from connections.errors import (
 if TYPE_CHECKING:
     import requests
     from simple_salesforce import Salesforce
+
+    from connections.transport import Call
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +47,17 @@ CSV = "text/csv"
 P = TypeVar("P")
 
 
-class BulkMixin:
-    """Bulk API 2.0 methods; the host class (SalesforceClient) provides `_call`."""
+class BulkApi:
+    """Bulk API 2.0 jobs, made through the calls it is handed (SalesforceClient owns one)."""
 
-    def bulk_query(self, soql: str, *, include_deleted: bool = False, poll_timeout: float = 600,
-                   prepare: Callable[[list[dict]], P] = as_is,
-                   page_records: int = QUERY_PAGE_RECORDS) -> Iterator[P]:
+    def __init__(self, call: Call, reader: Reader, pause: Callable[[float], None]) -> None:
+        self.call = call
+        self.reader = reader
+        self.pause = pause
+
+    def query(self, soql: str, *, include_deleted: bool = False, poll_timeout: float = 600,
+              prepare: Callable[[list[dict]], P] = as_is,
+              page_records: int = QUERY_PAGE_RECORDS) -> Iterator[P]:
         """Run a query job and yield its results a page at a time, as REST-shaped dicts.
 
         CSV cells stay strings; empty cells become None and `Parent.Field` columns are nested
@@ -56,10 +65,10 @@ class BulkMixin:
         Pages are read ahead and `prepare`d like `query_pages` does; empty pages are skipped.
         """
         operation = "queryAll" if include_deleted else "query"
-        job = self._bulk(lambda sf: _request(sf, "POST", "query",
-                                             json={"operation": operation, "query": soql}))
+        job = self.json(lambda sf: _request(sf, "POST", "query",
+                                            json={"operation": operation, "query": soql}))
         job_id = job["id"]
-        self._wait_for_job("query", job_id, poll_timeout)
+        self.wait_for_job("query", job_id, poll_timeout)
 
         def results(locator: str) -> Callable[[Salesforce], tuple[P | None, str]]:
             params = {"maxRecords": page_records, **({"locator": locator} if locator else {})}
@@ -75,14 +84,12 @@ class BulkMixin:
         def following(answer: tuple[P | None, str]) -> Callable[[Salesforce], Any] | None:
             return None if answer[1] == "null" else results(answer[1])
 
-        first = self._call(results(""))  # type: ignore[attr-defined]
-        for prepared, _ in read_ahead(self, first, following):  # type: ignore[arg-type]
+        for prepared, _ in read_ahead(self.reader, results(""), following):
             if prepared is not None:
                 yield prepared
 
-    def bulk_ingest(self, sobject: str, operation: str, records: list[dict], *,
-                    external_id_field: str | None = None,
-                    poll_timeout: float = 600) -> list[dict]:
+    def ingest(self, sobject: str, operation: str, records: list[dict], *,
+               external_id_field: str | None = None, poll_timeout: float = 600) -> list[dict]:
         """Insert/update/upsert/delete through ingest jobs; every record's result comes back.
 
         Results look like sObject Collections results plus the row Salesforce echoed:
@@ -96,39 +103,24 @@ class BulkMixin:
                                             poll_timeout))
         return results
 
-    def _ingest_job(self, name: str, operation: str, payload: bytes,
-                    external_id_field: str | None, poll_timeout: float) -> list[dict]:
-        spec: dict[str, Any] = {"object": name, "operation": operation, "contentType": "CSV",
-                                "lineEnding": "LF", "columnDelimiter": "COMMA"}
-        if external_id_field:
-            spec["externalIdFieldName"] = external_id_field
-        job_id = self._bulk(lambda sf: _request(sf, "POST", "ingest", json=spec))["id"]
-        try:
-            self._call(lambda sf: _request(sf, "PUT", f"ingest/{job_id}/batches", data=payload,
-                                           content_type=CSV))
-            self._bulk(lambda sf: _request(sf, "PATCH", f"ingest/{job_id}",
-                                           json={"state": "UploadComplete"}))
-        except SalesforceError:
-            self._abort_job("ingest", job_id)
-            raise
-        self._wait_for_job("ingest", job_id, poll_timeout)
-        results: list[dict] = []
-        for kind in ("successfulResults", "failedResults", "unprocessedrecords"):
-            response = self._call(lambda sf, k=kind: _request(
-                sf, "GET", f"ingest/{job_id}/{k}/", accept=CSV))
-            results.extend(_ingest_result(kind, row) for row in _csv_rows(response))
-        return results
+    def job(self, kind: str, job_id: str) -> dict:
+        """The state of a `kind` ("query" or "ingest") job."""
+        return self.json(lambda sf: _request(sf, "GET", f"{kind}/{job_id}"))
 
-    def _bulk(self, request: Any) -> dict:
-        return self._call(lambda sf: request(sf).json())  # type: ignore[attr-defined]
+    def json(self, request: Callable[[Salesforce], requests.Response]) -> dict:
+        """One Bulk API request through the choke point, its JSON answer."""
+        return self.call(lambda sf: request(sf).json())
 
-    def _wait_for_job(self, kind: str, job_id: str, poll_timeout: float) -> dict:
-        """Poll until JobComplete; Failed/Aborted → SalesforceRejected; too long → abort, Transient."""
+    def wait_for_job(self, kind: str, job_id: str, poll_timeout: float) -> dict:
+        """Poll until JobComplete; Failed/Aborted → SalesforceRejected; too long → abort, Transient.
+
+        The waits between polls go through `pause`, so the caller's heartbeat keeps going.
+        """
         deadline = time.monotonic() + poll_timeout
         delay = float(conf.get("SALESFORCE_BULK_POLL_INTERVAL"))
         cap = float(conf.get("SALESFORCE_BULK_POLL_MAX_INTERVAL"))
         while True:
-            job = self._bulk(lambda sf: _request(sf, "GET", f"{kind}/{job_id}"))
+            job = self.job(kind, job_id)
             state = job.get("state")
             if state == "JobComplete":
                 return job
@@ -139,13 +131,36 @@ class BulkMixin:
                 self._abort_job(kind, job_id)
                 raise Transient(f"bulk {kind} job {job_id} still {state} after "
                                 f"{poll_timeout:.0f}s; aborted it")
-            time.sleep(delay)
+            self.pause(delay)
             delay = min(delay * 2, cap)
+
+    def _ingest_job(self, name: str, operation: str, payload: bytes,
+                    external_id_field: str | None, poll_timeout: float) -> list[dict]:
+        spec: dict[str, Any] = {"object": name, "operation": operation, "contentType": "CSV",
+                                "lineEnding": "LF", "columnDelimiter": "COMMA"}
+        if external_id_field:
+            spec["externalIdFieldName"] = external_id_field
+        job_id = self.json(lambda sf: _request(sf, "POST", "ingest", json=spec))["id"]
+        try:
+            self.call(lambda sf: _request(sf, "PUT", f"ingest/{job_id}/batches", data=payload,
+                                          content_type=CSV))
+            self.json(lambda sf: _request(sf, "PATCH", f"ingest/{job_id}",
+                                          json={"state": "UploadComplete"}))
+        except SalesforceError:
+            self._abort_job("ingest", job_id)
+            raise
+        self.wait_for_job("ingest", job_id, poll_timeout)
+        results: list[dict] = []
+        for kind in ("successfulResults", "failedResults", "unprocessedrecords"):
+            response = self.call(lambda sf, k=kind: _request(
+                sf, "GET", f"ingest/{job_id}/{k}/", accept=CSV))
+            results.extend(_ingest_result(kind, row) for row in _csv_rows(response))
+        return results
 
     def _abort_job(self, kind: str, job_id: str) -> None:
         try:
-            self._bulk(lambda sf: _request(sf, "PATCH", f"{kind}/{job_id}",
-                                           json={"state": "Aborted"}))
+            self.json(lambda sf: _request(sf, "PATCH", f"{kind}/{job_id}",
+                                          json={"state": "Aborted"}))
         except SalesforceError as error:
             # The job may already be finished or gone; the caller reports the real failure.
             logger.warning("could not abort bulk %s job %s: %s", kind, job_id, error)
