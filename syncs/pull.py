@@ -82,7 +82,8 @@ class Pull:
         status, error = Status.SUCCEEDED, ""
         client = None
         try:
-            client = SalesforceClient.for_connection(self.sync.connection)
+            client = SalesforceClient.for_connection(self.sync.connection,
+                                                     heartbeat=self.claim.beat)
             self.execute(run, client)
         except QuotaExhausted as exc:
             self.deferred = True
