@@ -56,6 +56,8 @@ from connections.models import Connection
 from connections.sobject_collections import SObjectCollections
 
 logger = logging.getLogger(__name__)
+# How the error a spent budget leaves on its connection begins (cleared once calls resume).
+BUDGET_SPENT = "Forcebridge's daily API budget is spent"
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -320,14 +322,16 @@ class SalesforceClient:
         """Refuse when the budget is spent; an old reading is first refreshed with limits()."""
         connection = self.connection
         if not connection.budget_spent():
+            connection.clear_error(BUDGET_SPENT)
             return
         recheck = dt.timedelta(minutes=float(conf.get("FORCEBRIDGE_BUDGET_RECHECK_MINUTES")))
         if connection.api_usage_at and timezone.now() - connection.api_usage_at > recheck:
             # Usage falls as the rolling day moves on and other apps stop: look again.
             self.limits()
             if not connection.budget_spent():
+                connection.clear_error(BUDGET_SPENT)
                 return
-        text = (f"Forcebridge's daily API budget is spent: the org has used "
+        text = (f"{BUDGET_SPENT}: the org has used "
                 f"{connection.api_usage_used} of {connection.api_usage_max} calls and "
                 f"Forcebridge stops at {connection.daily_budget_percent}% "
                 f"({connection.budget_calls}).")

@@ -263,6 +263,13 @@ class Connection(models.Model):
             self.last_error, self.last_error_at = message, now
         return bool(marked)
 
+    def clear_error(self, prefix: str) -> None:
+        """Forget the last error if it is the one `prefix` begins (its cause has passed)."""
+        if self.last_error.startswith(prefix):
+            Connection.objects.filter(pk=self.pk, last_error__startswith=prefix).update(
+                last_error="", last_error_at=None)
+            self.last_error, self.last_error_at = "", None
+
     def record_error(self, message: str, *, set_status: bool = True) -> None:
         """Remember a failure; `set_status` flips a connected org to "error" until a call works."""
         self.last_error, self.last_error_at = message, timezone.now()

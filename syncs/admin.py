@@ -68,7 +68,10 @@ class SyncAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None,
                         form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
-        if request.method == "POST":
+        # Permission before any Salesforce call: the session renewal below is one.
+        allowed = (self.has_add_permission(request) if object_id is None
+                   else self.has_change_permission(request))
+        if request.method == "POST" and allowed:
             self._renew_session(request.POST.get("connection", ""))
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -96,6 +99,9 @@ class SyncAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="last_status")
     def status(self, obj: Sync) -> str:
+        if obj.last_status == SyncRun.Status.RUNNING and not queue.claim_live(obj):
+            # Its worker stopped; the dispatcher closes the run within a minute.
+            return status_badge(SyncRun.Status.FAILED, "failed (the worker stopped)")
         label = dict(SyncRun.Status.choices).get(obj.last_status, obj.last_status)
         return status_badge(obj.last_status, label)
 
@@ -140,6 +146,7 @@ class SyncAdmin(admin.ModelAdmin):
         context = dict(extra_context or {})
         if sync is not None:
             context["sync_status"] = self.status(sync)
+            context["sync_queued"] = queue.waiting_for(sync) if sync.run_requested else ""
         return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self) -> list:

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 
+from config.forms import BoundedJSONField
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
@@ -40,6 +41,7 @@ class SyncForm(forms.ModelForm):
                   "convert_dates", "filter", "on_delete", "refresh_days", "schedule_kind",
                   "every_minutes", "cron", "start_at", "bulk_threshold", "batch_size"]
         widgets = {"filter": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+        field_classes = {"renames": BoundedJSONField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,8 +97,10 @@ class SyncForm(forms.ModelForm):
             return
         try:
             describe = client.describe(sobject)
-        except SalesforceError:
-            return  # an unknown object is reported by validation, on the object field
+        except SalesforceError as error:
+            # Validation reports an unknown object on the object field; say Salesforce's words.
+            self.fields["fields"].help_text = f"Could not read the fields of {sobject}: {error}"
+            return
         names = default_fields(describe)
         labels = {f["name"]: f.get("label") or f["name"] for f in describe["fields"]}
         selected = [str(v) for v in (self.instance.fields or [])]

@@ -125,6 +125,11 @@ def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
     return "queued: starts when the current run ends"
 
 
+def claim_live(row: Runnable, now: dt.datetime | None = None) -> bool:
+    """Whether a worker holds the row and renewed its claim within the claim expiry."""
+    return row.claimed_at is not None and row.claimed_at + claim_expiry() > (now or timezone.now())
+
+
 def claim_expiry() -> dt.timedelta:
     return dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"))
 

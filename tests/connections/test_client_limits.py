@@ -159,6 +159,7 @@ def _spend_budget(emulator, connection: Connection, client: SalesforceClient) ->
     client.count("SELECT COUNT() FROM Account")  # learns the usage: 61 of 100
     with pytest.raises(QuotaExhausted, match="budget is spent"):
         client.count("SELECT COUNT() FROM Account")
+    assert "budget is spent" in Connection.objects.get(pk=connection.pk).last_error
 
 
 def test_a_spent_budget_is_read_again_after_a_while(emulator, connection, sf_client, settings):
@@ -173,6 +174,8 @@ def test_a_spent_budget_is_read_again_after_a_while(emulator, connection, sf_cli
     assert sf_client.count("SELECT COUNT() FROM Account") == 0
     assert emulator.control.counters()["limits"] == 1
     assert Connection.objects.get(pk=connection.pk).api_usage_used == 12
+    # Calls resumed: the connection no longer says its budget is spent.
+    assert Connection.objects.get(pk=connection.pk).last_error == ""
 
 
 def test_limits_and_the_test_button_work_while_the_budget_is_spent(emulator, connection,
