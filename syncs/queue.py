@@ -107,19 +107,23 @@ class Runnable(models.Model):
         return self.claimed_at + claim_expiry() if self.claimed_at else None
 
 
-def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
-    """What a request made now waits for ("" when the row is free and starts within seconds).
-
-    A live run renews its claim every `HEARTBEAT` seconds at most, so a claim older than three
-    heartbeats is taken for a stopped worker's.
-    """
-    if row.claimed_at is None:
-        return ""
+def stopped_holder_until(row: Runnable, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the claim of a worker that seems stopped expires (None: free, or its holder is
+    alive). A live run renews its claim every `HEARTBEAT` seconds at most, so a claim older
+    than three heartbeats is taken for a stopped worker's."""
     now = now or timezone.now()
-    expires = row.claimed_at + claim_expiry()
-    if expires <= now:
+    if not claim_live(row, now) or now - row.claimed_at <= dt.timedelta(seconds=3 * HEARTBEAT):
+        return None
+    return row.claimed_at + claim_expiry()
+
+
+def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
+    """What a request made now waits for ("" when the row is free and starts within seconds)."""
+    now = now or timezone.now()
+    if not claim_live(row, now):
         return ""
-    if now - row.claimed_at > dt.timedelta(seconds=3 * HEARTBEAT):
+    expires = stopped_holder_until(row, now)
+    if expires is not None:
         return (f"queued: starts when the stopped worker's claim expires at "
                 f"{expires.astimezone(dt.UTC):%H:%M:%S} UTC")
     return "queued: starts when the current run ends"

@@ -14,7 +14,7 @@ from django_q.brokers import get_broker
 from syncs import queue
 from syncs.models import Sync, SyncRun
 from syncs.pull import run_sync
-from syncs.tasks import dispatch
+from syncs.tasks import dispatch, run_sync_task
 from tests.syncs.conftest import contacts
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +127,24 @@ def test_sync_now_queues_a_held_sync_and_waits_for_its_run(emulator, make_sync, 
     assert f"Run {run.pk} of {sync.name!r} (manual, full): succeeded" in said
     dead.refresh_from_db()
     assert dead.status == "failed"
+
+
+def test_sync_now_after_a_crash_waits_for_the_stopped_workers_claim(emulator, make_sync,
+                                                                    settings):
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 37
+    emulator.control.insert("Contact", *contacts(2))
+    sync = make_sync("Contact", fields=["LastName"])
+    dead = _dead_worker_run(sync, beat_ago=35)  # three heartbeats missed: its worker stopped
+    sync.request_run()
+
+    outcome = run_sync_task(sync.pk, "manual")
+
+    assert outcome["ran"] and outcome["status"] == "succeeded" and outcome["created"] == 2
+    dead.refresh_from_db()
+    assert dead.status == "failed"
+    # A live holder (renewed 5 s ago) is not waited for: the request stays queued.
+    live = make_sync("Lead", fields=["LastName"])
+    _dead_worker_run(live, beat_ago=5)
+    live.request_run()
+    assert run_sync_task(live.pk, "manual") == {"sync": live.pk, "ran": False}
+    assert Sync.objects.get(pk=live.pk).run_requested == "manual"
