@@ -10,7 +10,28 @@ from django.db import models
 from django.utils import timezone
 
 
-class Person(models.Model):
+class HubRow(models.Model):
+    """What every hub row keeps: when it was made and last changed, and its deletion mark."""
+
+    # Set instead of deleting when a sync keeps its deleted records, marked.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class AttributedRow(HubRow):
+    """A hub row with JSON attributes under the hub's own trait names (people, objects...)."""
+
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Person(AttributedRow):
     """Someone you can message: identified by `customer_id` (identify's userId) and/or email."""
 
     customer_id = models.CharField(
@@ -19,14 +40,12 @@ class Person(models.Model):
     # Normalised (stripped, lower case) so lead→contact graduation matches case-insensitively;
     # the address exactly as Salesforce had it stays in attributes["email"].
     email = models.CharField(max_length=254, blank=True, default="", db_index=True)
-    attributes = models.JSONField(default=dict, blank=True)
     # Names of the attributes that records with a customer id gave this person, once records
     # identified by e-mail alone (leads) wrote to it too; null: all of its attributes.
     owned = models.JSONField(null=True, blank=True, editable=False)
+    # The base's column with the help text the people admin has always shown (no migration).
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Set instead of deleting when a sync records deletions.")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name_plural = "people"
@@ -53,15 +72,11 @@ class ObjectType(models.Model):
         return self.plural
 
 
-class Object(models.Model):
+class Object(AttributedRow):
     """A non-person thing people relate to (an account, an opportunity), unique per type."""
 
     type = models.ForeignKey(ObjectType, on_delete=models.PROTECT, related_name="members")
     object_id = models.CharField("object id", max_length=255)
-    attributes = models.JSONField(default=dict, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -72,15 +87,11 @@ class Object(models.Model):
         return f"{self.type.singular} {self.object_id}"
 
 
-class Relationship(models.Model):
+class Relationship(AttributedRow):
     """A person related to an object, with attributes of the relationship (role, primary...)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships")
     object = models.ForeignKey(Object, on_delete=models.CASCADE, related_name="relationships")
-    attributes = models.JSONField(default=dict, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -91,7 +102,7 @@ class Relationship(models.Model):
         return f"{self.person_id} ↔ {self.object_id}"
 
 
-class Event(models.Model):
+class Event(HubRow):
     """Something a person did (track); `source_id` makes a re-sync update, never duplicate."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="events")
@@ -99,9 +110,6 @@ class Event(models.Model):
     timestamp = models.DateTimeField(null=True, blank=True)
     properties = models.JSONField(default=dict, blank=True)
     source_id = models.CharField("source id", max_length=255, unique=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.source_id})"
