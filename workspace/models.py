@@ -6,8 +6,13 @@ transaction). Attributes are JSON with the hub's own trait names (see `mappings.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
+
+# Outbox rows deleted by one statement of `Change.prune`.
+PRUNE_BATCH = 5000
 
 
 class HubRow(models.Model):
@@ -175,14 +180,40 @@ class Change(models.Model):
     # object it would write to, so nothing echoes back.
     origin = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When push drained the row; null until then. Only processed rows are ever pruned.
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            # The push drain reads undrained rows in id order; the partial index stays small.
+            # The push engine (syncs.push, to come) drains unprocessed rows in id order; only
+            # they are in this partial index, so it stays small however long the outbox gets.
             models.Index(fields=["id"], name="change_pending_idx",
                          condition=models.Q(processed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
         return f"{self.entity} {self.entity_id} {self.op}"
+
+    @classmethod
+    def prune(cls, *, days: int, now: dt.datetime | None = None,
+              batch: int = PRUNE_BATCH) -> int:
+        """Delete rows processed more than `days` ago, a batch at a time; how many went.
+
+        Only processed rows go: a row push has not drained is kept however old it is. Until
+        the push engine exists nothing marks rows processed, so this deletes nothing yet.
+        The caller passes the record logs' retention (`logs.models.retention_days()`), so a
+        change leaves with the log of its push.
+
+        1. Find the cut-off (now − days).
+        2. Delete by id, lowest first, `batch` rows a statement, so no statement locks
+           millions of rows at once. Old processed rows sit at the low end of the id order,
+           so each batch is found by walking the primary key from its start.
+        """
+        cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+        total = 0
+        while True:
+            ids = list(cls.objects.filter(processed_at__lt=cutoff).order_by("id")
+                       .values_list("id", flat=True)[:batch])
+            if not ids:
+                return total
+            total += cls.objects.filter(id__in=ids).delete()[0]
