@@ -11,6 +11,8 @@ import datetime as dt
 from django.db import models
 from django.utils import timezone
 
+from workspace.sql_rows import delete_in_batches
+
 # Outbox rows deleted by one statement of `Change.prune`.
 PRUNE_BATCH = 5000
 
@@ -205,15 +207,9 @@ class Change(models.Model):
         change leaves with the log of its push.
 
         1. Find the cut-off (now − days).
-        2. Delete by id, lowest first, `batch` rows a statement, so no statement locks
-           millions of rows at once. Old processed rows sit at the low end of the id order,
-           so each batch is found by walking the primary key from its start.
+        2. Delete `batch` rows a statement, lowest ids first (`delete_in_batches`). Old
+           processed rows sit at the low end of the id order, so each batch is found by
+           walking the primary key from its start.
         """
         cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-        total = 0
-        while True:
-            ids = list(cls.objects.filter(processed_at__lt=cutoff).order_by("id")
-                       .values_list("id", flat=True)[:batch])
-            if not ids:
-                return total
-            total += cls.objects.filter(id__in=ids).delete()[0]
+        return delete_in_batches(cls.objects.filter(processed_at__lt=cutoff), batch)

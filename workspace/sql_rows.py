@@ -1,5 +1,6 @@
-"""Multi-row INSERT (optionally ON CONFLICT DO UPDATE, optionally RETURNING id) from tuples, and
-the matching SELECT ... WHERE column IN (...) for a page's worth of keys.
+"""Statements over many rows at once: a multi-row INSERT (optionally ON CONFLICT DO UPDATE,
+optionally RETURNING id) from tuples, the matching SELECT ... WHERE column IN (...) for a
+page's worth of keys, and DELETE a batch of ids at a time for retention.
 
 The hub and the record logs write thousands of rows per page. Django's bulk_create spends
 most of its time compiling each value through the ORM; here each column's adapter is chosen
@@ -158,3 +159,15 @@ def select_in(rows: models.QuerySet | type[models.Model], columns: Sequence[str]
         found.extend(queryset.extra(where=[" OR ".join(where)], params=params)
                      .values_list(*columns))
     return found
+
+
+def delete_in_batches(rows: models.QuerySet, batch: int) -> int:
+    """Delete these rows `batch` at a time, lowest ids first; how many went.
+
+    A table pruned by age holds millions of rows to delete at once; one statement per batch
+    of ids keeps each transaction, and the locks it holds, short.
+    """
+    total = 0
+    while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:batch]):
+        total += rows.model._default_manager.filter(pk__in=ids).delete()[0]
+    return total
