@@ -6,11 +6,39 @@ transaction). Attributes are JSON with the hub's own trait names (see `mappings.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
+from workspace.sql_rows import delete_in_batches
 
-class Person(models.Model):
+# Outbox rows deleted by one statement of `Change.prune`.
+PRUNE_BATCH = 5000
+
+
+class HubRow(models.Model):
+    """What every hub row keeps: when it was made and last changed, and its deletion mark."""
+
+    # Set instead of deleting when a sync keeps its deleted records, marked.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class AttributedRow(HubRow):
+    """A hub row with JSON attributes under the hub's own trait names (people, objects...)."""
+
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Person(AttributedRow):
     """Someone you can message: identified by `customer_id` (identify's userId) and/or email."""
 
     customer_id = models.CharField(
@@ -19,14 +47,12 @@ class Person(models.Model):
     # Normalised (stripped, lower case) so lead→contact graduation matches case-insensitively;
     # the address exactly as Salesforce had it stays in attributes["email"].
     email = models.CharField(max_length=254, blank=True, default="", db_index=True)
-    attributes = models.JSONField(default=dict, blank=True)
     # Names of the attributes that records with a customer id gave this person, once records
     # identified by e-mail alone (leads) wrote to it too; null: all of its attributes.
     owned = models.JSONField(null=True, blank=True, editable=False)
+    # The base's column with the help text the people admin has always shown (no migration).
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Set instead of deleting when a sync records deletions.")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name_plural = "people"
@@ -53,15 +79,11 @@ class ObjectType(models.Model):
         return self.plural
 
 
-class Object(models.Model):
+class Object(AttributedRow):
     """A non-person thing people relate to (an account, an opportunity), unique per type."""
 
     type = models.ForeignKey(ObjectType, on_delete=models.PROTECT, related_name="members")
     object_id = models.CharField("object id", max_length=255)
-    attributes = models.JSONField(default=dict, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -72,15 +94,11 @@ class Object(models.Model):
         return f"{self.type.singular} {self.object_id}"
 
 
-class Relationship(models.Model):
+class Relationship(AttributedRow):
     """A person related to an object, with attributes of the relationship (role, primary...)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships")
     object = models.ForeignKey(Object, on_delete=models.CASCADE, related_name="relationships")
-    attributes = models.JSONField(default=dict, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -91,7 +109,7 @@ class Relationship(models.Model):
         return f"{self.person_id} ↔ {self.object_id}"
 
 
-class Event(models.Model):
+class Event(HubRow):
     """Something a person did (track); `source_id` makes a re-sync update, never duplicate."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="events")
@@ -99,9 +117,6 @@ class Event(models.Model):
     timestamp = models.DateTimeField(null=True, blank=True)
     properties = models.JSONField(default=dict, blank=True)
     source_id = models.CharField("source id", max_length=255, unique=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.source_id})"
@@ -167,14 +182,34 @@ class Change(models.Model):
     # object it would write to, so nothing echoes back.
     origin = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When push drained the row; null until then. Only processed rows are ever pruned.
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            # The push drain reads undrained rows in id order; the partial index stays small.
+            # The push engine (syncs.push, to come) drains unprocessed rows in id order; only
+            # they are in this partial index, so it stays small however long the outbox gets.
             models.Index(fields=["id"], name="change_pending_idx",
                          condition=models.Q(processed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
         return f"{self.entity} {self.entity_id} {self.op}"
+
+    @classmethod
+    def prune(cls, *, days: int, now: dt.datetime | None = None,
+              batch: int = PRUNE_BATCH) -> int:
+        """Delete rows processed more than `days` ago, a batch at a time; how many went.
+
+        Only processed rows go: a row push has not drained is kept however old it is. Until
+        the push engine exists nothing marks rows processed, so this deletes nothing yet.
+        The caller passes the record logs' retention (`logs.models.retention_days()`), so a
+        change leaves with the log of its push.
+
+        1. Find the cut-off (now − days).
+        2. Delete `batch` rows a statement, lowest ids first (`delete_in_batches`). Old
+           processed rows sit at the low end of the id order, so each batch is found by
+           walking the primary key from its start.
+        """
+        cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+        return delete_in_batches(cls.objects.filter(processed_at__lt=cutoff), batch)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from workspace.bulk import select_in
 from workspace.models import Person, SourceRecord
+from workspace.sql_rows import select_in
 
 PERSON_COLUMNS = ("id", "customer_id", "email", "attributes", "owned", "deleted_at",
                   "created_at", "updated_at")

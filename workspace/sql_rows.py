@@ -1,5 +1,6 @@
-"""Multi-row INSERT (optionally ON CONFLICT DO UPDATE, optionally RETURNING id) from tuples, and
-the matching SELECT ... WHERE column IN (...) for a page's worth of keys.
+"""Statements over many rows at once: a multi-row INSERT (optionally ON CONFLICT DO UPDATE,
+optionally RETURNING id) from tuples, the matching SELECT ... WHERE column IN (...) for a
+page's worth of keys, and DELETE a batch of ids at a time for retention.
 
 The hub and the record logs write thousands of rows per page. Django's bulk_create spends
 most of its time compiling each value through the ORM; here each column's adapter is chosen
@@ -128,24 +129,6 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
     return ids
 
 
-# pg_advisory_xact_lock key of hub writes ("fbhub" in ASCII).
-HUB_LOCK = 0x6662687562
-
-
-def lock_hub() -> None:
-    """Make this transaction the only one writing the hub until it ends.
-
-    A page matches its records to existing people and objects, then inserts the ones it did
-    not find. Two syncs doing that at once (Contacts and the contacts' relationships, say)
-    would both miss and both insert: a duplicate person, or a unique-key error that fails a
-    run. SQLite's write transactions (BEGIN IMMEDIATE) already run one at a time; PostgreSQL
-    takes a transaction-scoped advisory lock. Call it inside the page's transaction.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HUB_LOCK])
-
-
 def select_in(rows: models.QuerySet | type[models.Model], columns: Sequence[str],
               **wanted: Iterable[Any]) -> list[tuple]:
     """Rows (tuples of `columns`, converted as the ORM converts them) of a model or queryset
@@ -176,3 +159,15 @@ def select_in(rows: models.QuerySet | type[models.Model], columns: Sequence[str]
         found.extend(queryset.extra(where=[" OR ".join(where)], params=params)
                      .values_list(*columns))
     return found
+
+
+def delete_in_batches(rows: models.QuerySet, batch: int) -> int:
+    """Delete these rows `batch` at a time, lowest ids first; how many went.
+
+    A table pruned by age holds millions of rows to delete at once; one statement per batch
+    of ids keeps each transaction, and the locks it holds, short.
+    """
+    total = 0
+    while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:batch]):
+        total += rows.model._default_manager.filter(pk__in=ids).delete()[0]
+    return total

@@ -1,4 +1,4 @@
-"""Removing (or marking deleted) what deleted source records produced: part of `HubWriter`."""
+"""Removing (or marking deleted) what deleted source records produced (`HubWriter.delete`)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,22 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from workspace.bulk import lock_hub
 from workspace.items import Result
+from workspace.lock import lock_hub
 from workspace.models import Event, Object, Person, Relationship, SourceRecord
+from workspace.outbox import Outbox
 
 Kind = SourceRecord.Kind
 MODELS = {Kind.PERSON: Person, Kind.OBJECT: Object, Kind.RELATIONSHIP: Relationship,
           Kind.EVENT: Event}
 
 
-class HubDeletions:
-    """`HubWriter.delete`; the host class provides `source` and `_outbox`."""
+class Removal:
+    """Deletes the hub rows of one source's deleted records, announcing each in its outbox."""
 
-    source: str
+    def __init__(self, source: str, outbox: Outbox) -> None:
+        self.source = source
+        self.outbox = outbox
 
     def delete(self, record_ids: Iterable[str], *, mark: bool = False) -> list[Result]:
         """Remove (or mark deleted) what these source records produced; unknown ids are ignored.
@@ -51,10 +54,11 @@ class HubDeletions:
                                             ).update(modstamp="deleted")
             else:
                 rows.delete()
-            self._outbox(kind, [(pk, "deleted", []) for pk in sorted(pks)])
+            self.outbox.add(kind, [(pk, "deleted", []) for pk in sorted(pks)])
         return results
 
-    def _still_linked(self, links: list[SourceRecord]) -> set[tuple[str, int]]:
+    @staticmethod
+    def _still_linked(links: list[SourceRecord]) -> set[tuple[str, int]]:
         """(kind, id) of people/objects that some other source record also produced."""
         shared = set()
         for kind in (Kind.PERSON, Kind.OBJECT):

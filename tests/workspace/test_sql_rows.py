@@ -1,12 +1,12 @@
-"""The hub's bulk statements: multi-row inserts and IN-list lookups of any length."""
+"""Statements for many rows at once: multi-row inserts and IN-list lookups of any length."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import timezone
 
-from workspace.bulk import VALUES_PER_SELECT, insert, select_in
 from workspace.models import Person
+from workspace.sql_rows import VALUES_PER_SELECT, insert, select_in
 
 pytestmark = pytest.mark.django_db
 
