@@ -15,8 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
-from workspace.bulk import insert
 from workspace.items import Outcome, Result
+from workspace.sql_rows import delete_in_batches, insert
 
 DEFAULT_RETENTION_DAYS = 30
 PRUNE_BATCH = 5000
@@ -86,10 +86,4 @@ class RecordLog(models.Model):
         2. Delete by primary-key ranges so no statement locks millions of rows at once.
         """
         cutoff = (now or timezone.now()) - dt.timedelta(days=days or retention_days())
-        total = 0
-        while True:
-            ids = list(cls.objects.filter(created_at__lt=cutoff).order_by("id")
-                       .values_list("id", flat=True)[:PRUNE_BATCH])
-            if not ids:
-                return total
-            total += cls.objects.filter(id__in=ids).delete()[0]
+        return delete_in_batches(cls.objects.filter(created_at__lt=cutoff), PRUNE_BATCH)

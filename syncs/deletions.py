@@ -18,9 +18,9 @@ from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
 from syncs.cursor import build_soql
-from workspace.bulk import select_in
 from workspace.items import Outcome, Result
 from workspace.models import SourceRecord
+from workspace.sql_rows import select_in
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient

@@ -158,7 +158,9 @@ class Claim:
     def take_request(self) -> str:
         """The operator's request that this run answers ("" if none), cleared."""
         requested = self.row.run_requested
-        self.held.update(run_requested="")
+        if requested:
+            # Only the request read: one made since (while we held the row) stays queued.
+            self.held.filter(run_requested=requested).update(run_requested="")
         self.row.run_requested = ""
         return requested
 

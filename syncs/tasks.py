@@ -15,10 +15,11 @@ from typing import Any
 from django.utils import timezone
 from django_q.models import Schedule
 
-from logs.models import RecordLog
+from logs.models import RecordLog, retention_days
 from syncs import conf, queue
 from syncs.models import Sync
 from syncs.pull import run_sync
+from workspace.models import Change
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,11 @@ def dispatch(now: dt.datetime | None = None) -> int:
 
 
 def prune_logs() -> int:
+    """Delete record logs and processed outbox rows older than the log retention."""
     deleted = RecordLog.prune()
-    logger.info("pruned %d record logs", deleted)
-    return deleted
+    changes = Change.prune(days=retention_days())
+    logger.info("pruned %d record logs and %d processed outbox rows", deleted, changes)
+    return deleted + changes
 
 
 def ensure_schedules(**kwargs: Any) -> None:
