@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 # Re-install only when pyproject.toml changes.
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium (tests/conftest.py reads the same variable).
+CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: run test lint install clean
+.PHONY: run test lint chromium install clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: Forcebridge needs Python 3.11"; exit 1; }
@@ -33,8 +35,21 @@ run: $(STAMP_RUN)
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
 
+# Installs Debian's chromium where it is missing and apt-get can be used (root), as CI does;
+# elsewhere stops before pytest with one line saying how (browser tests never skip).
+chromium:
+	@if ! command -v "$(CHROMIUM_PATH)" >/dev/null; then \
+	  if [ "$(CHROMIUM_PATH)" = /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian chromium for the browser tests"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "Chromium not found at $(CHROMIUM_PATH): install Debian's (sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium"; \
+	    exit 1; \
+	  fi; \
+	fi
+
 # Runs on SQLite + ORM broker, or on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set.
-test: lint
+test: lint chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import requests  # noqa: E402 - after the path set-up above
 from simple_salesforce import Salesforce  # noqa: E402
 
 from sfemulator import ControlClient, Emulator  # noqa: E402
+from sfemulator.ports import free_port  # noqa: E402
 
 API_VERSION = "59.0"
 QUERY = (
@@ -75,7 +75,7 @@ def measure_throughput(contacts: int, data_dir: Path) -> dict[str, Any]:
 
 def measure_memory(contacts: int, data_dir: Path) -> dict[str, Any]:
     """Seed a separate emulator process and read its peak RSS after seeding and a query."""
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -114,12 +114,6 @@ def measure_memory(contacts: int, data_dir: Path) -> dict[str, Any]:
         "goal_peak_rss_mb": GOAL_PEAK_RSS_MB,
         "pass": received == contacts and after_query <= GOAL_PEAK_RSS_MB,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_ready(process: subprocess.Popen[str]) -> dict[str, str]:

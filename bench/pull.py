@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402 - after the path set-up above
 
+from sfemulator.ports import free_port_pair  # noqa: E402
+
 GOAL_RECORDS_PER_SECOND = 5_000
 GOAL_RATIO = 3.0
 GOAL_PEAK_RSS_MB = 300
@@ -100,7 +102,7 @@ class Phase:
     def __init__(self, scratch: Path) -> None:
         self.scratch = scratch
         scratch.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = free_port_pair()
         self.url, self.authorize_url = f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
         self.ca_path = scratch / "sfemulator" / "ca.pem"
         self.database = scratch / "bench.sqlite3"
@@ -272,21 +274,6 @@ def memory(scratch: Path, contacts: int) -> dict[str, Any]:
             "fetched": first["fetched"], "api_calls": first["api_calls"],
             "worker_peak_rss_mb": first["peak_rss_mb"], "goal_peak_rss_mb": GOAL_PEAK_RSS_MB,
             "pass": first["fetched"] == contacts and first["peak_rss_mb"] <= GOAL_PEAK_RSS_MB}
-
-
-def free_port() -> int:
-    """A port whose successor is free too (the emulator's consent page uses port + 1)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free pair of ports")
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:

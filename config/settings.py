@@ -1,9 +1,11 @@
-"""Forcebridge settings, read from the environment and validated at start-up.
+"""Forcebridge settings: every variable read from the environment and validated here, once.
 
-Every variable is documented in README.md ("Configuration"). With nothing set, Forcebridge runs
-in demo mode only when DEBUG is on (``make run`` turns it on): SQLite in ``var/``, the django-q2
-ORM broker, a generated SECRET_KEY and encryption key kept in ``var/``. In production
-(DEBUG off) a missing SECRET_KEY or FORCEBRIDGE_ENCRYPTION_KEYS refuses to start.
+Every variable is documented in README.md ("Configuration"); a bad value stops start-up with
+its name, the value and what is accepted (config/environment.py). The apps' conf.py files name
+the defaults of their tunables. With nothing set, Forcebridge runs in demo mode only when DEBUG
+is on (``make run`` turns it on): SQLite in ``var/``, the django-q2 ORM broker, a generated
+SECRET_KEY and encryption key kept in ``var/``. In production (DEBUG off) a missing SECRET_KEY
+or FORCEBRIDGE_ENCRYPTION_KEYS refuses to start, and HTTPS is enforced (HSTS, SSL redirect).
 """
 
 from __future__ import annotations
@@ -14,28 +16,18 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config import environment as read
 from config.secrets_bootstrap import demo_secret, validate_fernet_keys
+from connections.conf import DEFAULTS as CONNECTION_DEFAULTS
+from logs.conf import DEFAULTS as LOG_DEFAULTS
+from syncs.conf import DEFAULTS as SYNC_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("FORCEBRIDGE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(read.raw("FORCEBRIDGE_VAR_DIR") or BASE_DIR / "var")
 
 env = environ.Env()
 
-
-def _bool(name: str, default: bool) -> bool:
-    """Read a boolean, refusing anything that is not clearly one (``DEBUG=ture`` is an error)."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}: expected true/false, got {raw!r}")
-
-
-DEBUG = _bool("DEBUG", False)
+DEBUG = read.boolean("DEBUG", False)
 
 # The secret key signs sessions and CSRF tokens; every web server and cluster of one
 # installation must share it.
@@ -45,15 +37,12 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or (
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY: required when DEBUG is off (production)")
 
-_hosts = os.environ.get("ALLOWED_HOSTS", "")
-ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()] or (
+ALLOWED_HOSTS = read.comma_list("ALLOWED_HOSTS") or (
     ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS: required when DEBUG is off (production)")
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = read.comma_list("CSRF_TRUSTED_ORIGINS")
 
 # Secrets at rest (OAuth tokens, client secrets) are encrypted with MultiFernet: the first key
 # encrypts, every key decrypts, so a new key can be put first and old rows re-encrypted later.
@@ -70,29 +59,18 @@ FORCEBRIDGE_ENCRYPTION_KEYS = validate_fernet_keys(_keys_raw)
 SALESFORCE_CLIENT_ID = os.environ.get("SALESFORCE_CLIENT_ID", "")
 SALESFORCE_CLIENT_SECRET = os.environ.get("SALESFORCE_CLIENT_SECRET", "")
 
-
-def _https_url(name: str, default: str) -> str:
-    """A login host URL; OAuth tokens only travel over HTTPS, so anything else is refused."""
-    value = (os.environ.get(name) or default).strip().rstrip("/")
-    if not value.startswith("https://"):
-        raise ImproperlyConfigured(f"{name}: expected an https:// URL, got {value!r}")
-    return value
-
-
 # Where the "production" and "sandbox" environments log in (a connection may set its own URL,
-# e.g. a My Domain). The demo and the tests point them at the emulator.
-SALESFORCE_LOGIN_URL = _https_url("SALESFORCE_LOGIN_URL", "https://login.salesforce.com")
-SALESFORCE_SANDBOX_LOGIN_URL = _https_url(
-    "SALESFORCE_SANDBOX_LOGIN_URL", "https://test.salesforce.com"
+# e.g. a My Domain). The demo and the tests point them at the emulator. OAuth tokens only
+# travel over HTTPS, so anything else is refused.
+SALESFORCE_LOGIN_URL = read.url("SALESFORCE_LOGIN_URL", "https://login.salesforce.com",
+                                ("https://",))
+SALESFORCE_SANDBOX_LOGIN_URL = read.url(
+    "SALESFORCE_SANDBOX_LOGIN_URL", "https://test.salesforce.com", ("https://",)
 )
 # Where browsers open the production consent page when it is not at SALESFORCE_LOGIN_URL: only
 # the demo needs it (the emulator's plain-HTTP authorize page, so no certificate warning); the
 # code exchange still goes to SALESFORCE_LOGIN_URL over HTTPS.
-SALESFORCE_AUTHORIZE_URL = os.environ.get("SALESFORCE_AUTHORIZE_URL", "").strip().rstrip("/")
-if SALESFORCE_AUTHORIZE_URL and not SALESFORCE_AUTHORIZE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(
-        f"SALESFORCE_AUTHORIZE_URL: expected an http(s):// URL, got {SALESFORCE_AUTHORIZE_URL!r}"
-    )
+SALESFORCE_AUTHORIZE_URL = read.url("SALESFORCE_AUTHORIZE_URL", "", ("http://", "https://"))
 # A PEM bundle trusted instead of the system CAs for every Salesforce call (the emulator's CA in
 # the demo). When set, proxy/CA environment variables are ignored: REQUESTS_CA_BUNDLE would
 # otherwise silently override it.
@@ -102,20 +80,11 @@ SALESFORCE_CA_BUNDLE = os.environ.get("SALESFORCE_CA_BUNDLE", "")
 # The address browsers use to reach Forcebridge, e.g. https://forcebridge.example.com: the OAuth
 # redirect URI is built from it (behind a proxy the request's own host and scheme may differ
 # from what is registered on the Salesforce app). Empty: built from each request.
-FORCEBRIDGE_BASE_URL = os.environ.get("FORCEBRIDGE_BASE_URL", "").strip().rstrip("/")
-if FORCEBRIDGE_BASE_URL and not FORCEBRIDGE_BASE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(
-        f"FORCEBRIDGE_BASE_URL: expected an http(s):// URL, got {FORCEBRIDGE_BASE_URL!r}"
-    )
-# Minutes after which a spent daily API budget is checked again with one limits call (the
-# org's usage falls as the rolling 24 hours move on).
-try:
-    FORCEBRIDGE_BUDGET_RECHECK_MINUTES = int(
-        os.environ.get("FORCEBRIDGE_BUDGET_RECHECK_MINUTES") or 15)
-except ValueError:
-    raise ImproperlyConfigured("FORCEBRIDGE_BUDGET_RECHECK_MINUTES: expected whole minutes") from None
-if FORCEBRIDGE_BUDGET_RECHECK_MINUTES < 1:
-    raise ImproperlyConfigured("FORCEBRIDGE_BUDGET_RECHECK_MINUTES: must be at least 1")
+FORCEBRIDGE_BASE_URL = read.url("FORCEBRIDGE_BASE_URL", "", ("http://", "https://"))
+# A spent daily budget is re-read within a day at the latest (the budget is per rolling 24 h).
+FORCEBRIDGE_BUDGET_RECHECK_MINUTES = read.whole_number(
+    "FORCEBRIDGE_BUDGET_RECHECK_MINUTES", CONNECTION_DEFAULTS["FORCEBRIDGE_BUDGET_RECHECK_MINUTES"],
+    1, 24 * 60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,6 +103,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (hashed, compressed by collectstatic) served by the application itself.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,18 +176,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(f"REDIS_URL: expected redis://, rediss:// or unix://, got {REDIS_URL!r}")
+REDIS_URL = read.url("REDIS_URL", "", ("redis://", "rediss://", "unix://"))
 
 # The longest task may run this long before the cluster kills it (a first sync of a big object).
-TASK_TIMEOUT = env.int("FORCEBRIDGE_TASK_TIMEOUT", default=3600)
+TASK_TIMEOUT = read.whole_number("FORCEBRIDGE_TASK_TIMEOUT", 3600, 1)
+
+# The pull engine's tunables (defaults and meaning in syncs/conf.py).
+FORCEBRIDGE_SYNC_OVERLAP_SECONDS = read.whole_number(
+    "FORCEBRIDGE_SYNC_OVERLAP_SECONDS", SYNC_DEFAULTS["FORCEBRIDGE_SYNC_OVERLAP_SECONDS"],
+    0, 24 * 3600)
+FORCEBRIDGE_BULK_THRESHOLD = read.whole_number(
+    "FORCEBRIDGE_BULK_THRESHOLD", SYNC_DEFAULTS["FORCEBRIDGE_BULK_THRESHOLD"], 0)
+# Counted from the claim's last renewal (a live run renews it at least every 10 s).
+FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = read.whole_number(
+    "FORCEBRIDGE_SYNC_CLAIM_TIMEOUT", SYNC_DEFAULTS["FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"], 5, 3600)
+FORCEBRIDGE_QUOTA_RETRY_MINUTES = read.whole_number(
+    "FORCEBRIDGE_QUOTA_RETRY_MINUTES", SYNC_DEFAULTS["FORCEBRIDGE_QUOTA_RETRY_MINUTES"],
+    1, 24 * 60)
+FORCEBRIDGE_DISPATCH_SECONDS = read.whole_number(
+    "FORCEBRIDGE_DISPATCH_SECONDS", SYNC_DEFAULTS["FORCEBRIDGE_DISPATCH_SECONDS"], 1, 3600)
+FORCEBRIDGE_LOG_RETENTION_DAYS = read.whole_number(
+    "FORCEBRIDGE_LOG_RETENTION_DAYS", LOG_DEFAULTS["FORCEBRIDGE_LOG_RETENTION_DAYS"], 1, 3650)
 
 Q_CLUSTER = {
     # Queue (list key) and cluster name; clusters sharing a name share the work.
-    "name": os.environ.get("FORCEBRIDGE_QUEUE_NAME", "forcebridge"),
+    "name": read.word("FORCEBRIDGE_QUEUE_NAME", "forcebridge"),
     # Worker processes per cluster; each runs one task at a time.
-    "workers": env.int("FORCEBRIDGE_WORKERS", default=2),
+    "workers": read.whole_number("FORCEBRIDGE_WORKERS", 2, 1),
     # Seconds a task may run before it is killed.
     "timeout": TASK_TIMEOUT,
     # Seconds before an unacknowledged task is handed out again; must exceed timeout or a
@@ -252,10 +238,34 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# collectstatic (part of `serve`'s production start) writes here; WhiteNoise serves it.
 STATIC_ROOT = VAR_DIR / "static"
+# The project's own static files (the admin panels' stylesheet).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Content-hashed names (cached for ever by browsers) and gzip copies.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Gunicorn workers serving the web in production (`serve`); the cluster has its own workers.
+FORCEBRIDGE_WEB_WORKERS = read.whole_number("FORCEBRIDGE_WEB_WORKERS", 2, 1)
+
+# HTTPS, on by default in production: plain HTTP is redirected (except /healthz, for load
+# balancer probes) and browsers are told to use HTTPS only (HSTS, a year by default).
+SECURE_SSL_REDIRECT = read.boolean("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = read.whole_number(
+    "SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, 0, 2 * 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = read.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = read.boolean("SECURE_HSTS_PRELOAD", True)
+# Behind a TLS-terminating proxy: the header it sets to "https" (e.g. X-Forwarded-Proto), so a
+# request it received over HTTPS is not redirected again. Only set it when the proxy always
+# sets (or strips) that header.
+_proxy_header = read.header_name("SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = read.boolean("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 LOGGING = {
@@ -263,7 +273,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": read.log_level("LOG_LEVEL", "INFO")},
     # urllib3 logs full URLs at DEBUG, which for OAuth may include codes; requests-oauthlib
     # and oauthlib log token request bodies and responses (tokens, secrets) at DEBUG.
     "loggers": {

@@ -1,7 +1,9 @@
-"""Tunables of the Salesforce client and the OAuth flow, in one place.
+"""Tunables of the Salesforce client and the OAuth flow, with their defaults, in one place.
 
-Each is a Django setting with the default below; the tests shrink the delays. The login hosts,
-the OAuth client and the CA bundle come from the environment (config/settings.py).
+The SALESFORCE_* ones are Django settings with the default below (the tests shrink the delays);
+FORCEBRIDGE_BUDGET_RECHECK_MINUTES is read from the environment and validated by
+config/settings.py, which takes its default from here. The login hosts, the OAuth client and
+the CA bundle come from the environment too (config/settings.py).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds an operator has to finish the Salesforce consent page.
     "SALESFORCE_OAUTH_STATE_TTL": 600,
     "SALESFORCE_OAUTH_SCOPE": "api refresh_token",
-    # Minutes after which a spent daily budget is checked again with one limits call
-    # (config/settings.py reads FORCEBRIDGE_BUDGET_RECHECK_MINUTES).
+    # Minutes after which a spent daily budget is checked again with one limits call (the
+    # org's usage falls as the rolling 24 hours move on).
     "FORCEBRIDGE_BUDGET_RECHECK_MINUTES": 15,
 }
 

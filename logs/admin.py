@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin import ReadOnlyAdmin
 from logs.models import RecordLog
-from logs.paginator import ReadOnlyAdmin
 from syncs.models import SyncRun
 from workspace.models import Person
 

@@ -7,34 +7,21 @@ page's transaction); the outcome vocabulary is the hub's (`workspace.items.Outco
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
 from workspace.items import Outcome, Result
 from workspace.sql_rows import delete_in_batches, insert
 
-DEFAULT_RETENTION_DAYS = 30
 PRUNE_BATCH = 5000
 
 
 def retention_days() -> int:
-    """FORCEBRIDGE_LOG_RETENTION_DAYS (Django setting, else environment), default 30, ≥ 1."""
-    raw = getattr(settings, "FORCEBRIDGE_LOG_RETENTION_DAYS", None)
-    if raw is None:
-        raw = os.environ.get("FORCEBRIDGE_LOG_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS
-    try:
-        days = int(raw)
-    except (TypeError, ValueError):
-        days = 0
-    if days < 1:
-        raise ImproperlyConfigured(
-            f"FORCEBRIDGE_LOG_RETENTION_DAYS: expected a whole number of days ≥ 1, got {raw!r}")
-    return days
+    """FORCEBRIDGE_LOG_RETENTION_DAYS as config/settings.py validated it (default 30, ≥ 1)."""
+    return settings.FORCEBRIDGE_LOG_RETENTION_DAYS
 
 
 class RecordLog(models.Model):

@@ -15,10 +15,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from config.admin import ReadOnlyAdmin
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
-from logs.paginator import ReadOnlyAdmin
 from syncs import queue, schedule
 from syncs.forms import SyncForm
 from syncs.models import Sync, SyncRun

@@ -22,6 +22,22 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_without_collectstatic(tmp_path_factory) -> Iterator[None]:
+    """Pages render in tests without a collectstatic: plain static file names, not hashed ones.
+
+    Production's hashed, compressed files (WhiteNoise) need collectstatic first, which `serve`
+    does; tests/config/test_production.py runs it and checks the real thing. The empty
+    STATIC_ROOT only spares WhiteNoise's warning about a missing one.
+    """
+    from django.test import override_settings
+
+    plain = {**settings.STORAGES,
+             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=plain, STATIC_ROOT=tmp_path_factory.mktemp("static")):
+        yield
+
+
 @pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_user(
@@ -56,7 +72,8 @@ def run_manage(args: list[str], env: dict[str, str], timeout: float = 60) -> sub
 def browser() -> Iterator[object]:
     """A real headless Chromium (Debian's package) driven by Playwright."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (.ci/run does)")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` "
+                    "(`make test` does where it can) or set CHROMIUM_PATH")
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
     # tests between page actions are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

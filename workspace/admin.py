@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from logs.paginator import ReadOnlyAdmin
+from config.admin import ReadOnlyAdmin
 from workspace.models import Event, Object, ObjectType, Person, Relationship
 
 

@@ -19,7 +19,7 @@ from tests.syncs.test_concurrent_commands import child_env
 from workspace.models import Person, SourceRecord
 
 RECORDS = 3000
-CLAIM_EXPIRY = 4  # seconds; the default is 120, shortened so the test waits seconds
+CLAIM_EXPIRY = 5  # seconds; the default is 120, shortened so the test waits seconds
 
 
 def _start_worker(sync: Sync, env: dict[str, str]) -> subprocess.Popen:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,6 +10,7 @@ from django.core.management import CommandError, call_command
 from connections import oauth
 from connections.models import Connection
 from sfemulator import Emulator
+from sfemulator.ports import free_port
 from syncs.management.commands.setup_demo import CONNECTION_NAME, DEMO_SYNCS
 from syncs.models import Sync, SyncRun
 from syncs.pull import run_sync
@@ -142,9 +142,7 @@ def test_setup_demo_reconnects_when_the_tokens_stopped_working(demo_org):
 
 
 def test_setup_demo_says_when_the_emulator_is_not_reachable(db):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with pytest.raises(CommandError, match=f"not reachable at https://127.0.0.1:{port}"):
         command("setup_demo", "--emulator-url", f"https://127.0.0.1:{port}")
     assert not Connection.objects.exists()

@@ -1,7 +1,9 @@
 """Run the web server and the django-q2 cluster (and, with --demo, the emulator) in the foreground.
 
-Ctrl-C (or SIGTERM) stops them all; if one exits, the others are stopped too. Children are also
-tied to this process with PR_SET_PDEATHSIG so a killed supervisor leaves no orphans.
+Production (no --demo): collectstatic, then gunicorn on config.wsgi:application and the cluster,
+every setting from the environment. Demo: Django's runserver, the emulator and its set-up.
+Ctrl-C (or SIGTERM) stops them all; if one exits, the others are stopped too. On Linux children
+are also tied to this process with PR_SET_PDEATHSIG so a killed supervisor leaves no orphans.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from typing import Any
 
 import certifi
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 PR_SET_PDEATHSIG = 1
+# Seconds a gunicorn worker may spend on one request: the sync form may wait on a describe
+# call for up to SALESFORCE_READ_TIMEOUT (120 s).
+WEB_REQUEST_TIMEOUT = 150
 
 
 def _die_with_parent() -> None:
@@ -30,14 +36,18 @@ def _die_with_parent() -> None:
 
 
 def _start(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(argv, preexec_fn=_die_with_parent)  # noqa: S603 - our own argv
+    """Start a child; prctl is Linux's, so elsewhere (macOS) a killed supervisor may orphan it."""
+    tie = _die_with_parent if sys.platform.startswith("linux") else None
+    return subprocess.Popen(argv, preexec_fn=tie)  # noqa: S603 - our own argv
 
 
 class Command(BaseCommand):
-    help = "Start the web server and the task cluster; Ctrl-C stops both."
+    help = ("Start the web server (gunicorn) and the task cluster; Ctrl-C stops both. "
+            "--demo: runserver, the Salesforce emulator and the demo org instead.")
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server")
+        parser.add_argument("--addr", default="127.0.0.1:8000",
+                            help="host:port for the web server (0.0.0.0:8000 behind a proxy)")
         parser.add_argument(
             "--demo", action="store_true",
             help="also run the Salesforce emulator with the demo org and connect it (setup_demo)",
@@ -47,13 +57,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, "manage.py"]
+        # The pages name the hashed files collectstatic writes (WhiteNoise serves them).
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not options["demo"]:
+            web = [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+                   "--bind", options["addr"], "--workers", str(settings.FORCEBRIDGE_WEB_WORKERS),
+                   "--timeout", str(WEB_REQUEST_TIMEOUT), "--graceful-timeout", "10",
+                   "--access-logfile", "-"]
+            self.supervise({"web": web, "cluster": [*manage, "qcluster"]})
+            return
         commands = {
             "web": [*manage, "runserver", options["addr"], "--noreload"],
             "cluster": [*manage, "qcluster"],
         }
-        if not options["demo"]:
-            self.supervise(commands)
-            return
         port = options["emulator_port"]
         data_dir = settings.VAR_DIR / "sfemulator"
         emulator = [sys.executable, "-m", "sfemulator", "--host", "127.0.0.1", "--port", str(port),

@@ -1,9 +1,11 @@
-"""Admin for tables of millions of rows. The paginator it counts at most `CAP` rows, never the table.
+"""The shared admin pieces: a read-only admin for tables the engine writes, and its paginator.
 
-The admin's changelist asks the paginator for `count` on every page; on a big log table a
-`COUNT(*)` is a full scan. Counting `LIMIT CAP + 1` rows instead keeps every page cheap; past
-the cap the page says "more than CAP" and offers the first CAP rows, which is enough with the
-filters and search that narrow a log down.
+Tables of millions of rows (record logs, runs, the hub) are browsed, never edited by hand, and
+their paginator counts at most `CAP` rows, never the table: the admin's changelist asks the
+paginator for `count` on every page, and on a big log table a `COUNT(*)` is a full scan.
+Counting `LIMIT CAP + 1` rows instead keeps every page cheap; past the cap the page says "more
+than CAP" and offers the first CAP rows, which is enough with the filters and search that
+narrow a log down.
 """
 
 from __future__ import annotations
