@@ -18,6 +18,7 @@ from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
 from syncs.cursor import build_soql
+from syncs.scans import IDS_PER_QUERY
 from workspace.items import Outcome, Result
 from workspace.models import SourceRecord
 from workspace.sql_rows import select_in
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
-# Ids per `Id IN (...)` query, well inside a REST query URL.
-IDS_PER_QUERY = 300
 RESTORED = "restored in Salesforce after its deletion; kept"
 # getDeleted's refusals that an id reconcile answers instead: a window older than the 15 days
 # Salesforce keeps, or more deletions than it lists at once (600,000).

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import parse_datetime
 from syncs import conf
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 # SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
 EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
 Window = tuple[dt.datetime | None, dt.datetime | None]
+# Ids per `Id IN (...)` query, well inside a REST query URL.
+IDS_PER_QUERY = 300
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,16 @@ class Scanner:
                     middle)
         # The upper half keeps an open end when the window had none, so nothing newer is lost.
         return [(low, middle), (middle, hi)]
+
+    def ids(self, record_ids: list[str], *, seen_at: str,
+            checkpoint: Callable[[Cursor], None]) -> None:
+        """Read these records again (`Id IN (...)`, a few hundred a query) and apply them."""
+        for begin in range(0, len(record_ids), IDS_PER_QUERY):
+            chunk = ", ".join(soql_quote(rid) for rid in record_ids[begin:begin + IDS_PER_QUERY])
+            soql = build_soql(self.fields, self.reading.sobject, [f"Id IN ({chunk})"],
+                              ordered=False)
+            for page in self.client.query_pages(soql, prepare=self.applier.prepare):
+                self.applier.apply(page, seen_at=seen_at, checkpoint=checkpoint)
 
     def bulk(self, *, include_deleted: bool, seen_at: str,
                   checkpoint: Callable[[Cursor], None]) -> Cursor:
