@@ -88,6 +88,9 @@ class Sync(Runnable):
     # How far a refresh under way has read (its own (SystemModstamp, Id)); blank when none is.
     refresh_modstamp = models.CharField(max_length=28, blank=True, editable=False)
     refresh_id = models.CharField(max_length=18, blank=True, editable=False)
+    # Where a Bulk API query job under way has been read to (job, locator, greatest position),
+    # so a run that stopped goes on with the same job; empty when none is.
+    bulk_state = models.JSONField(default=dict, blank=True, editable=False)
 
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

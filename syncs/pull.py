@@ -159,7 +159,8 @@ def read_everything(run: SyncRun, scanner: Scanner, positions: Positions, seen_a
     """A first run (or a resync): every record matching the filter."""
     if scanner.use_bulk():
         set_mode(run, "bulk")
-        last = scanner.bulk(include_deleted=False, seen_at=seen_at, checkpoint=positions.hold)
+        last = scanner.bulk(include_deleted=False, seen_at=seen_at, checkpoint=positions.hold,
+                            resume=positions.sync.bulk_state, keep=positions.save_bulk)
         if last.after(positions.cursor):
             last.seen_at = seen_at
             positions.save_cursor(last)
@@ -181,7 +182,8 @@ def refresh(run: SyncRun, scanner: Scanner, positions: Positions, seen_at: str) 
     scanner.applier.recheck(HubWriter(sync.source, force=sync.resync_pending, recheck=True))
     if not positions.refresh_from and scanner.use_bulk():
         set_mode(run, "refresh-bulk")
-        scanner.bulk(include_deleted=True, seen_at=seen_at, checkpoint=positions.hold)
+        scanner.bulk(include_deleted=True, seen_at=seen_at, checkpoint=positions.hold,
+                     resume=sync.bulk_state, keep=positions.save_bulk)
     else:
         set_mode(run, "refresh")
         scanner.rest(lambda: positions.refresh_from, dt.timedelta(0), include_deleted=True,
