@@ -82,6 +82,8 @@ class Sync(Runnable):
         help_text="Salesforce time the scan that reached the cursor began.")
     deleted_since = models.DateTimeField(null=True, blank=True, editable=False)
     resync_pending = models.BooleanField(default=False, editable=False)
+    # When the resync under way started reading: at its end, what it did not see is removed.
+    resync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     refreshed_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="When a run last finished reading every record (first run, resync, refresh).")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from mappings.values import parse_datetime
 from syncs.cursor import Cursor
 
@@ -69,7 +71,8 @@ class Positions:
         ends."""
         self.cursor, self.refresh_from = Cursor(), Cursor()
         self.save(cursor_modstamp="", cursor_id="", cursor_seen_at="", deleted_since=None,
-                  resync_pending=True, refresh_modstamp="", refresh_id="", bulk_state={})
+                  resync_pending=True, resync_started_at=timezone.now(), refresh_modstamp="",
+                  refresh_id="", bulk_state={})
 
     def complete(self, seen_at: str, *, whole_since: dt.datetime | None,
                  local_since: dt.datetime | None) -> None:
@@ -80,6 +83,7 @@ class Positions:
         """
         values: dict[str, Any] = {
             "cursor_seen_at": seen_at, "resync_pending": False, "bulk_state": {},
+            "resync_started_at": None,
             "deleted_since": parse_datetime(seen_at) if seen_at else local_since}
         if whole_since is not None:
             values["refreshed_at"] = whole_since

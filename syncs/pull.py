@@ -121,7 +121,8 @@ class Pull:
         transformer = Transformer.for_mapping(mapping, client.describe)
         applier = self.applier(run, mapping, transformer)
         scanner = self.scanner(client, transformer.select(), applier)
-        deletions = Deletions(sync, client, applier, self.claim, reconcile=sync.resync_pending)
+        deletions = Deletions(sync, client, applier, self.claim, reconcile=sync.resync_pending,
+                              sweep_since=sync.resync_started_at if sync.resync_pending else None)
         seen_at = deletions.probe(incremental=not first)
         overlap = dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_OVERLAP_SECONDS"))
         if first:

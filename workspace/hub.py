@@ -23,13 +23,15 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
+from django.utils import timezone
+
 from workspace.items import Item, Result
 from workspace.merge import merge_people
 from workspace.models import Event, Object, ObjectType, Person, Relationship, SourceRecord
 from workspace.outbox import Outbox
 from workspace.people import PersonIndex, PersonRow, Ref
 from workspace.removal import Removal
-from workspace.upserts import PageWrite, Upserts, save_rows
+from workspace.upserts import PageWrite, Upserts, mark_seen, save_rows
 
 __all__ = ["HubWriter", "Item", "Ref", "Result"]
 
@@ -63,6 +65,11 @@ class HubWriter:
     def delete(self, record_ids: Iterable[str], *, mark: bool = False) -> list[Result]:
         """Remove (or mark deleted) what these source records produced (`Removal.delete`)."""
         return self.removal.delete(record_ids, mark=mark)
+
+    def seen(self, record_ids: list[str]) -> None:
+        """Records read but not written (refused by the transform): seen all the same."""
+        if record_ids:
+            mark_seen(self.source, record_ids, timezone.now())
 
     def _page(self, items: list[Item]) -> PageWrite:
         return PageWrite(self.source, items, skip_seen=self.skip_seen)
