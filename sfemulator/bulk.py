@@ -201,6 +201,7 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
     )
     created = job.summary()
     board.add(job)
+    org.usage.count_bulk_work(query_jobs=1)
     if fault == "fail":
         job.set_state(bulk_jobs.FAILED, now, bulk_jobs.FAULT_MESSAGE)
     elif fault == "hang":

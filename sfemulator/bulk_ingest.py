@@ -25,9 +25,11 @@ from sfemulator.bulk_jobs import (
 )
 from sfemulator.errors import ApiError
 from sfemulator.ids import to18
+from sfemulator.values import MissingRecord, RecordError, ValueTypeError, cross_reference_error
 
 log = logging.getLogger(__name__)
 CHUNK = 200
+INTERNAL_BATCH = 10_000
 ID_ONLY_OPERATIONS = frozenset(["delete", "hardDelete"])
 
 
@@ -83,6 +85,8 @@ def run(org: Any, job: IngestJob) -> None:
     except BatchError as error:
         job.set_state(FAILED, now_text(org), str(error))
         return
+    # Salesforce splits an ingest job into internal batches of 10,000 records.
+    org.usage.count_bulk_work(batches=max(1, -(-len(upload.rows) // INTERNAL_BATCH)))
     for start_row in range(0, len(upload.rows), CHUNK):
         with org.lock:
             for row in upload.rows[start_row : start_row + CHUNK]:
@@ -138,8 +142,13 @@ def _operation(
                 format_error("MISSING_ARGUMENT", f"Id not specified in an {operation} call", [])
             )
         if operation in ("update", "upsert"):
-            org.update(sobject, record_id, fields)
+            try:
+                org.update(sobject, record_id, fields)
+            except MissingRecord:
+                raise cross_reference_error() from None
             return _canonical_id(record_id), False
+        if to18(record_id) is None:
+            raise RecordError(400, "MALFORMED_ID", f"malformed id {record_id}")
         # The store's hard delete takes any id; a job only touches its own object's records.
         target = org.schema.for_id(record_id)
         if target is None or target.name != sobject:
@@ -153,6 +162,9 @@ def _operation(
     def guarded(row: list[str]) -> tuple[str, bool]:
         try:
             return apply(row)
+        except ValueTypeError as error:
+            given = row[columns.index("Id")] if "Id" in columns and operation != "insert" else ""
+            raise _RecordFailure(_deserialize_error(columns, error), given) from None
         except ApiError as error:
             given = row[columns.index("Id")] if "Id" in columns and operation != "insert" else ""
             raise _RecordFailure(
@@ -160,6 +172,15 @@ def _operation(
             ) from None
 
     return guarded
+
+
+def _deserialize_error(columns: list[str], error: ValueTypeError) -> str:
+    """The sf__Error of a CSV cell that does not parse as its field's type."""
+    name = error.field.name
+    column = columns.index(name) + 1 if name in columns else 0
+    message = (f"Failed to deserialize field at col {column}. Due to, '{error.value}' is not a "
+               f"valid value for the type {error.field.soap_type}")
+    return format_error("INVALID_FIELD", message, [name])
 
 
 def _canonical_id(record_id: str) -> str:

@@ -87,6 +87,10 @@ class Field:
         return self.name.endswith("__c")
 
     @property
+    def soap_type(self) -> str:
+        return _SOAP_TYPES.get(self.type, "xsd:string")
+
+    @property
     def stored(self) -> bool:
         return self.formula is None and self.derive is None
 
@@ -132,7 +136,7 @@ class Field:
             "referenceTo": list(self.reference_to),
             "relationshipName": self.relationship_name,
             "scale": self.scale if numeric else 0,
-            "soapType": _SOAP_TYPES.get(self.type, "xsd:string"),
+            "soapType": self.soap_type,
             "sortable": self.type not in ("textarea", "multipicklist"),
             "type": self.type,
             "unique": self.unique,

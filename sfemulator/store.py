@@ -27,7 +27,7 @@ from .sessions import SessionStore
 from .standard import build_schema
 from .table import Row, Table
 from .usage import Usage
-from .values import RecordError, coerce, intern
+from .values import MissingRecord, RecordError, coerce, intern
 
 __all__ = ["MAX_REPLICATION_IDS", "MultipleMatches", "Org", "RecordError"]
 
@@ -188,7 +188,7 @@ class Org:
             raise not_found()
         row = table.get(normal) if table else None
         if table is None or row is None:
-            raise RecordError(404, "NOT_FOUND", "The requested resource does not exist")
+            raise MissingRecord()
         if row[table.deleted_col]:
             raise RecordError(404, "ENTITY_IS_DELETED", "entity is deleted")
         return table, normal, row

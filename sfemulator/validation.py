@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .schema import Field
 from .table import Row, Table
-from .values import RecordError, coerce, intern
+from .values import RecordError, coerce, cross_reference_error, intern
 
 if TYPE_CHECKING:
     from .store import Org
@@ -57,8 +57,7 @@ def check_reference(org: Org, field: Field, target: str) -> None:
                           [field.name])
     row = table.get(target)
     if row is None:
-        raise RecordError(400, "INVALID_CROSS_REFERENCE_KEY",
-                          "invalid cross reference id", [field.name])
+        raise cross_reference_error([field.name])
     if row[table.deleted_col]:
         raise RecordError(400, "ENTITY_IS_DELETED", "entity is deleted", [field.name])
 

@@ -26,16 +26,42 @@ class RecordError(ApiError):
     """A record was rejected: raised by the store, rendered by REST and sObject Collections."""
 
 
+class MissingRecord(RecordError):
+    """A well-formed id names no record: 404 NOT_FOUND on REST's record URLs.
+
+    The write paths (sObject Collections, Bulk API) report it as `cross_reference_error()`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+def cross_reference_error(fields: list[str] | None = None) -> RecordError:
+    """INVALID_CROSS_REFERENCE_KEY: what Salesforce's write paths say of an id naming nothing."""
+    return RecordError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                       fields or [])
+
+
+class ValueTypeError(RecordError):
+    """A value of the wrong type for its field: REST says JSON_PARSER_ERROR (the JSON body did
+    not deserialize); a Bulk CSV job reports it its own way (see bulk_ingest.py)."""
+
+    def __init__(self, field: Field, value: Any) -> None:
+        kind = {"datetime": "datetime", "date": "date", "boolean": "boolean", "int": "int"}.get(
+            field.type, "double" if field.type in ("double", "currency", "percent") else "string"
+        )
+        super().__init__(
+            400, "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of {kind} from VALUE_STRING value {value} "
+            "or request may be missing a required field",
+            [field.name],
+        )
+        self.field = field
+        self.value = value
+
+
 def parse_error(field: Field, value: Any) -> RecordError:
-    kind = {"datetime": "datetime", "date": "date", "boolean": "boolean", "int": "int"}.get(
-        field.type, "double" if field.type in ("double", "currency", "percent") else "string"
-    )
-    return RecordError(
-        400, "JSON_PARSER_ERROR",
-        f"Cannot deserialize instance of {kind} from VALUE_STRING value {value} "
-        "or request may be missing a required field",
-        [field.name],
-    )
+    return ValueTypeError(field, value)
 
 
 def intern(field: Field, value: Any) -> Any:
