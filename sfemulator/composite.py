@@ -15,6 +15,7 @@ from .errors import ApiError, not_found
 from .schema import Field, SObjectType
 from .values import MissingRecord, RecordError, coerce, cross_reference_error
 from .wire import Response, json_response
+from .write_rules import WriteHeaders
 
 if TYPE_CHECKING:
     from .rest import Call
@@ -143,7 +144,8 @@ def _fields(record: dict[str, Any], *drop: str) -> dict[str, Any]:
 
 
 def _create(call: Call, record: Any) -> dict[str, Any]:
-    record_id = call.org.insert(_type_of(record), _fields(record))
+    record_id = call.org.insert(_type_of(record), _fields(record),
+                                WriteHeaders.of(call.request.headers))
     return {"id": record_id, "success": True, "errors": []}
 
 
@@ -153,14 +155,16 @@ def _update(call: Call, record: Any) -> dict[str, Any]:
     if not record_id:
         raise RecordError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
     try:
-        normal = call.org.update(sobject, record_id, _fields(record, "id"))
+        normal = call.org.update(sobject, record_id, _fields(record, "id"),
+                                 WriteHeaders.of(call.request.headers))
     except MissingRecord:
         raise cross_reference_error() from None
     return {"id": normal, "success": True, "errors": []}
 
 
 def _delete(call: Call, record_id: str) -> dict[str, Any]:
-    return {"id": call.org.delete(None, record_id), "success": True, "errors": []}
+    deleted = call.org.delete(None, record_id, WriteHeaders.of(call.request.headers))
+    return {"id": deleted, "success": True, "errors": []}
 
 
 def _external_value(record: Any, ext_field: str) -> Any:
@@ -208,7 +212,8 @@ def _upsert(call: Call, sobject: str, ext_field: str, record: Any,
     field = call.org.table(sobject).sobject.field(ext_field)
     if field is not None and repeated and _key(field, value) in repeated:
         raise RecordError(400, "DUPLICATE_VALUE", f"Duplicate external id specified: {value}")
-    record_id, created = call.org.upsert(sobject, ext_field, value, _fields(record, ext_field))
+    record_id, created = call.org.upsert(sobject, ext_field, value, _fields(record, ext_field),
+                                         WriteHeaders.of(call.request.headers))
     return {"id": record_id, "success": True, "errors": [], "created": created}
 
 

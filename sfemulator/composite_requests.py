@@ -85,7 +85,7 @@ def graph(call: Call) -> Response:
 
 
 def batch(call: Call) -> Response:
-    """`POST /composite/batch`: independent subrequests; `haltOnError` stops at the first failure."""
+    """`POST /composite/batch`: independent subrequests; `haltOnError` stops at a failure."""
     data = _payload(call)
     nodes = _nodes(data, "batchRequests", needs_reference=False)
     if len(nodes) > MAX_SUBREQUESTS:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ApiError
 from .schema import Schema
 from .wire import Response, json_response
+from .write_rules import WriteHeaders
 
 if TYPE_CHECKING:
     from .rest import Call
@@ -144,6 +145,7 @@ def _create(call: Call, node: _Node) -> None:
     if node.parent is not None and node.lookup is not None:
         values[node.lookup] = node.parent.record_id
     try:
-        node.record_id = call.org.insert(node.sobject, values)
+        node.record_id = call.org.insert(node.sobject, values,
+                                         WriteHeaders.of(call.request.headers))
     except ApiError as error:
         raise _TreeFailure(node, error) from None

@@ -150,7 +150,7 @@ def _route(method: str, s: list[str]) -> tuple[str, Handler]:
 
 
 def _resources(call: Call) -> Response:
-    """The version's resource directory; `identity` is the caller's identity URL, as on a real org."""
+    """The version's resource directory; `identity` is the caller's identity URL, as on an org."""
     base = f"/services/data/v{call.version}"
     names = ["sobjects", "query", "queryAll", "limits", "composite", "jobs"]
     resources = {name: f"{base}/{name}" for name in names}

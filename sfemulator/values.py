@@ -76,7 +76,12 @@ def coerce(field: Field, value: Any) -> Any:
         return False if field.type == "boolean" else None
     kind = field.type
     if kind in _TEXT_TYPES:
-        return intern(field, _text(field, value))
+        text = _text(field, value)
+        if field.restricted_picklist and text is not None and text not in field.picklist:
+            raise RecordError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                              f"{field.label}: bad value for restricted picklist field: {text}",
+                              [field.name])
+        return intern(field, text)
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -128,8 +133,11 @@ def _integer(field: Field, value: Any) -> int:
         raise parse_error(field, value)
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise RecordError(400, "INVALID_TYPE_ON_FIELD_IN_RECORD",
+                          f"{field.label}: value not of required type: {value}", [field.name])
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
         return int(value)
     raise parse_error(field, value)
