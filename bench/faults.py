@@ -42,7 +42,7 @@ GOAL_FLUSH_SECONDS = 150
 # -- the worker (a separate process running Django) -----------------------------------------------
 
 def worker(step: str, arg: str) -> dict[str, Any]:
-    """`setup NAMES`: connect, create the syncs (threshold 0 with a `bulk:` prefix);
+    """`setup NAMES`: connect, create the syncs (`bulk:` and `slow:` prefixes);
     `request IDS`: press Sync now; `dispatch`: hand out due syncs; `flush`: lose every queued
     task; `state IDS`: the runs and the hub's size."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -64,9 +64,11 @@ def worker(step: str, arg: str) -> dict[str, Any]:
         client = SalesforceClient.for_connection(connection)
         ids = []
         for name in arg.split(","):
-            bulk, _, sobject = name.rpartition(":")
+            how, _, sobject = name.rpartition(":")
+            # "bulk:" reads with a Bulk API job; "slow:" with small REST pages (easy to kill).
             sync = Sync(connection=connection, name=name, sobject=sobject, enabled=True,
-                        bulk_threshold=0 if bulk else None, schedule_kind="daily")
+                        bulk_threshold=0 if how == "bulk" else None, schedule_kind="daily",
+                        batch_size=200 if how == "slow" else 2000)
             sync.apply_preset(client.describe(sobject))
             sync.full_clean()
             sync.save()
@@ -140,7 +142,7 @@ def kill_phase(scratch: Path, contacts: int) -> dict[str, Any]:
     try:
         phase.load_contacts(contacts)
         phase.manage("migrate", "--noinput")
-        (sync_id,) = phase.ask("setup", "Contact")["ids"]
+        (sync_id,) = phase.ask("setup", "slow:Contact")["ids"]
         ids = str(sync_id)
         phase.control.faults(latency_ms=150)
         first = phase.start_cluster()
@@ -156,8 +158,8 @@ def kill_phase(scratch: Path, contacts: int) -> dict[str, Any]:
                            and s["people"] == contacts, 900, "the sync completing")
     finally:
         phase.close()
-    done = next(r for r in state["runs"] if r["status"] == "succeeded")
     dead = state["runs"][0]
+    done = next(r for r in state["runs"][1:] if r["status"] == "succeeded")
     seconds = done["finished"] - killed
     return {"contacts": contacts, "seconds_from_kill_to_completed_sync": round(seconds, 1),
             "dead_run": {"status": dead["status"], "error": dead["error"]},
@@ -226,7 +228,7 @@ def bulk_phase(scratch: Path, contacts: int) -> dict[str, Any]:
                       "bulk_api_calls": rerun_calls},
             "hub_people": state["people"],
             "pass": rerun["status"] == "succeeded" and state["people"] == contacts
-            and rerun["fetched"] * 2 <= fresh["fetched"]}
+            and 0 < killed["fetched"] < contacts and rerun["fetched"] * 2 <= fresh["fetched"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(args.worker, args.arg)))
         return 0
     if args.quick:
-        args.contacts, args.bulk_contacts = 6_000, 20_000
+        args.contacts, args.bulk_contacts = 6_000, 60_000
     with tempfile.TemporaryDirectory(prefix="forcebridge-faults-") as scratch:
         report = {"bulk_resume": bulk_phase(Path(scratch, "bulk"), args.bulk_contacts),
                   "kill": kill_phase(Path(scratch, "kill"), args.contacts),
