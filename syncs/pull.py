@@ -100,9 +100,7 @@ class Pull:
         finally:
             if client is not None:
                 client.close()
-        run.refresh_from_db()
-        run.api_calls = client.api_calls if client else 0
-        self.claim.close(run, status, error)
+        self.claim.close(run, status, error, api_calls=client.api_calls if client else 0)
         return run
 
     def execute(self, run: SyncRun, client: SalesforceClient) -> None:

@@ -4,10 +4,13 @@ dropped; the claim expires from its last heartbeat."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection as db_connection
 from django.utils import timezone
 from django_q.brokers import get_broker
 
@@ -130,21 +133,45 @@ def test_sync_now_queues_a_held_sync_and_waits_for_its_run(emulator, make_sync, 
 
 
 def test_sync_now_after_a_crash_waits_for_the_stopped_workers_claim(emulator, make_sync,
-                                                                    settings):
-    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 37
+                                                                    settings, monkeypatch):
+    monkeypatch.setattr(queue, "HEARTBEAT", 1)  # watch the claim for 3 s, not 30
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 6
     emulator.control.insert("Contact", *contacts(2))
     sync = make_sync("Contact", fields=["LastName"])
-    dead = _dead_worker_run(sync, beat_ago=35)  # three heartbeats missed: its worker stopped
+    dead = _dead_worker_run(sync, beat_ago=0)  # pressed right after the crash
     sync.request_run()
+    started = time.monotonic()
 
     outcome = run_sync_task(sync.pk, "manual")
 
     assert outcome["ran"] and outcome["status"] == "succeeded" and outcome["created"] == 2
+    assert 5 <= time.monotonic() - started < 20  # at the claim's expiry, not the next dispatch
     dead.refresh_from_db()
     assert dead.status == "failed"
-    # A live holder (renewed 5 s ago) is not waited for: the request stays queued.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_now_while_a_live_run_holds_the_sync_is_left_to_that_run(make_sync, settings,
+                                                                      monkeypatch):
+    monkeypatch.setattr(queue, "HEARTBEAT", 1)
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 60
     live = make_sync("Lead", fields=["LastName"])
-    _dead_worker_run(live, beat_ago=5)
+    _dead_worker_run(live, beat_ago=0)
     live.request_run()
-    assert run_sync_task(live.pk, "manual") == {"sync": live.pk, "ran": False}
+    beating = threading.Event()
+
+    def heartbeat() -> None:  # the live run's worker, renewing its claim
+        try:
+            while not beating.wait(0.3):
+                Sync.objects.filter(pk=live.pk).update(claimed_at=timezone.now())
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=heartbeat)
+    thread.start()
+    try:
+        assert run_sync_task(live.pk, "manual") == {"sync": live.pk, "ran": False}
+    finally:
+        beating.set()
+        thread.join(10)
     assert Sync.objects.get(pk=live.pk).run_requested == "manual"
