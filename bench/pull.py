@@ -12,10 +12,11 @@ reports its own peak RSS (VmHWM).
    simple-salesforce `query_all_iter` with the same SOQL over the same org, right after it;
    records/s and the ratio. This machine's speed drifts from minute to minute, so the pair is
    taken --repeat times (the database restored to its state before the first sync each time)
-   and the pair with the median ratio is reported, every pair listed. API calls of the first
+   and the pair with the median ratio is reported, every pair listed, with the worker's CPU
+   seconds (all its threads), which the machine's drift moves less than its wall time. API calls of the first
    run, and of an incremental run after --changes updates, from the emulator's counted usage.
 2. Memory: the first sync of --memory-contacts records; the worker's peak RSS.
-Goals: >= 5,000 records/s; pipeline <= 3x the bare fetch; API calls <= ceil(n/2000) + 5;
+Goals: >= 5,000 records/s; pipeline <= 2.5x the bare fetch; API calls <= ceil(n/2000) + 5;
 worker peak RSS <= 300 MB. `--quick` (a few thousand records) checks the harness and the API
 call goals; its timings mean little.
 """
@@ -46,7 +47,7 @@ from cryptography.fernet import Fernet  # noqa: E402 - after the path set-up abo
 from sfemulator.ports import free_port_pair  # noqa: E402
 
 GOAL_RECORDS_PER_SECOND = 5_000
-GOAL_RATIO = 3.0
+GOAL_RATIO = 2.5
 GOAL_PEAK_RSS_MB = 300
 LOAD_CHUNK = 20_000
 SYNC_NAME = "Contacts → people"
@@ -79,10 +80,11 @@ def worker(step: str, sync_id: int | None) -> dict[str, Any]:
         sync.save()
         fields = Transformer.for_mapping(sync.mapping(), client.describe).select()
         return {"sync_id": sync.pk, "soql": build_soql(fields, "Contact", [sync.filter])}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = run_sync(int(sync_id or 0), trigger=Sync.Trigger.MANUAL)
     seconds = time.perf_counter() - started
     return {"status": run.status, "error": run.error, "mode": run.mode, "seconds": seconds,
+            "cpu_seconds": time.process_time() - cpu,
             "fetched": run.fetched, "created": run.created, "updated": run.updated,
             "api_calls_by_client": run.api_calls, "peak_rss_mb": peak_rss_mb()}
 
@@ -233,6 +235,7 @@ def throughput(scratch: Path, contacts: int, changes: int, repeat: int) -> dict[
     return {
         "contacts": contacts, "load_seconds": round(load_seconds, 2),
         "first_sync": {"mode": first["mode"], "seconds": round(first["seconds"], 2),
+                       "cpu_seconds": round(first["cpu_seconds"], 2),
                        "fetched": first["fetched"], "created": first["created"],
                        "records_per_second": round(rate), "api_calls": first["api_calls"],
                        "worker_peak_rss_mb": first["peak_rss_mb"]},
@@ -241,7 +244,8 @@ def throughput(scratch: Path, contacts: int, changes: int, repeat: int) -> dict[
                        else None},
         "pipeline_to_bare_ratio": round(ratio, 2),
         "pairs": [{"first_sync_seconds": round(f["seconds"], 2), "bare_seconds": round(b, 2),
-                   "ratio": round(r, 2)} for (f, _, b), r in zip(pairs, ratios, strict=True)],
+                   "ratio": round(r, 2), "first_sync_cpu_seconds": round(f["cpu_seconds"], 2)}
+                  for (f, _, b), r in zip(pairs, ratios, strict=True)],
         "incremental": {"changes": changes, "fetched": incremental["fetched"],
                         "updated": incremental["updated"], "mode": incremental["mode"],
                         "seconds": round(incremental["seconds"], 2),
