@@ -58,7 +58,8 @@ def test_the_migration_repairs_stored_schedules(make_sync):
     huge = make_sync("Contact", fields=["LastName"])
     never = make_sync("Lead", fields=["LastName"])
     fine = make_sync("Account", fields=["Name"], schedule_kind="cron", cron="*/5 * * * *")
-    Sync.objects.filter(pk=huge.pk).update(schedule_kind="minutes", every_minutes=99_999_999_999)
+    # The largest a PostgreSQL integer column holds, far past a year of minutes.
+    Sync.objects.filter(pk=huge.pk).update(schedule_kind="minutes", every_minutes=2**31 - 1)
     Sync.objects.filter(pk=never.pk).update(schedule_kind="cron", cron="0 0 31 2 *")
     migration = importlib.import_module("syncs.migrations.0003_repair_schedules")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from workspace.models import Person
@@ -46,9 +46,11 @@ def test_json_columns_read_back_as_the_orm_stores_them():
     values = [
         {"name": "Müller", "quote": '"\\', "n": 1.5, "big": 10**20, "none": None, "t": True,
          "list": [1, None, "x"], "nested": {"deep": [0.1, None]}, "null": "null"},
-        {1: "one", "lone": "\ud800", "e": 1e16},
+        {1: "one", "e": 1e16},
         {},
     ]
+    if connection.vendor == "sqlite":  # PostgreSQL refuses a lone surrogate from either path
+        values.append({"lone": "\ud800"})
     ids = insert(Person, ["email", "attributes", "created_at", "updated_at"],
                  [(f"j{i}@x.io", value, now, now) for i, value in enumerate(values)],
                  returning=True)
@@ -59,7 +61,7 @@ def test_json_columns_read_back_as_the_orm_stores_them():
         assert repr(raw) == repr(Person.objects.get(pk=by_orm.pk).attributes)
     # json.dumps writes NaN, which no JSON column accepts; orjson alone would store null.
     for refused in ({"n": float("nan")}, {"list": [None, float("-inf")]}):
-        with pytest.raises(IntegrityError), transaction.atomic():
+        with pytest.raises((IntegrityError, DataError)), transaction.atomic():
             insert(Person, ["email", "attributes", "created_at", "updated_at"],
                    [("nan@x.io", refused, now, now)])
     with pytest.raises(TypeError, match="not JSON serializable"):
