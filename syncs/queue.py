@@ -41,6 +41,7 @@ class Trigger(models.TextChoices):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     RESYNC = "resync"
+    RETRY = "retry", "retry failed records"
 
 
 class Status(models.TextChoices):
