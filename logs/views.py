@@ -85,7 +85,7 @@ def browse(request: HttpRequest) -> TemplateResponse:
         "older_url": _page_url(query, "before", page.older),
         "newer_url": _page_url(query, "after", page.newer),
         "newest_url": "?" + urlencode(query) if before or after else "",
-        "retry_offered": run is not None and run.failed > 0 and hasattr(SyncRun, "retry_failed"),
+        "retry_offered": run is not None and run.failed > 0,
     }
     return TemplateResponse(request, "admin/logs/browse.html", context)
 
