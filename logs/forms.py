@@ -49,20 +49,43 @@ class LogFilter(forms.Form):
         """Whether any filter or search is set (an unfiltered browser lists everything)."""
         return self.is_valid() and any(v not in (None, "") for v in self.cleaned_data.values())
 
+    def selective(self) -> bool:
+        """Whether a filter narrows the logs to one record, run or sync."""
+        return self.is_valid() and any(self.cleaned_data[name] for name in ("q", "sync", "run"))
+
     def queryset(self) -> QuerySet[RecordLog]:
         """The logs the filter keeps (none if it is invalid), newest first."""
+        return self._filtered(self._syncs())
+
+    def parts(self) -> list[QuerySet[RecordLog]]:
+        """The same logs as disjoint querysets, one per sync of a chosen connection, so each
+        page is read from the (sync, created_at) index (logs/keyset.py merges them)."""
+        syncs = self._syncs()
+        if syncs is None or len(syncs) < 2:
+            return [self._filtered(syncs)]
+        return [self._filtered([pk]) for pk in syncs]
+
+    def _syncs(self) -> list[int] | None:
+        """The syncs the filter keeps (None: any)."""
+        if not self.is_valid():
+            return None
+        if self.cleaned_data["sync"]:
+            return [self.cleaned_data["sync"].pk]
+        if self.cleaned_data["connection"]:
+            return list(Sync.objects.filter(connection=self.cleaned_data["connection"])
+                        .values_list("pk", flat=True))
+        return None
+
+    def _filtered(self, syncs: list[int] | None) -> QuerySet[RecordLog]:
         logs = RecordLog.objects.order_by("-created_at", "-id")
         if not self.is_valid():
             return logs.none()
         data = self.cleaned_data
         if data["q"]:
             logs = logs.filter(search.matching(data["q"]))
-        if data["sync"]:
-            logs = logs.filter(sync=data["sync"])
-        elif data["connection"]:
-            # A short list of ids, so the planner can weigh the index on sync against time.
-            logs = logs.filter(sync_id__in=list(Sync.objects.filter(
-                connection=data["connection"]).values_list("pk", flat=True)))
+        if syncs is not None:
+            logs = logs.filter(sync_id=syncs[0]) if len(syncs) == 1 else logs.filter(
+                sync_id__in=syncs)
         for name in ("direction", "outcome", "error_code", "run"):
             if data[name]:
                 logs = logs.filter(**{name: data[name]})

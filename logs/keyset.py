@@ -54,20 +54,37 @@ class Page:
     newer: Position | None  # where the previous (newer) page ends, if there is one
 
 
-def page_of(logs: QuerySet[RecordLog], *, before: Position | None = None,
-            after: Position | None = None, per_page: int = PER_PAGE) -> Page:
+def page_of(logs: QuerySet[RecordLog] | list[QuerySet[RecordLog]], *,
+            before: Position | None = None, after: Position | None = None,
+            per_page: int = PER_PAGE) -> Page:
     """One page of `logs` (ordered newest first): the newest, the one before `before`
-    (older rows), or the one after `after` (newer rows)."""
+    (older rows), or the one after `after` (newer rows).
+
+    `logs` may be a list of disjoint querysets whose union is meant (a connection's logs, one
+    per sync): each is read by its own index range and the pages are merged here, because an
+    IN over several syncs cannot be read in time order from one index and would be sorted.
+    """
+    parts = logs if isinstance(logs, list) else [logs]
     if after is not None:
-        rows = list(logs.filter(after.newer()).order_by("created_at", "id")[:per_page + 1])
+        rows = _merged([part.filter(after.newer()).order_by("created_at", "id")
+                        for part in parts], per_page + 1, newest_first=False)
         more_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
         return Page(rows, Position.of(rows[-1]) if rows else after,
                     Position.of(rows[0]) if more_newer and rows else None)
     if before is not None:
-        logs = logs.filter(before.older())
-    rows = list(logs[:per_page + 1])
+        parts = [part.filter(before.older()) for part in parts]
+    rows = _merged(parts, per_page + 1, newest_first=True)
     more_older = len(rows) > per_page
     rows = rows[:per_page]
     return Page(rows, Position.of(rows[-1]) if more_older else None,
                 Position.of(rows[0]) if before is not None and rows else None)
+
+
+def _merged(parts: list[QuerySet[RecordLog]], limit: int, *,
+            newest_first: bool) -> list[RecordLog]:
+    """The first `limit` rows of the union of `parts` (each already ordered the same way)."""
+    rows = [row for part in parts for row in part[:limit]]
+    if len(parts) > 1:
+        rows.sort(key=lambda row: (row.created_at, row.pk), reverse=newest_first)
+    return rows[:limit]

@@ -37,6 +37,18 @@ class Progress:
         return self.state in ("starting", "running")
 
     @property
+    def eta_text(self) -> str:
+        """The ETA as people say it: "45 s", "3 min 20 s", "2 h 5 min" ("" when unknown)."""
+        if self.eta is None:
+            return ""
+        seconds = int(self.eta.total_seconds())
+        if seconds < 60:
+            return f"{seconds} s"
+        if seconds < 3600:
+            return f"{seconds // 60} min {seconds % 60} s"
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+    @property
     def percent(self) -> int | None:
         if self.state == Status.SUCCEEDED:
             return 100
