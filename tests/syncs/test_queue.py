@@ -4,6 +4,7 @@ dropped; the claim expires from its last heartbeat."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection as db_connection
+from django.urls import reverse
 from django.utils import timezone
 from django_q.brokers import get_broker
 
@@ -175,3 +177,17 @@ def test_sync_now_while_a_live_run_holds_the_sync_is_left_to_that_run(make_sync,
         beating.set()
         thread.join(10)
     assert Sync.objects.get(pk=live.pk).run_requested == "manual"
+
+
+def test_no_page_shows_a_run_as_running_once_its_claim_is_gone(staff_client, make_sync,
+                                                               settings):
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 120
+    sync = make_sync("Contact", fields=["LastName"])
+    dead = _dead_worker_run(sync, beat_ago=130)  # not reaped yet: the dispatcher has not run
+    for url in (reverse("admin:syncs_syncrun_changelist"),
+                reverse("admin:syncs_syncrun_change", args=[dead.pk]),
+                reverse("admin:syncs_sync_changelist"),
+                reverse("admin:syncs_sync_change", args=[sync.pk])):
+        page = staff_client.get(url).content.decode()
+        assert "failed (the worker stopped)" in page, url
+        assert not re.search(r"fb-run-status[^>]*>running<", page), url
