@@ -23,7 +23,7 @@ from syncs.queue import Status
 class Progress:
     """What the progress partial shows for one sync."""
 
-    state: str  # idle, starting, running, or the last run's status once it ended
+    state: str  # idle, starting, running, stopped, or the last run's status once it ended
     run: SyncRun | None
     waiting: str  # what a queued request waits for ("" when none)
     done: int
@@ -62,7 +62,8 @@ def progress_of(sync: Sync, now: dt.datetime | None = None) -> Progress:
 
     1. A live claim whose run is the sync's last one: running.
     2. A request not yet answered, or a claim whose run has not started yet: starting.
-    3. Otherwise the last run as it ended (or idle when there is none).
+    3. A run still open without a live claim: its worker stopped.
+    4. Otherwise the last run as it ended (or idle when there is none).
     """
     now = now or timezone.now()
     run = SyncRun.objects.filter(pk=sync.last_run_id).first() if sync.last_run_id else None
@@ -72,6 +73,8 @@ def progress_of(sync: Sync, now: dt.datetime | None = None) -> Progress:
         state = "running"
     elif sync.run_requested or held:
         state = "starting"
+    elif run is not None and run.status == Status.RUNNING:
+        state = "stopped"  # its worker stopped; whoever takes the expired claim closes it
     else:
         state = run.status if run is not None else "idle"
     if state == "starting" or run is None:

@@ -60,6 +60,14 @@ def test_progress_polls_until_the_run_ends_then_answers_286(staff_client, sync):
     assert 'data-state="succeeded"' in done.content.decode() and "width:100%" in done.content.decode()
 
 
+def test_a_run_whose_worker_stopped_ends_the_polling(staff_client, sync):
+    start_run(sync, fetched=50, total=100)
+    Sync.objects.filter(pk=sync.pk).update(claimed_at=timezone.now() - dt.timedelta(hours=1))
+    stopped = progress(staff_client, sync)
+    assert stopped.status_code == 286
+    assert "failed (the worker stopped)" in stopped.content.decode()
+
+
 def test_an_incremental_run_shows_done_and_rate_without_a_total(staff_client, sync):
     start_run(sync, fetched=120)
     text = progress(staff_client, sync).content.decode()
