@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from config.dashboard import dashboard
 from config.health import healthz
 
 admin.site.site_header = "Forcebridge"
@@ -14,6 +15,7 @@ admin.site.index_title = "Salesforce sync"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="dashboard"),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -7,22 +7,19 @@ that person first. Substring search over millions of rows is deliberately not of
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
+from logs import search, views
 from logs.models import RecordLog
 from syncs.models import SyncRun
-from workspace.models import Person
 
-SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
-HUB_REF = re.compile(r"^(person|object|relationship|event):\d+$")
 RUNS_OFFERED = 15
 
 
@@ -53,8 +50,7 @@ class RecordLogAdmin(ReadOnlyAdmin):
     list_filter = ["direction", "outcome", "sync", RunFilter]
     list_select_related = ["sync"]
     search_fields = ["record_id"]  # the real lookup is get_search_results below
-    search_help_text = ("A Salesforce id, an e-mail address or customer id, or a hub reference "
-                        "such as person:12 (exact match).")
+    search_help_text = search.HELP
     date_hierarchy = None  # its year/month links would scan the whole table
     fields = ["created_at", "direction", "sync", "run_link", "sobject", "record_id",
               "hub_link", "outcome", "error_code", "message", "changed_fields"]
@@ -62,19 +58,9 @@ class RecordLogAdmin(ReadOnlyAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet,
                            search_term: str) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
+        if not search_term.strip():
             return queryset, False
-        if HUB_REF.match(term):
-            return queryset.filter(hub_ref=term), False
-        condition = Q(record_id=term) if SALESFORCE_ID.match(term) else Q(pk__in=[])
-        people = Person.objects.filter(
-            Q(email=Person.normalize_email(term)) | Q(customer_id=term)
-        ).values_list("pk", flat=True)[:50]
-        refs = [f"person:{pk}" for pk in people]
-        if refs:
-            condition |= Q(hub_ref__in=refs)
-        return queryset.filter(condition), False
+        return queryset.filter(search.matching(search_term)), False
 
     @admin.display(description="run", ordering="run_id")
     def run_link(self, obj: RecordLog) -> str:
@@ -85,12 +71,18 @@ class RecordLogAdmin(ReadOnlyAdmin):
 
     @admin.display(description="hub reference")
     def hub_link(self, obj: RecordLog) -> str:
-        kind, _, pk = obj.hub_ref.partition(":")
-        if kind not in ("person", "object", "relationship", "event") or not pk.isdigit():
-            return obj.hub_ref or "–"
-        url = reverse(f"admin:workspace_{kind}_change", args=[int(pk)])
-        return format_html('<a href="{}">{}</a>', url, obj.hub_ref)
+        url = views.hub_url(obj.hub_ref)
+        return format_html('<a href="{}">{}</a>', url, obj.hub_ref) if url else obj.hub_ref or "–"
 
     @admin.display(description="message")
     def short_message(self, obj: RecordLog) -> str:
         return obj.message[:100] + "…" if len(obj.message) > 100 else obj.message
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("browse/", wrap(views.browse), name="logs_recordlog_browse"),
+            path("history/", wrap(views.history), name="logs_recordlog_history"),
+            path("export.csv", wrap(views.export), name="logs_recordlog_export"),
+            *super().get_urls(),
+        ]

@@ -52,6 +52,18 @@ class RecordLog(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # The logs browser (logs/forms.py, logs/keyset.py): one index per filter, each in the
+        # order pages are read, so a filtered page is an index range, never a table scan + sort.
+        # Unfiltered and time-range pages use created_at's own index; search uses record_id's
+        # and hub_ref's.
+        indexes = [
+            models.Index(fields=["sync", "created_at", "id"], name="log_sync_time_idx"),
+            models.Index(fields=["run", "created_at", "id"], name="log_run_time_idx"),
+            models.Index(fields=["direction", "created_at", "id"], name="log_direction_time_idx"),
+            models.Index(fields=["outcome", "created_at", "id"], name="log_outcome_time_idx"),
+            models.Index(fields=["error_code", "created_at", "id"], name="log_error_time_idx"),
+            models.Index(fields=["hub_ref"], name="log_hub_ref_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.record_id} {self.outcome}"

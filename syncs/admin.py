@@ -19,9 +19,10 @@ from config.admin import ReadOnlyAdmin
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
-from syncs import queue, schedule
+from syncs import queue, schedule, views
 from syncs.forms import SyncForm
 from syncs.models import Sync, SyncRun
+from syncs.progress import progress_of
 
 STATUS_COLOURS = {
     SyncRun.Status.SUCCEEDED: "#2e7d32",
@@ -147,6 +148,7 @@ class SyncAdmin(admin.ModelAdmin):
         if sync is not None:
             context["sync_status"] = self.status(sync)
             context["sync_queued"] = queue.waiting_for(sync) if sync.run_requested else ""
+            context["progress"] = progress_of(sync)
         return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self) -> list:
@@ -154,6 +156,8 @@ class SyncAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/run-now/", wrap(self.run_now_view), name="syncs_sync_run_now"),
             path("<int:pk>/resync/", wrap(self.resync_view), name="syncs_sync_resync"),
+            path("<int:pk>/progress/", wrap(views.progress), name="syncs_sync_progress"),
+            path("<int:pk>/runs/", wrap(views.run_history), name="syncs_sync_runs"),
             *super().get_urls(),
         ]
 
@@ -234,3 +238,14 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description="record logs")
     def logs(self, obj: SyncRun) -> str:
         return format_html('<a class="fb-run-logs" href="{}">logs</a>', run_logs_url(obj.pk))
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        run = self.get_object(request, object_id)
+        context = {**(extra_context or {}), **(views.run_context(run) if run else {})}
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [path("<int:pk>/retry/", wrap(views.retry), name="syncs_syncrun_retry"),
+                *super().get_urls()]

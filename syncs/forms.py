@@ -56,7 +56,7 @@ class SyncForm(forms.ModelForm):
                 self._offer_fields(self.client)
             except SalesforceError as error:
                 self.schema_error = f"Could not read the schema of {connection}: {error}"
-        if self.schema_error:
+        if self.schema_error and "sobject" in self.fields:  # absent when shown read-only
             self.fields["sobject"].help_text = self.schema_error
 
     # -- choices from describe ------------------------------------------------------------------

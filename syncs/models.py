@@ -223,6 +223,9 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     fetched = models.PositiveIntegerField(default=0)
+    # Records a run that reads everything expects (Salesforce's COUNT() when it chose REST or
+    # Bulk); null when not known (incremental runs), so progress shows done and rate only.
+    total = models.PositiveIntegerField(null=True, blank=True)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)

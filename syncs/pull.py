@@ -160,7 +160,10 @@ class Pull:
 def read_everything(run: SyncRun, scanner: Scanner, positions: Positions, seen_at: str,
                     overlap: dt.timedelta) -> None:
     """A first run (or a resync): every record matching the filter."""
-    if scanner.use_bulk():
+    bulk = scanner.use_bulk()
+    if scanner.counted is not None:
+        SyncRun.objects.filter(pk=run.pk).update(total=scanner.counted)  # for its progress bar
+    if bulk:
         set_mode(run, "bulk")
         last = scanner.bulk(include_deleted=False, seen_at=seen_at, checkpoint=positions.hold,
                             resume=positions.sync.bulk_state, keep=positions.save_bulk)

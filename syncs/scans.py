@@ -55,6 +55,7 @@ class Scanner:
         self.reading = reading
         self.fields = fields
         self.applier = applier
+        self.counted: int | None = None  # the COUNT() use_bulk read, if it read one
 
     def use_bulk(self) -> bool:
         """Whether reading everything takes a Bulk API 2.0 job (COUNT() at the threshold)."""
@@ -71,6 +72,7 @@ class Scanner:
                 raise
             # Too many rows even to count in time: exactly the case Bulk API 2.0 is for.
             return True
+        self.counted = count
         return count >= threshold
 
     def soql(self, since: str | None, window_: Window = (None, None), *,

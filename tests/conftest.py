@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from django.conf import settings
 pytest_plugins = ["tests.salesforce_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -92,3 +94,39 @@ def page(browser) -> Iterator[object]:
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def cluster(emulator):
+    """`manage.py qcluster` on the test database, trusting the emulator like the web server."""
+    env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(),
+               SALESFORCE_CA_BUNDLE=str(emulator.ca_path),
+               SALESFORCE_LOGIN_URL=emulator.login_url,
+               SALESFORCE_CLIENT_ID=emulator.client_id,
+               SALESFORCE_CLIENT_SECRET=emulator.client_secret)
+    process = subprocess.Popen(  # noqa: S603 - our own argv
+        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+def log_in(page, server_url: str, path: str) -> None:
+    """Open `path` as the `staff_user` operator through the admin's login form."""
+    page.goto(f"{server_url}{path}")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "operator-pass-1")
+    page.click("input[type=submit]")
+
+
+def screenshot(page, name: str) -> Path:
+    """Save the whole page under screenshots/ (git-ignored) for a person to look at."""
+    path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,4 +1,5 @@
-"""`bench/pull.py --quick` runs end to end and prints one JSON object within the API-call goals.
+"""`bench/pull.py --quick` runs end to end and prints one JSON object within the API-call goals;
+`bench/ui.py --quick` times every page it lists.
 
 Timings on a small org and a shared machine mean little, so only the call counts are asserted.
 """
@@ -12,12 +13,17 @@ import sys
 from tests.conftest import ROOT
 
 
-def test_quick_pull_bench_prints_json_within_the_api_call_goals():
+def quick(script: str) -> dict:
+    """Run `bench/<script> --quick`; the JSON object it printed."""
     done = subprocess.run(  # noqa: S603 - our own argv
-        [sys.executable, "bench/pull.py", "--quick"], cwd=ROOT, capture_output=True, text=True,
-        timeout=600)
+        [sys.executable, f"bench/{script}", "--quick"], cwd=ROOT, capture_output=True,
+        text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_quick_pull_bench_prints_json_within_the_api_call_goals():
+    report = quick("pull.py")
     speed, memory = report["throughput"], report["memory"]
     assert speed["pass"]["all_records"] and speed["pass"]["incremental_changes"]
     assert speed["pass"]["first_sync_api_calls"], speed["first_sync"]
@@ -27,3 +33,13 @@ def test_quick_pull_bench_prints_json_within_the_api_call_goals():
     assert memory["fetched"] == memory["contacts"] and memory["worker_peak_rss_mb"] > 0
     assert isinstance(speed["pass"]["records_per_second"], bool)
     assert isinstance(speed["pass"]["ratio"], bool) and isinstance(report["pass"], bool)
+
+
+def test_quick_ui_bench_prints_every_page_with_its_time():
+    report = quick("ui.py")
+    assert report["rows"] == 20_000
+    assert {"logs_unfiltered", "logs_connection", "logs_sync", "logs_direction_out",
+            "logs_outcome_failed", "logs_error_code", "logs_time_range",
+            "logs_search_email", "dashboard"} <= set(report["pages"])
+    assert all(page["status"] == 200 and page["ms"] > 0 for page in report["pages"].values())
+    assert isinstance(report["pass"]["all"], bool)

@@ -3,37 +3,12 @@ reads the run and its record logs."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from syncs.models import SyncRun
-from tests.conftest import ROOT, database_url_for_subprocess
 from tests.syncs.conftest import contacts
-
-
-@pytest.fixture
-def cluster(emulator):
-    """`manage.py qcluster` on the test database, trusting the emulator like the web server."""
-    env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(),
-               SALESFORCE_CA_BUNDLE=str(emulator.ca_path),
-               SALESFORCE_LOGIN_URL=emulator.login_url,
-               SALESFORCE_CLIENT_ID=emulator.client_id,
-               SALESFORCE_CLIENT_SECRET=emulator.client_secret)
-    process = subprocess.Popen(  # noqa: S603 - our own argv
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
 
 
 @pytest.mark.browser

@@ -1,0 +1,78 @@
+"""The sync pages beyond the change form: the live progress partial, the run history, and
+"Retry failed records" of a run.
+
+Admin pages hung off SyncAdmin (syncs/admin.py `get_urls`). The progress partial is polled by
+static/forcebridge/progress.js every second while a run is active; it answers HTTP 286 once the
+run ended (django-htmx's "stop polling"), with the run's final state as its body.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from logs.models import RecordLog
+from logs.views import error_groups
+from syncs.models import Sync, SyncRun
+from syncs.progress import progress_of
+
+# The status that tells the polling script to stop (django-htmx's HTMX_STOP_POLLING).
+STOP_POLLING = 286
+RUNS_PER_PAGE = 25
+
+
+def _viewable(request: HttpRequest, pk: int) -> Sync:
+    if not request.user.has_perm("syncs.view_sync"):
+        raise PermissionDenied
+    return get_object_or_404(Sync, pk=pk)
+
+
+def progress(request: HttpRequest, pk: int) -> TemplateResponse:
+    """The progress partial of one sync; 286 once nothing runs or waits to run."""
+    report = progress_of(_viewable(request, pk))
+    return TemplateResponse(request, "admin/syncs/sync/progress.html", {"progress": report},
+                            status=200 if report.active else STOP_POLLING)
+
+
+def run_history(request: HttpRequest, pk: int) -> TemplateResponse:
+    """Every run of one sync, newest first, a page at a time (runs per sync stay few)."""
+    sync = _viewable(request, pk)
+    paginator = Paginator(sync.runs.all(), RUNS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Runs of {sync.name}",
+        "sync": sync,
+        "opts": Sync._meta,
+        "page": page,
+    }
+    return TemplateResponse(request, "admin/syncs/sync/runs.html", context)
+
+
+def run_context(run: SyncRun) -> dict:
+    """What the run page adds to the read-only form: errors by code and the logs' link."""
+    groups, capped = error_groups(RecordLog.objects.filter(run=run))
+    return {"run_groups": groups, "run_groups_capped": capped,
+            "run_logs_url": reverse("admin:logs_recordlog_browse") + f"?run={run.pk}"}
+
+
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """"Retry failed records" of one run (POST): its next run reads them again."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    run = get_object_or_404(SyncRun.objects.select_related("sync"), pk=pk)
+    if not request.user.has_perm("syncs.change_sync"):
+        raise PermissionDenied
+    count = run.retry_failed()
+    if count:
+        messages.success(request, f"{run.sync.name}: {count} failed record"
+                         f"{'s are' if count != 1 else ' is'} read again by a run starting now.")
+    else:
+        messages.info(request, f"Run #{run.pk} has no failed record with a Salesforce id to "
+                      "read again.")
+    return redirect(reverse("admin:syncs_sync_change", args=[run.sync_id]))

@@ -1,0 +1,74 @@
+"""The dashboard: connections with usage, syncs with their last day, the 14-day chart, failures
+first and linked to their error."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from connections.models import Connection
+from syncs.models import Sync, SyncRun
+
+
+def sync_of(connection: Connection, name: str, **values) -> Sync:
+    return Sync.objects.create(connection=connection, name=name, sobject="Contact",
+                               person_id_field="Id", **values)
+
+
+@pytest.mark.django_db
+def test_dashboard_lists_failing_items_first_with_usage_and_a_chart(staff_client):
+    now = timezone.now()
+    healthy = Connection.objects.create(name="Healthy org", api_usage_used=300,
+                                        api_usage_max=1000, api_usage_at=now)
+    Connection.objects.filter(pk=healthy.pk).update(status=Connection.Status.CONNECTED)
+    broken = Connection.objects.create(name="Broken org")
+    Connection.objects.filter(pk=broken.pk).update(status=Connection.Status.NEEDS_REAUTH,
+                                                   last_error="The refresh token was revoked")
+    good = sync_of(healthy, "A contacts")
+    bad = sync_of(healthy, "Z leads")
+    SyncRun.objects.create(sync=good, trigger="manual", status="succeeded", fetched=5,
+                           created=4, updated=1, started_at=now - dt.timedelta(hours=1))
+    SyncRun.objects.create(sync=good, trigger="schedule", status="succeeded", created=7,
+                           started_at=now - dt.timedelta(days=3))
+    failed = SyncRun.objects.create(sync=bad, trigger="manual", status="failed", failed=2,
+                                    error="INVALID_FIELD: No such column 'Foo__c'",
+                                    started_at=now - dt.timedelta(minutes=5))
+    Sync.objects.filter(pk=bad.pk).update(last_status="failed", last_run_id=failed.pk,
+                                          last_run_at=failed.started_at,
+                                          last_error=failed.error)
+
+    response = staff_client.get(reverse("dashboard"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    # Failing first: the broken org before the healthy one, the failed sync before the good one.
+    assert page.index("Broken org") < page.index("Healthy org")
+    assert page.index("Z leads") < page.index("A contacts")
+    assert reverse("admin:syncs_syncrun_change", args=[failed.pk]) in page
+    assert "No such column" in page and "The refresh token was revoked" in page
+    assert "300 / 1000 calls (30%)" in page
+    rows = {row.item.name: row for row in response.context["rows"]}
+    assert (rows["A contacts"].moved, rows["A contacts"].runs) == (5, 1)
+    assert rows["Z leads"].state == "failed" and rows["Z leads"].failed == 2
+    assert response.context["failing"] == 2
+    start = page.index('<svg class="fb-chart"')
+    svg = page[start:page.index("</svg>", start)]
+    # Runs: two days ok, one with a failed run; records: two days moved something.
+    assert svg.count('class="fb-bar-ok"') == 2 and svg.count('class="fb-bar-failed"') == 1
+    assert svg.count('class="fb-bar-records"') == 2
+    assert "cdn" not in page.lower() and "<script" not in svg
+
+
+@pytest.mark.django_db
+def test_the_admin_index_offers_the_dashboard_first(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    assert page.index(reverse("dashboard")) < page.index("Task queue")
+
+
+@pytest.mark.django_db
+def test_dashboard_is_staff_only(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
