@@ -95,7 +95,25 @@ class SyncAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Sync | None = None) -> list:
         # A new sync has no runs to show.
-        return self.fieldsets if obj is not None else self.fieldsets[:-1]
+        fieldsets = self.fieldsets if obj is not None else self.fieldsets[:-1]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only: the rows are shown by display methods ("fields" is also a ModelAdmin
+            # attribute, which the admin would take for the display).
+            shown = {"fields": "synced_fields", "renames": "field_renames"}
+            fieldsets = [(title, {**options, "fields": [shown.get(f, f) for f in options["fields"]]})
+                         for title, options in fieldsets]
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Sync | None = None) -> list:
+        return [*super().get_readonly_fields(request, obj), "synced_fields", "field_renames"]
+
+    @admin.display(description="fields to sync")
+    def synced_fields(self, obj: Sync) -> str:
+        return ", ".join(obj.fields) or "–"
+
+    @admin.display(description="renames")
+    def field_renames(self, obj: Sync) -> str:
+        return ", ".join(f"{source} → {target}" for source, target in obj.renames.items()) or "–"
 
     @admin.display(description="status", ordering="last_status")
     def status(self, obj: Sync) -> str:

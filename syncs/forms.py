@@ -32,6 +32,10 @@ class SyncForm(forms.ModelForm):
         help_text="Fill the format, identifiers, custom object name and fields with the usual "
         "mapping of this object (Contacts and Leads → people, Tasks → events, Accounts → "
         "objects...), replacing what is entered below.")
+    # The sync's FieldMapping rows, offered as before: the fields, and their trait names.
+    fields = forms.MultipleChoiceField(label="Fields to sync", required=False)
+    renames = BoundedJSONField(required=False, initial=dict,
+                               help_text='Per-field trait names: {"Industry": "industry"}.')
 
     class Meta:
         model = Sync
@@ -41,10 +45,11 @@ class SyncForm(forms.ModelForm):
                   "convert_dates", "filter", "on_delete", "refresh_days", "schedule_kind",
                   "every_minutes", "cron", "start_at", "bulk_threshold", "batch_size"]
         widgets = {"filter": forms.Textarea(attrs={"rows": 2, "cols": 80})}
-        field_classes = {"renames": BoundedJSONField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("fields", list(self.instance.fields))
+        self.initial.setdefault("renames", dict(self.instance.renames))
         self.fields["use_preset"].initial = self.instance.pk is None
         self.client: SalesforceClient | None = None
         self.schema_error = ""
@@ -103,7 +108,7 @@ class SyncForm(forms.ModelForm):
             return
         names = default_fields(describe)
         labels = {f["name"]: f.get("label") or f["name"] for f in describe["fields"]}
-        selected = [str(v) for v in (self.instance.fields or [])]
+        selected = [str(v) for v in (self.initial.get("fields") or [])]
         extra = [n for n in selected if n not in names]  # parent paths such as Account.Name
         self.fields["fields"] = forms.MultipleChoiceField(
             label="Fields to sync", required=False,
@@ -129,6 +134,11 @@ class SyncForm(forms.ModelForm):
 
     def _post_clean(self) -> None:
         """After the model's own checks pass, ask Salesforce (describe and a LIMIT 1 query)."""
+        for name in ("fields", "renames"):
+            if name in self.cleaned_data:
+                value = self.cleaned_data[name]
+                setattr(self.instance, name, value if value is not None else
+                        ([] if name == "fields" else {}))
         super()._post_clean()
         if self.errors:
             return

@@ -41,6 +41,7 @@ class Trigger(models.TextChoices):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     RESYNC = "resync"
+    CHANGE = "change", "Hub change"  # an action woken by changes in the hub's outbox
 
 
 class Status(models.TextChoices):
