@@ -14,7 +14,7 @@ from django.db import models
 
 from mappings.mapping import FieldRow, Format, Mapping
 from mappings.matchers import Matchers, Operator
-from mappings.rows import RowOwner
+from mappings.models import RowOwner
 from syncs import schedule
 from syncs.queue import Runnable
 from workspace.models import Change

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from logs.models import RecordLog
 from mappings.mapping import FieldRow, Format, Mapping, PersonMatch
-from mappings.rows import RowOwner, exactly_one
+from mappings.models import RowOwner, exactly_one
 from syncs import schedule
 from syncs.actions import Action
 from syncs.queue import Runnable, Status, Trigger
