@@ -15,7 +15,8 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from simple_salesforce.util import call_salesforce
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INGEST_OPERATIONS = frozenset({"insert", "update", "upsert", "delete", "hardDelete"})
-QUERY_PAGE_RECORDS = 10_000
 # Salesforce accepts 150 MB per upload (after base64 on its side); stay well below.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 # An explicit null in Bulk CSV; an empty cell means "leave the field as it is".
@@ -45,6 +45,23 @@ CSV_NULL = "#N/A"
 JSON = "application/json"
 CSV = "text/csv"
 P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class BulkPosition:
+    """Where a query job's reading stands: the job, and the locator of the next results page
+    ("null" once every page was read)."""
+
+    job_id: str
+    locator: str
+
+
+@dataclass(frozen=True)
+class BulkPage(Generic[P]):
+    """A prepared results page, and the position right after it."""
+
+    prepared: P
+    position: BulkPosition
 
 
 class BulkApi:
@@ -57,18 +74,39 @@ class BulkApi:
 
     def query(self, soql: str, *, include_deleted: bool = False, poll_timeout: float = 600,
               prepare: Callable[[list[dict]], P] = as_is,
-              page_records: int = QUERY_PAGE_RECORDS) -> Iterator[P]:
+              page_records: int | None = None) -> Iterator[P]:
         """Run a query job and yield its results a page at a time, as REST-shaped dicts.
 
         CSV cells stay strings; empty cells become None and `Parent.Field` columns are nested
         like the REST API nests them (`{"Account": {"Name": ...}}`, None when all empty).
         Pages are read ahead and `prepare`d like `query_pages` does; empty pages are skipped.
         """
-        operation = "queryAll" if include_deleted else "query"
-        job = self.json(lambda sf: _request(sf, "POST", "query",
-                                            json={"operation": operation, "query": soql}))
-        job_id = job["id"]
-        self.wait_for_job("query", job_id, poll_timeout)
+        for page in self.resumable_query(soql, include_deleted=include_deleted,
+                                         poll_timeout=poll_timeout, prepare=prepare,
+                                         page_records=page_records):
+            yield page.prepared
+
+    def resumable_query(self, soql: str, *, include_deleted: bool = False,
+                        poll_timeout: float = 600, prepare: Callable[[list[dict]], P] = as_is,
+                        page_records: int | None = None,
+                        resume: BulkPosition | None = None) -> Iterator[BulkPage[P]]:
+        """`query`, with where each page leaves the job: save a page's `position` with what it
+        applied, and a later call given it as `resume` goes on from there.
+
+        1. A job to resume is asked for its state: complete or still running, it is read from
+           the saved locator; failed, aborted or gone (Salesforce keeps results for days, not
+           for ever), a new job starts from nothing, and the log says why.
+        2. Each page comes with the job id and the locator of the page after it.
+        """
+        page_records = page_records or int(conf.get("SALESFORCE_BULK_QUERY_PAGE_RECORDS"))
+        job_id = self._job_to_resume(resume, poll_timeout) if resume else None
+        locator = resume.locator if job_id and resume else ""
+        if job_id is None:
+            operation = "queryAll" if include_deleted else "query"
+            job = self.json(lambda sf: _request(sf, "POST", "query",
+                                                json={"operation": operation, "query": soql}))
+            job_id = job["id"]
+            self.wait_for_job("query", job_id, poll_timeout)
 
         def results(locator: str) -> Callable[[Salesforce], tuple[P | None, str]]:
             params = {"maxRecords": page_records, **({"locator": locator} if locator else {})}
@@ -84,9 +122,21 @@ class BulkApi:
         def following(answer: tuple[P | None, str]) -> Callable[[Salesforce], Any] | None:
             return None if answer[1] == "null" else results(answer[1])
 
-        for prepared, _ in read_ahead(self.reader, results(""), following):
+        for prepared, after in read_ahead(self.reader, results(locator), following):
             if prepared is not None:
-                yield prepared
+                yield BulkPage(prepared, BulkPosition(job_id, after))
+
+    def _job_to_resume(self, resume: BulkPosition, poll_timeout: float) -> str | None:
+        """The job id if its results can still be read (waiting for it if still running)."""
+        try:
+            state = self.job("query", resume.job_id).get("state")
+            if state not in ("Failed", "Aborted"):
+                self.wait_for_job("query", resume.job_id, poll_timeout)
+                return resume.job_id
+        except SalesforceRejected as error:
+            state = f"gone ({error.error_code})"
+        logger.warning("bulk query job %s is %s: starting a new job", resume.job_id, state)
+        return None
 
     def ingest(self, sobject: str, operation: str, records: list[dict], *,
                external_id_field: str | None = None, poll_timeout: float = 600) -> list[dict]:

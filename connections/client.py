@@ -41,7 +41,7 @@ from simple_salesforce.util import call_salesforce
 from connections import conf, oauth, transport
 from connections import describe as schema
 from connections.ahead import Reader, as_is, read_ahead, reading_ahead
-from connections.bulk_api import QUERY_PAGE_RECORDS, BulkApi
+from connections.bulk_api import BulkApi
 from connections.crypto import SecretUnreadable
 from connections.errors import (
     AuthError,
@@ -186,7 +186,7 @@ class SalesforceClient:
 
     def bulk_query(self, soql: str, *, include_deleted: bool = False, poll_timeout: float = 600,
                    prepare: Callable[[list[dict]], P] = as_is,
-                   page_records: int = QUERY_PAGE_RECORDS) -> Iterator[P]:
+                   page_records: int | None = None) -> Iterator[P]:
         """A Bulk API 2.0 query job's results, a page at a time (`BulkApi.query`)."""
         return self.bulk_api.query(soql, include_deleted=include_deleted,
                                    poll_timeout=poll_timeout, prepare=prepare,

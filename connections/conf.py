@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "SALESFORCE_RETRY_MAX_DELAY": 20.0,
     # Seconds a describe result is reused before Salesforce is asked again.
     "SALESFORCE_DESCRIBE_TTL": 300,
+    # Records per Bulk API 2.0 query results page (Salesforce's maxRecords).
+    "SALESFORCE_BULK_QUERY_PAGE_RECORDS": 10_000,
     # Bulk job polling: first delay and the cap it grows to.
     "SALESFORCE_BULK_POLL_INTERVAL": 0.5,
     "SALESFORCE_BULK_POLL_MAX_INTERVAL": 5.0,

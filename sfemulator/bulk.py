@@ -174,12 +174,13 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
         raise ApiError(400, "INVALIDJOB", "InvalidJob : A query is required for query jobs")
     with org.lock:
         try:
+            # Resolved first: a compound field refuses the job before the query runs.
+            columns, datetime_columns = bulk_results.query_columns(org, text)
             result = soql.run_query(text, catalog=org, include_deleted=operation == "queryAll")
         except soql.SoqlError as error:
             raise ApiError(400, error.error_code, error.message) from None
         if result.count_only:
             raise ApiError(400, "INVALIDJOB", "InvalidJob : Aggregate queries are not supported")
-        columns, datetime_columns = bulk_results.query_columns(org, text)
         fault = bulk_jobs.take_fault(org)
         # The job completes at once (unless a fault says otherwise): freeze its result now.
         rows = [] if fault else bulk_results.snapshot(org, result, columns, datetime_columns, version)
@@ -201,6 +202,7 @@ def _create_query(org: Any, spec: dict[str, Any], version: str) -> dict[str, Any
     )
     created = job.summary()
     board.add(job)
+    org.usage.count_bulk_work(query_jobs=1)
     if fault == "fail":
         job.set_state(bulk_jobs.FAILED, now, bulk_jobs.FAULT_MESSAGE)
     elif fault == "hang":

@@ -25,9 +25,14 @@ from sfemulator.bulk_jobs import (
 )
 from sfemulator.errors import ApiError
 from sfemulator.ids import to18
+from sfemulator.values import MissingRecord, RecordError, ValueTypeError, cross_reference_error
+from sfemulator.write_rules import WriteHeaders
 
 log = logging.getLogger(__name__)
 CHUNK = 200
+# Bulk jobs send no Sforce-* headers: no assignment rule runs, duplicate rules cannot be waived.
+BULK_HEADERS = WriteHeaders(bulk=True)
+INTERNAL_BATCH = 10_000
 ID_ONLY_OPERATIONS = frozenset(["delete", "hardDelete"])
 
 
@@ -83,6 +88,8 @@ def run(org: Any, job: IngestJob) -> None:
     except BatchError as error:
         job.set_state(FAILED, now_text(org), str(error))
         return
+    # Salesforce splits an ingest job into internal batches of 10,000 records.
+    org.usage.count_bulk_work(batches=max(1, -(-len(upload.rows) // INTERNAL_BATCH)))
     for start_row in range(0, len(upload.rows), CHUNK):
         with org.lock:
             for row in upload.rows[start_row : start_row + CHUNK]:
@@ -100,13 +107,35 @@ def _columns(org: Any, job: IngestJob, header: list[str]) -> list[str]:
     sobject = org.schema.get(job.sobject)
     columns: list[str] = []
     for name in header:
-        found = sobject.field(name.strip()) if sobject else None
-        if found is None or (job.operation in ID_ONLY_OPERATIONS and found.name != "Id"):
+        canonical = _column(org, sobject, name.strip()) if sobject else None
+        if canonical is None or (job.operation in ID_ONLY_OPERATIONS and canonical != "Id"):
             raise BatchError(f"InvalidBatch : Field name not found : {name}")
-        if found.name in columns:
+        if canonical in columns:
             raise BatchError(f"InvalidBatch : Duplicate field name : {name}")
-        columns.append(found.name)
+        columns.append(canonical)
     return columns
+
+
+def _column(org: Any, sobject: Any, name: str) -> str | None:
+    """A header's canonical name: a field, or `Relationship.ExternalIdField` (one level up)."""
+    relationship, dot, target_field = name.partition(".")
+    if not dot:
+        found = sobject.field(name)
+        return found.name if found else None
+    lookup = sobject.relationship(relationship)
+    target = org.schema.get(lookup.reference_to[0]) if lookup and lookup.reference_to else None
+    found = target.field(target_field) if target else None
+    if found is None or not found.id_lookup:
+        return None
+    return f"{lookup.relationship_name}.{found.name}"
+
+
+def _nest(fields: dict[str, Any]) -> dict[str, Any]:
+    """`{"Account.Ext__c": "x"}` → `{"Account": {"Ext__c": "x"}}`, the REST body's lookup form."""
+    for name in [n for n in fields if "." in n]:
+        relationship, _, target_field = name.partition(".")
+        fields[relationship] = {target_field: fields.pop(name)}
+    return fields
 
 
 def _operation(
@@ -123,36 +152,46 @@ def _operation(
             present, value = cell_value(cell)
             if present:
                 fields[name] = value
+        _nest(fields)
         if operation == "insert":
-            return org.insert(sobject, fields), True
+            return org.insert(sobject, fields, BULK_HEADERS), True
         if operation == "upsert" and ext and ext != "Id":
             key = fields.pop(ext, None)
             if key is None:
                 raise _RecordFailure(format_error("MISSING_ARGUMENT", f"{ext} not specified", []))
-            return org.upsert(sobject, ext, key, fields)
+            return org.upsert(sobject, ext, key, fields, BULK_HEADERS)
         record_id = fields.pop("Id", None)
         if operation == "upsert" and record_id is None:
-            return org.insert(sobject, fields), True
+            return org.insert(sobject, fields, BULK_HEADERS), True
         if record_id is None:
             raise _RecordFailure(
                 format_error("MISSING_ARGUMENT", f"Id not specified in an {operation} call", [])
             )
         if operation in ("update", "upsert"):
-            org.update(sobject, record_id, fields)
+            try:
+                org.update(sobject, record_id, fields, BULK_HEADERS)
+            except MissingRecord:
+                raise cross_reference_error() from None
             return _canonical_id(record_id), False
+        if to18(record_id) is None:
+            raise RecordError(400, "MALFORMED_ID", f"malformed id {record_id}")
         # The store's hard delete takes any id; a job only touches its own object's records.
         target = org.schema.for_id(record_id)
         if target is None or target.name != sobject:
             raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
         if operation == "delete":
-            org.delete(sobject, record_id)
+            org.delete(sobject, record_id, BULK_HEADERS)
         else:
+            org.rules.check_locks([to18(record_id)])
             org.hard_delete(record_id)
         return _canonical_id(record_id), False
 
     def guarded(row: list[str]) -> tuple[str, bool]:
         try:
             return apply(row)
+        except ValueTypeError as error:
+            given = row[columns.index("Id")] if "Id" in columns and operation != "insert" else ""
+            raise _RecordFailure(_deserialize_error(columns, error), given) from None
         except ApiError as error:
             given = row[columns.index("Id")] if "Id" in columns and operation != "insert" else ""
             raise _RecordFailure(
@@ -160,6 +199,23 @@ def _operation(
             ) from None
 
     return guarded
+
+
+def _deserialize_error(columns: list[str], error: ValueTypeError) -> str:
+    """The sf__Error of a CSV cell that does not parse as its field's type.
+
+    A checkbox takes only true/false: anything else is INVALID_TYPE_ON_FIELD_IN_RECORD, as a
+    CSV import reports it (Salesforce Help, "Fixing Import Error: INVALID_TYPE_ON_FIELD_IN_RECORD").
+    """
+    name = error.field.name
+    if error.field.type == "boolean":
+        return format_error("INVALID_TYPE_ON_FIELD_IN_RECORD",
+                            f"{error.field.label}: value not of required type: {error.value}",
+                            [name])
+    column = columns.index(name) + 1 if name in columns else 0
+    message = (f"Failed to deserialize field at col {column}. Due to, '{error.value}' is not a "
+               f"valid value for the type {error.field.soap_type}")
+    return format_error("INVALID_FIELD", message, [name])
 
 
 def _canonical_id(record_id: str) -> str:

@@ -1,6 +1,9 @@
 """sObject Collections (`/composite/sobjects`): up to 200 records per call, allOrNone rollback.
 
 Per-record results come back in request order with `statusCode` (not `errorCode`) in errors.
+As on Salesforce (REST API Developer Guide, "sObject Collections"): an update naming a
+well-formed id that does not exist fails INVALID_CROSS_REFERENCE_KEY (not NOT_FOUND), and an
+upsert call that carries one external id twice fails both records with DUPLICATE_VALUE.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, not_found
-from .values import RecordError
+from .schema import Field, SObjectType
+from .values import MissingRecord, RecordError, coerce, cross_reference_error
 from .wire import Response, json_response
+from .write_rules import WriteHeaders
 
 if TYPE_CHECKING:
     from .rest import Call
@@ -36,16 +41,25 @@ def handle(call: Call) -> Response:
         return _each(call, _ids(call), lambda record_id: _delete(call, record_id),
                      all_or_none=call.request.query.get("allOrNone", "false").lower() == "true")
     if len(s) == 3 and method == "GET":
-        return _retrieve(call, s[2])
+        names = [n.strip() for n in call.request.query.get("fields", "").split(",")]
+        return _retrieve(call, s[2], _ids(call), [n for n in names if n])
+    if len(s) == 3 and method == "POST":
+        ids, names = _retrieve_body(call)
+        return _retrieve(call, s[2], ids, names)
     if len(s) == 4 and method == "PATCH":
-        return _each(call, _records(call), lambda record: _upsert(call, s[2], s[3], record))
+        records = _records(call)
+        repeated = _repeated_keys(call, s[2], s[3], records)
+        return _each(call, records,
+                     lambda record: _upsert(call, s[2], s[3], record, repeated))
     raise not_found()
 
 
 def locked(call: Call, failure: ApiError) -> Response:
     """An injected UNABLE_TO_LOCK_ROW: every record fails, nothing is written, HTTP 200."""
     method = call.request.method
-    items = _ids(call) if method == "DELETE" else _records(call) if method != "GET" else []
+    retrieve = len(call.segments) == 3
+    items = (_ids(call) if method == "DELETE"
+             else _records(call) if method != "GET" and not retrieve else [])
     error = failure.as_collection_error()
     return json_response(200, [{"success": False, "errors": [error]} for _ in items])
 
@@ -130,7 +144,8 @@ def _fields(record: dict[str, Any], *drop: str) -> dict[str, Any]:
 
 
 def _create(call: Call, record: Any) -> dict[str, Any]:
-    record_id = call.org.insert(_type_of(record), _fields(record))
+    record_id = call.org.insert(_type_of(record), _fields(record),
+                                WriteHeaders.of(call.request.headers))
     return {"id": record_id, "success": True, "errors": []}
 
 
@@ -139,31 +154,88 @@ def _update(call: Call, record: Any) -> dict[str, Any]:
     record_id = record.get("id") or record.get("Id")
     if not record_id:
         raise RecordError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
-    normal = call.org.update(sobject, record_id, _fields(record, "id"))
+    try:
+        normal = call.org.update(sobject, record_id, _fields(record, "id"),
+                                 WriteHeaders.of(call.request.headers))
+    except MissingRecord:
+        raise cross_reference_error() from None
     return {"id": normal, "success": True, "errors": []}
 
 
 def _delete(call: Call, record_id: str) -> dict[str, Any]:
-    return {"id": call.org.delete(None, record_id), "success": True, "errors": []}
+    deleted = call.org.delete(None, record_id, WriteHeaders.of(call.request.headers))
+    return {"id": deleted, "success": True, "errors": []}
 
 
-def _upsert(call: Call, sobject: str, ext_field: str, record: Any) -> dict[str, Any]:
+def _external_value(record: Any, ext_field: str) -> Any:
+    if not isinstance(record, dict):
+        return None
+    return next((v for k, v in record.items() if k.lower() == ext_field.lower()), None)
+
+
+def _key(field: Field, value: Any) -> str | None:
+    """How the org compares external-id values: coerced, case-insensitive unless the field is."""
+    try:
+        stored = coerce(field, value)
+    except ApiError:
+        return None
+    if stored is None:
+        return None
+    return str(stored) if field.case_sensitive else str(stored).lower()
+
+
+def _repeated_keys(call: Call, sobject_name: str, ext_field: str,
+                   records: list[Any]) -> set[str]:
+    """External-id values that more than one record of the call carries."""
+    sobject: SObjectType | None = call.org.schema.get(sobject_name)
+    field = sobject.field(ext_field) if sobject else None
+    if field is None or field.name == "Id":
+        return set()
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for record in records:
+        key = _key(field, _external_value(record, ext_field))
+        if key is not None:
+            (repeated if key in seen else seen).add(key)
+    return repeated
+
+
+def _upsert(call: Call, sobject: str, ext_field: str, record: Any,
+            repeated: set[str]) -> dict[str, Any]:
     given = _type_of(record)
     if given.lower() != sobject.lower():
         raise RecordError(400, "INVALID_TYPE",
                           f"Record type {given} does not match the URL's {sobject}")
-    value = next((v for k, v in record.items() if k.lower() == ext_field.lower()), None)
+    value = _external_value(record, ext_field)
     if value in (None, ""):
         raise RecordError(400, "MISSING_ARGUMENT", f"{ext_field} not specified", [ext_field])
-    record_id, created = call.org.upsert(sobject, ext_field, value, _fields(record, ext_field))
+    field = call.org.table(sobject).sobject.field(ext_field)
+    if field is not None and repeated and _key(field, value) in repeated:
+        raise RecordError(400, "DUPLICATE_VALUE", f"Duplicate external id specified: {value}")
+    record_id, created = call.org.upsert(sobject, ext_field, value, _fields(record, ext_field),
+                                         WriteHeaders.of(call.request.headers))
     return {"id": record_id, "success": True, "errors": [], "created": created}
 
 
-def _retrieve(call: Call, sobject_name: str) -> Response:
+def _retrieve_body(call: Call) -> tuple[list[str], list[str]]:
+    """`POST /composite/sobjects/{T}` with `{"ids": [...], "fields": [...]}` (a long id list)."""
+    data = call.request.json()
+    ids = data.get("ids") if isinstance(data, dict) else None
+    names = data.get("fields") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "MISSING_ARGUMENT", "ids parameter is required")
+    if len(ids) > 2000:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 2000 records into this call")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ApiError(400, "MISSING_ARGUMENT", "fields parameter is required")
+    return ids, [n.strip() for n in names if n.strip()]
+
+
+def _retrieve(call: Call, sobject_name: str, ids: list[str], names: list[str]) -> Response:
     sobject = call.org.schema.get(sobject_name)
     if sobject is None:
         raise ApiError(400, "INVALID_TYPE", f"sObject type '{sobject_name}' is not supported.")
-    names = [n.strip() for n in call.request.query.get("fields", "").split(",") if n.strip()]
     if not names:
         raise ApiError(400, "MISSING_ARGUMENT", "fields parameter is required")
     fields = []
@@ -174,7 +246,7 @@ def _retrieve(call: Call, sobject_name: str) -> Response:
                            f"No such column '{name}' on sobject of type {sobject.name}", [name])
         fields.append(field.name)
     out: list[dict[str, Any] | None] = []
-    for record_id in _ids(call):
+    for record_id in ids:
         record = call.org.get_record(record_id)
         if record is None or record["IsDeleted"] or not record["Id"].startswith(
                 sobject.key_prefix):

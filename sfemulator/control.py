@@ -1,7 +1,9 @@
 """The control API under `/__emulator__/` (no auth) and `ControlClient`, its Python client.
 
 Tests use it to reset the org, seed it (`{"spec", "rng_seed", "seed_now"}`), read and write records without API counting, read the
-request counters, set quotas, move the clock, mint or expire sessions and inject faults.
+request counters, set quotas, move the clock, mint or expire sessions, inject faults, and
+switch on write rules (duplicate rules, assignment rules, locked records; see write_rules.py)
+and read the `Sforce-*` headers each API write arrived with.
 Payloads and answers are JSON; errors are `{"error": message}` with 400/404.
 """
 
@@ -70,6 +72,12 @@ def _route(emulator: Emulator, request: Request, parts: list[str]) -> Response:
         return _sessions(emulator, method, parts[1:], body)
     if head == "settings":
         return _settings(emulator, method, body)
+    if head == "write-rules":
+        if method == "POST":
+            org.rules.configure(body)
+        elif method == "DELETE":
+            org.rules.reset()
+        return json_response(200, org.rules.snapshot())
     raise ApiError(404, "NOT_FOUND", f"no control resource {request.path}")
 
 
@@ -292,3 +300,12 @@ class ControlClient:
 
     def settings(self, **values: Any) -> dict[str, Any]:
         return self.call("POST", "settings", values)
+
+    def write_rules(self, **rules: Any) -> dict[str, Any]:
+        """`duplicate_rules=[{"sobject", "fields", "action"}]`, `assignment={sobject: owner}`,
+        `locked_records={id: times or None}`; each given switch is replaced."""
+        return self.call("POST", "write-rules", rules)
+
+    def received_headers(self) -> list[dict[str, Any]]:
+        """The `Sforce-*` headers of recent API writes, one entry per record written."""
+        return self.call("GET", "write-rules")["received"]

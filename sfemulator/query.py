@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import threading
+from functools import partial
 from typing import TYPE_CHECKING
 
 from . import soql
@@ -107,7 +108,8 @@ def _prefetch(org: Org, cursor: Cursor, locator: str, offset: int, version: str)
 def _render(org: Org, cursor: Cursor, locator: str | None, offset: int, version: str) -> bytes:
     result = cursor.result
     chunk = result.ids[offset : offset + cursor.batch_size]
-    get_record, project = org.get_record, result.project
+    get_record = partial(org.get_record, compound=result.selects_compound)
+    project = result.project
     records = []
     for record_id in chunk:
         record = get_record(record_id)

@@ -19,12 +19,14 @@ _LENGTHS = {
 _SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "date": "xsd:date",
     "datetime": "xsd:dateTime", "double": "xsd:double", "currency": "xsd:double",
-    "percent": "xsd:double", "int": "xsd:int",
+    "percent": "xsd:double", "int": "xsd:int", "address": "urn:address",
 }
 FIELD_TYPES = frozenset(
     ["id", "reference", "string", "email", "phone", "url", "boolean", "date", "datetime",
-     "double", "currency", "percent", "int", "picklist", "multipicklist", "textarea"]
+     "double", "currency", "percent", "int", "picklist", "multipicklist", "textarea", "address"]
 )
+# Types a query may select but never filter, group or sort on (compound fields among them).
+_UNFILTERABLE = frozenset(["textarea", "address"])
 Formula = Callable[[Mapping[str, Any], "FormulaContext"], Any]
 
 
@@ -63,6 +65,9 @@ class Field:
     reference_to: list[str] = field(default_factory=list)
     relationship_name: str | None = None
     picklist: list[str] = field(default_factory=list)
+    restricted_picklist: bool = False
+    # None: what the type allows (long text and compound fields cannot be filtered).
+    filterable: bool | None = None
     default: Any = None
     # Filled in by the org on create (OwnerId, a custom object's Name), so never "missing".
     defaulted: bool = False
@@ -81,10 +86,16 @@ class Field:
             self.createable = self.updateable = False
         if self.external_id:
             self.id_lookup = True
+        if self.filterable is None:
+            self.filterable = self.type not in _UNFILTERABLE
 
     @property
     def custom(self) -> bool:
         return self.name.endswith("__c")
+
+    @property
+    def soap_type(self) -> str:
+        return _SOAP_TYPES.get(self.type, "xsd:string")
 
     @property
     def stored(self) -> bool:
@@ -101,7 +112,7 @@ class Field:
     def describe(self) -> dict[str, Any]:
         numeric = self.type in ("double", "currency", "percent")
         return {
-            "aggregatable": self.type not in ("textarea", "multipicklist"),
+            "aggregatable": self.type not in ("textarea", "multipicklist", "address"),
             "autoNumber": False,
             "byteLength": (self.length or 0) * 3,
             "calculated": self.formula is not None,
@@ -114,8 +125,8 @@ class Field:
             ),
             "digits": 9 if self.type == "int" else 0,
             "externalId": self.external_id,
-            "filterable": self.type != "textarea",
-            "groupable": self.type not in ("textarea", "double", "currency", "percent"),
+            "filterable": self.filterable,
+            "groupable": self.type not in ("textarea", "double", "currency", "percent", "address"),
             "idLookup": self.id_lookup,
             "label": self.label,
             "length": self.length if self.type not in ("boolean", "int") and not numeric else 0,
@@ -131,9 +142,10 @@ class Field:
             "precision": self.precision if numeric else 0,
             "referenceTo": list(self.reference_to),
             "relationshipName": self.relationship_name,
+            "restrictedPicklist": self.restricted_picklist,
             "scale": self.scale if numeric else 0,
-            "soapType": _SOAP_TYPES.get(self.type, "xsd:string"),
-            "sortable": self.type not in ("textarea", "multipicklist"),
+            "soapType": self.soap_type,
+            "sortable": self.type not in ("textarea", "multipicklist", "address"),
             "type": self.type,
             "unique": self.unique,
             "updateable": self.updateable,
@@ -161,6 +173,8 @@ class SObjectType:
 
     def _refresh(self) -> None:
         self.by_lower = {f.name.lower(): f for f in self.fields}
+        self.by_relationship = {f.relationship_name.lower(): f for f in self.fields
+                                if f.type == "reference" and f.relationship_name}
         self._describe: dict[str, Any] | None = None
 
     def add_field(self, new: Field) -> None:
@@ -171,6 +185,10 @@ class SObjectType:
 
     def field(self, name: str) -> Field | None:
         return self.by_lower.get(name.lower())
+
+    def relationship(self, name: str) -> Field | None:
+        """The lookup field behind a relationship name (`Account` → `Contact.AccountId`)."""
+        return self.by_relationship.get(name.lower())
 
     @property
     def custom(self) -> bool:
@@ -256,5 +274,6 @@ def field_from_spec(spec: Mapping[str, Any] | Field) -> Field:
         unique=bool(spec.get("unique", False)), external_id=bool(spec.get("externalId", False)),
         case_sensitive=bool(spec.get("caseSensitive", False)), reference_to=reference_to,
         relationship_name=relationship, picklist=list(spec.get("picklistValues", [])),
+        restricted_picklist=bool(spec.get("restrictedPicklist", False)),
         default=spec.get("default"),
     )

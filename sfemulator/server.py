@@ -297,7 +297,7 @@ class Emulator:
             return control.handle(self, request)
         self._delay()
         if path.startswith("/services/data"):
-            return rest.handle(self.org, request)
+            return rest.handle(self.org, request, self.login_base)
         if path.startswith(("/services/oauth2/", "/id/")):
             return oauth.handle(self, request)
         return error_response(ApiError(404, "NOT_FOUND", "The requested resource does not exist"))

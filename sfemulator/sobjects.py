@@ -9,6 +9,7 @@ from .clock import format_datetime, parse_datetime
 from .errors import ApiError, not_found
 from .store import MultipleMatches
 from .wire import Response, json_response
+from .write_rules import WriteHeaders
 
 if TYPE_CHECKING:
     from .rest import Call, Handler
@@ -78,7 +79,7 @@ def _body(call: Call) -> dict[str, Any]:
 
 
 def create(call: Call) -> Response:
-    record_id = call.org.insert(_sobject(call), _body(call))
+    record_id = call.org.insert(_sobject(call), _body(call), WriteHeaders.of(call.request.headers))
     return json_response(201, {"id": record_id, "success": True, "errors": []},
                          {"Location": call.url(_sobject(call), record_id)})
 
@@ -115,12 +116,13 @@ def get(call: Call) -> Response:
 
 
 def update(call: Call) -> Response:
-    call.org.update(_sobject(call), call.segments[2], _body(call))
+    call.org.update(_sobject(call), call.segments[2], _body(call),
+                    WriteHeaders.of(call.request.headers))
     return Response(204)
 
 
 def delete(call: Call) -> Response:
-    call.org.delete(_sobject(call), call.segments[2])
+    call.org.delete(_sobject(call), call.segments[2], WriteHeaders.of(call.request.headers))
     return Response(204)
 
 
@@ -159,7 +161,7 @@ def delete_by_external_id(call: Call) -> Response:
         raise not_found()
     if len(ids) > 1:
         return _multiple(call, sobject, ids)
-    call.org.delete(sobject, ids[0])
+    call.org.delete(sobject, ids[0], WriteHeaders.of(call.request.headers))
     return Response(204)
 
 
@@ -167,7 +169,7 @@ def upsert(call: Call) -> Response:
     sobject = _sobject(call)
     try:
         record_id, created = call.org.upsert(sobject, call.segments[2], call.segments[3],
-                                             _body(call))
+                                             _body(call), WriteHeaders.of(call.request.headers))
     except MultipleMatches as many:
         return _multiple(call, sobject, many.ids)
     return json_response(201 if created else 200, {

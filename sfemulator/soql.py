@@ -3,10 +3,10 @@
 The server calls ``run_query`` once per query and pages through ``QueryResult.ids`` itself,
 turning each stored record into JSON with ``QueryResult.project``. The catalog provides
 ``describe(name)``, ``iter_records(sobject, include_deleted)``, ``get_record(id)`` and,
-optionally, ``now()`` (a frozen emulator clock for TODAY and friends) and
-``count_records(sobject, include_deleted)`` (COUNT() without WHERE). ``get_record`` returns
-deleted records too; outside queryAll a lookup to one reads as null, in WHERE and in the
-projection alike.
+optionally, ``now()`` (a frozen emulator clock for TODAY and friends),
+``count_records(sobject, include_deleted)`` (COUNT() without WHERE) and ``record_ids(sobject,
+include_deleted)`` (a query without WHERE or ORDER BY). ``get_record`` returns deleted records
+too; outside queryAll a lookup to one reads as null, in WHERE and in the projection alike.
 
 Records stream through a WHERE predicate compiled once and are never held: ORDER BY keeps one
 (id, keys) row per match, or only ``OFFSET + LIMIT`` records in a heap when that is small;
@@ -56,7 +56,13 @@ def run_query(text: str, catalog: Any, *, include_deleted: bool) -> QueryResult:
         total = max(0, matched - query.offset)
         total = total if query.limit is None else min(total, query.limit)
         return QueryResult(root.name, True, total, [], projection)
-    ids = page_ids(matching, ordering, query.offset, query.limit)
+    record_ids = getattr(catalog, "record_ids", None)
+    if predicate is None and ordering is None and record_ids is not None:
+        # Neither WHERE nor ORDER BY: a catalog that lists ids spares building every record.
+        stop = None if query.limit is None else query.offset + query.limit
+        ids = record_ids(root.name, include_deleted)[query.offset:stop]
+    else:
+        ids = page_ids(matching, ordering, query.offset, query.limit)
     return QueryResult(root.name, False, len(ids), ids, projection)
 
 
@@ -82,6 +88,11 @@ class QueryResult:
     def project(self, record: Record, version: str) -> dict[str, Any]:
         """The record as Salesforce REST returns it: attributes, selected fields, nested parents."""
         return self._projection.render(record, version)
+
+    @property
+    def selects_compound(self) -> bool:
+        """Whether the queried object's own compound (address) fields are selected."""
+        return self._projection.compound
 
 
 def _live(get_record: Callable[[str], Record | None], record_id: str) -> Record | None:
@@ -124,12 +135,14 @@ class _Projection:
         self._schema = context.schema
         self._get_record = context.get_record
         self._prefixes: dict[str, str] = {}
+        self.compound = False
 
     @classmethod
     def build(cls, refs: tuple[FieldRef, ...], context: Context) -> _Projection:
         """The tree of selected paths; INVALID_FIELD if one is unknown or selected twice."""
         root = _Node()
         seen: set[str] = set()
+        compound = False
         for ref in refs:
             path = context.path(ref)
             if path.display.lower() in seen:
@@ -143,7 +156,10 @@ class _Projection:
                     node.entries.append(parent)
                 node = parent.node
             node.entries.append(_TYPE_LEAF if path.is_type else path.name)
-        return cls(context.root.name, root, context)
+            compound = compound or (not path.hops and path.field.get("type") == "address")
+        projection = cls(context.root.name, root, context)
+        projection.compound = compound
+        return projection
 
     def render(self, record: Record, version: str) -> dict[str, Any]:
         prefix = self._prefixes.get(version)

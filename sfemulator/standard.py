@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from . import standard_extras as extras
+from .addresses import address_fields
 from .schema import Field, FormulaContext, Schema, SObjectType, field_from_spec
 
 F = Field
@@ -48,14 +50,6 @@ def _ext_id() -> Field:
              external_id=True)
 
 
-def _address(prefix: str) -> list[Field]:
-    return [
-        F(prefix + "Street", "textarea", length=255), F(prefix + "City", "string", length=40),
-        F(prefix + "State", "string", length=80), F(prefix + "PostalCode", "string", length=20),
-        F(prefix + "Country", "string", length=80),
-    ]
-
-
 def days_since_created(record: Mapping[str, Any], context: FormulaContext) -> int | None:
     """Contact.Days_Since_Created__c: TODAY() - DATEVALUE(CreatedDate); changes daily."""
     created = record.get("CreatedDate")
@@ -89,7 +83,9 @@ def _account() -> SObjectType:
         F("ParentId", "reference", reference_to=["Account"], relationship_name="Parent"),
         F("Website", "url"), F("Phone", "phone"), F("NumberOfEmployees", "int"),
         F("AnnualRevenue", "currency"), F("Description", "textarea"),
-        *_address("Billing"), *_address("Shipping"), *_audit(), _ext_id(),
+        *address_fields("Billing", "BillingAddress", "Billing Address"),
+        *address_fields("Shipping", "ShippingAddress", "Shipping Address"), *extras.account(),
+        *_audit(), _ext_id(),
     ])
 
 
@@ -105,7 +101,9 @@ def _contact() -> SObjectType:
         F("ReportsToId", "reference", reference_to=["Contact"], relationship_name="ReportsTo"),
         F("HasOptedOutOfEmail", "boolean", label="Email Opt Out", nillable=False),
         F("DoNotCall", "boolean", nillable=False), F("Description", "textarea"),
-        *_address("Mailing"), *_audit(), _ext_id(),
+        *address_fields("Mailing", "MailingAddress", "Mailing Address"),
+        *address_fields("Other", "OtherAddress", "Other Address"), *extras.contact(),
+        *_audit(), _ext_id(),
         F("Days_Since_Created__c", "double", scale=0, formula=days_since_created),
     ])
 
@@ -118,16 +116,15 @@ def _lead() -> SObjectType:
         F("Name", "string", label="Full Name", length=121, derive=_full_name),
         F("Company", "string", nillable=False), F("Title", "string", length=128),
         F("Email", "email", id_lookup=True), F("Phone", "phone"), F("MobilePhone", "phone"),
-        F("Website", "url"), F("Status", "picklist", nillable=False, picklist=LEAD_STATUSES,
+        F("Website", "url"), F("Status", "picklist", nillable=False, restricted_picklist=True,
+                               picklist=LEAD_STATUSES,
                                default="Open - Not Contacted"),
         F("LeadSource", "picklist", picklist=LEAD_SOURCES),
         F("Industry", "picklist", picklist=INDUSTRIES),
         F("Rating", "picklist", picklist=["Hot", "Warm", "Cold"]),
         F("NumberOfEmployees", "int"), F("AnnualRevenue", "currency"),
         F("HasOptedOutOfEmail", "boolean", label="Email Opt Out", nillable=False),
-        F("Description", "textarea"), F("Street", "textarea", length=255),
-        F("City", "string", length=40), F("State", "string", length=80),
-        F("PostalCode", "string", length=20), F("Country", "string", length=80),
+        F("Description", "textarea"), *address_fields("", "Address"), *extras.lead(),
         F("IsConverted", "boolean", label="Converted", nillable=False, **converted),
         F("ConvertedDate", "date", **converted),
         F("ConvertedAccountId", "reference", reference_to=["Account"],
@@ -144,7 +141,8 @@ def _opportunity() -> SObjectType:
     return SObjectType("Opportunity", "006", [
         _id(), F("Name", "string", length=120, nillable=False),
         F("AccountId", "reference", reference_to=["Account"], relationship_name="Account"),
-        F("StageName", "picklist", label="Stage", nillable=False, picklist=STAGES),
+        F("StageName", "picklist", label="Stage", nillable=False, picklist=STAGES,
+          restricted_picklist=True),
         F("CloseDate", "date", nillable=False), F("Amount", "currency"),
         F("Probability", "percent", scale=0), F("Type", "picklist",
                                                 picklist=["New Business", "Existing Business"]),
@@ -152,7 +150,7 @@ def _opportunity() -> SObjectType:
         F("IsClosed", "boolean", label="Closed", derive=_is_closed),
         F("IsWon", "boolean", label="Won", derive=lambda r: r.get("StageName") == "Closed Won"),
         F("CampaignId", "reference", reference_to=["Campaign"], relationship_name="Campaign"),
-        F("Description", "textarea"), *_audit(),
+        F("Description", "textarea"), *extras.opportunity(), *_audit(),
     ], label_plural="Opportunities")
 
 
@@ -164,7 +162,7 @@ def _task() -> SObjectType:
         F("WhatId", "reference", label="Related To ID",
           reference_to=["Account", "Opportunity", "Case", "Campaign"], relationship_name="What"),
         F("ActivityDate", "date", label="Due Date Only"),
-        F("Status", "picklist", nillable=False, default="Not Started",
+        F("Status", "picklist", nillable=False, restricted_picklist=True, default="Not Started",
           picklist=["Not Started", "In Progress", "Completed", "Waiting on someone else",
                     "Deferred"]),
         F("Priority", "picklist", nillable=False, default="Normal",
@@ -182,7 +180,7 @@ def _case() -> SObjectType:
     return SObjectType("Case", "500", [
         _id(), F("CaseNumber", "string", length=30, createable=False, updateable=False),
         F("Subject", "string"), F("Description", "textarea"),
-        F("Status", "picklist", nillable=False, default="New",
+        F("Status", "picklist", nillable=False, restricted_picklist=True, default="New",
           picklist=["New", "Working", "Escalated", "Closed"]),
         F("Priority", "picklist", default="Medium", picklist=["High", "Medium", "Low"]),
         F("Origin", "picklist", label="Case Origin", picklist=["Phone", "Email", "Web"]),
@@ -194,7 +192,8 @@ def _case() -> SObjectType:
         F("ParentId", "reference", reference_to=["Case"], relationship_name="Parent"),
         F("SuppliedEmail", "email", label="Web Email"), F("SuppliedName", "string", length=80),
         F("IsClosed", "boolean", label="Closed", derive=lambda r: r.get("Status") == "Closed"),
-        F("ClosedDate", "datetime", createable=False, updateable=False), *_audit(),
+        F("ClosedDate", "datetime", createable=False, updateable=False), *extras.case(),
+        *_audit(),
     ])
 
 
@@ -271,9 +270,9 @@ def subscription_object() -> dict[str, Any]:
         "fields": [
             {"name": "Contact__c", "type": "reference", "referenceTo": ["Contact"]},
             {"name": "Account__c", "type": "reference", "referenceTo": ["Account"]},
-            {"name": "Plan__c", "type": "picklist",
+            {"name": "Plan__c", "type": "picklist", "restrictedPicklist": True,
              "picklistValues": ["Free", "Starter", "Pro", "Enterprise"]},
-            {"name": "Status__c", "type": "picklist",
+            {"name": "Status__c", "type": "picklist", "restrictedPicklist": True,
              "picklistValues": ["Trial", "Active", "Past Due", "Cancelled"]},
             {"name": "Amount__c", "type": "currency"},
             {"name": "Started_On__c", "type": "date"},

@@ -27,7 +27,8 @@ from .sessions import SessionStore
 from .standard import build_schema
 from .table import Row, Table
 from .usage import Usage
-from .values import RecordError, coerce, intern
+from .values import MissingRecord, RecordError, coerce, intern
+from .write_rules import WriteHeaders, WriteRules
 
 __all__ = ["MAX_REPLICATION_IDS", "MultipleMatches", "Org", "RecordError"]
 
@@ -59,6 +60,7 @@ class Org:
         self.lock = threading.RLock()
         self.clock = Clock()
         self.faults = Faults()
+        self.rules = WriteRules()
         self.usage = Usage(daily_api_limit, daily_bulk_limit)
         self.sessions = SessionStore(self.clock)
         self.cursors = CursorStore(max_cursors)
@@ -93,6 +95,7 @@ class Org:
             self.ids = IdFactory(start=100)
             self._autonumber = 1000
             self.faults.reset()
+            self.rules.reset()
             self.usage.reset()
             self.clock.unfreeze()
             self.sessions.reset()
@@ -141,11 +144,22 @@ class Org:
 
     def iter_records(self, sobject: str, include_deleted: bool = False,
                      ) -> Iterator[dict[str, Any]]:
-        """Records in creation order; a snapshot, so concurrent writes never break iteration."""
+        """Records in creation order; a snapshot, so concurrent writes never break iteration.
+
+        Compound (address) fields are left out: scans serve WHERE and ORDER BY, which cannot
+        use them; `get_record` includes them.
+        """
         table = self.table(sobject)
         with self.lock:
             rows = list(table.rows.values())
         return table.iter_dicts(rows, include_deleted, self.formula_context())
+
+    def record_ids(self, sobject: str, include_deleted: bool = False) -> list[str]:
+        """The ids `iter_records` would yield, without building records (SOQL's fast path)."""
+        table = self.table(sobject)
+        with self.lock:
+            items = list(table.rows.items())
+        return table.ids(items, include_deleted)
 
     def count_records(self, sobject: str, include_deleted: bool = False) -> int:
         """How many records `iter_records` would yield, without building them."""
@@ -154,13 +168,13 @@ class Org:
             rows = list(table.rows.values())
         return len(rows) if include_deleted else table.count_live(rows)
 
-    def get_record(self, record_id: str) -> dict[str, Any] | None:
+    def get_record(self, record_id: str, compound: bool = True) -> dict[str, Any] | None:
         """Any record by 15- or 18-character id, deleted ones included (IsDeleted true)."""
         found = self.locate(record_id)
         if found is None:
             return None
         table, row = found
-        return table.to_dict(row, self.formula_context())
+        return table.to_dict(row, self.formula_context(), compound)
 
     def table_for_id(self, record_id: str) -> Table | None:
         return self._by_prefix.get(record_id[:3])
@@ -188,7 +202,7 @@ class Org:
             raise not_found()
         row = table.get(normal) if table else None
         if table is None or row is None:
-            raise RecordError(404, "NOT_FOUND", "The requested resource does not exist")
+            raise MissingRecord()
         if row[table.deleted_col]:
             raise RecordError(404, "ENTITY_IS_DELETED", "entity is deleted")
         return table, normal, row
@@ -241,8 +255,13 @@ class Org:
         if self._undo is not None:
             self._undo.append(("map", mapping, key, old))
 
-    def insert(self, sobject: str, fields: Mapping[str, Any]) -> str:
-        """Create one record with full validation; return its 18-character id."""
+    def insert(self, sobject: str, fields: Mapping[str, Any],
+               headers: WriteHeaders | None = None) -> str:
+        """Create one record with full validation; return its 18-character id.
+
+        `headers` marks an API write: the org's write rules (locks, assignment, duplicate
+        rules) apply to it; writes by the org itself (seeding, conversion) pass None.
+        """
         with self.transaction():
             table = self.table(sobject)
             if not table.sobject.createable:
@@ -250,10 +269,14 @@ class Org:
                                   "insufficient access rights on object id")
             values = validation.validated(self, table, fields, creating=True)
             record_id = self.ids.new(table.sobject.key_prefix)
+            if headers is not None:
+                self.rules.before_write(table, record_id, values, headers, creating=True)
             row = self.new_row(table, record_id, self.stamp(), values)
             validation.check_required(table, row, None)
             validation.check_unique(table, record_id, row)
             validation.check_relation(table, record_id, row)
+            if headers is not None:
+                self.rules.after_write(table, record_id, row, headers, "insert")
             self.put_row(table, record_id, row)
             leads.after_write(self, table.sobject.name, record_id, None, row)
             return record_id
@@ -283,7 +306,8 @@ class Org:
             row[col["CaseNumber"]] = f"{self._autonumber:08d}"
         return tuple(row)
 
-    def update(self, sobject: str | None, record_id: str, fields: Mapping[str, Any]) -> str:
+    def update(self, sobject: str | None, record_id: str, fields: Mapping[str, Any],
+               headers: WriteHeaders | None = None) -> str:
         """Update one record (204 semantics); return its canonical id."""
         with self.transaction():
             table, normal, old = self.live(sobject, record_id)
@@ -292,6 +316,8 @@ class Org:
                                   "cannot reference converted lead")
             body = {k: v for k, v in fields.items() if k.lower() != "id" or v != record_id}
             values = validation.validated(self, table, body, creating=False)
+            if headers is not None:
+                self.rules.before_write(table, normal, values, headers, creating=False)
             row = list(old)
             for name, value in values.items():
                 row[table.col[name]] = value
@@ -299,6 +325,8 @@ class Org:
             new = tuple(row)
             validation.check_required(table, new, values)
             validation.check_unique(table, normal, new)
+            if headers is not None:
+                self.rules.after_write(table, normal, new, headers, "update")
             self.put_row(table, normal, new)
             leads.after_write(self, table.sobject.name, normal, old, new)
             return normal
@@ -309,8 +337,8 @@ class Org:
         row[table.col["SystemModstamp"]] = stamp
         row[table.col["LastModifiedById"]] = self.user_id
 
-    def upsert(self, sobject: str, ext_field: str, value: Any,
-               fields: Mapping[str, Any]) -> tuple[str, bool]:
+    def upsert(self, sobject: str, ext_field: str, value: Any, fields: Mapping[str, Any],
+               headers: WriteHeaders | None = None) -> tuple[str, bool]:
         """Insert or update by an external-id (or idLookup) field: return (id, created)."""
         with self.transaction():
             table = self.table(sobject)
@@ -325,16 +353,19 @@ class Org:
                         f"{key} is specified in the URL of this upsert; it must not be in the "
                         "request body", [key])
             if field.name == "Id":
-                return self.update(table.sobject.name, str(value), fields), False
+                return self.update(table.sobject.name, str(value), fields, headers), False
             stored = coerce(field, value)
             matches = table.index(field).find(stored) if stored is not None else []
             if len(matches) > 1:
                 raise MultipleMatches(table.sobject.name, field.name, matches)
             if matches:
-                return self.update(table.sobject.name, matches[0], fields), False
-            return self.insert(table.sobject.name, {**fields, field.name: value}), True
+                return self.update(table.sobject.name, matches[0], fields, headers), False
+            return self.insert(table.sobject.name, {**fields, field.name: value}, headers), True
 
-    def delete(self, sobject: str | None, record_id: str) -> str:
+    def delete(self, sobject: str | None, record_id: str,
+               headers: WriteHeaders | None = None) -> str:
+        if headers is not None and isinstance(record_id, str):
+            self.rules.check_locks([to18(record_id)])
         return recycle_bin.delete(self, sobject, record_id)
 
     def undelete(self, record_id: str) -> str:

@@ -98,6 +98,10 @@ class Table:
             for f in self.fields)
         self._shapes: dict[tuple[int, ...], Shape] = {}
         self.derived = [(f.name, f.derive) for f in sobject.fields if f.derive is not None]
+        # Scans feed WHERE and ORDER BY, which cannot name a compound field: leaving compound
+        # values to single-record reads (`to_dict`) keeps full scans as fast as before them.
+        self.scanned = [(name, derive) for name, derive in self.derived
+                        if sobject.by_lower[name.lower()].type != "address"]
         self.formulas = [(f.name, f.formula) for f in sobject.fields if f.formula is not None]
         # Unique fields are indexed from the start (every write checks them); other idLookup
         # fields such as Email only once an upsert needs them, to keep seeding lean.
@@ -127,6 +131,14 @@ class Table:
 
     def decode(self, stored: Stored) -> Row:
         return stored[0].expand(stored + self.defaults)
+
+    def ids(self, stored_items: list[tuple[str, Stored]], include_deleted: bool) -> list[str]:
+        """The ids of a snapshot of `rows.items()`, deleted ones only if asked for."""
+        if include_deleted:
+            return [record_id for record_id, _ in stored_items]
+        deleted_col, defaults = self.deleted_col, self.defaults
+        return [record_id for record_id, stored in stored_items
+                if not stored[0].expand(stored + defaults)[deleted_col]]
 
     def count_live(self, stored_rows: list[Stored]) -> int:
         deleted_col, defaults = self.deleted_col, self.defaults
@@ -191,9 +203,10 @@ class Table:
             return None
         return index.key(row[index.column])
 
-    def to_dict(self, row: Row, context: FormulaContext) -> dict[str, Any]:
+    def to_dict(self, row: Row, context: FormulaContext, compound: bool = True) -> dict[str, Any]:
+        """The record as a dict; `compound=False` leaves out address values nobody will read."""
         record = dict(zip(self.columns, row, strict=True))
-        for name, derive in self.derived:
+        for name, derive in self.derived if compound else self.scanned:
             record[name] = derive(record)
         for name, formula in self.formulas:
             record[name] = formula(record, context)
@@ -203,7 +216,7 @@ class Table:
         self, stored_rows: list[Stored], include_deleted: bool, context: FormulaContext
     ) -> Iterator[dict[str, Any]]:
         deleted_col, defaults, columns = self.deleted_col, self.defaults, self.columns
-        derived, formulas = self.derived, self.formulas
+        derived, formulas = self.scanned, self.formulas
         for stored in stored_rows:
             row = stored[0].expand(stored + defaults)
             if include_deleted or not row[deleted_col]:

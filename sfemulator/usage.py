@@ -10,6 +10,60 @@ from .errors import limit_exceeded
 
 # Kinds that count against DailyBulkApiRequests as well as DailyApiRequests.
 BULK_KINDS = frozenset(["bulk"])
+QUERY_JOBS_MAX = 10000
+QUERY_FILE_STORAGE_MB = 976562
+DATA_STORAGE_MB = 10240  # Enterprise Edition: 10 GB per org before per-user additions
+# The rest of what an Enterprise Edition org's `limits/` lists, with a fresh org's Max
+# (REST API Developer Guide, "List Org Limits"); nothing in the emulator consumes them.
+_UNUSED_LIMITS_TABLE = """
+AnalyticsExternalDataSizeMB 40960
+ConcurrentAsyncGetReportInstances 200
+ConcurrentEinsteinDataInsightsStoryCreation 5
+ConcurrentEinsteinDiscoveryStoryCreation 2
+ConcurrentSyncReportRuns 20
+DailyAnalyticsDataflowJobExecutions 60
+DailyAnalyticsUploadedFilesSizeMB 51200
+DailyAsyncApexExecutions 250000
+DailyAsyncApexTests 500
+DailyDeliveredPlatformEvents 50000
+DailyDurableGenericStreamingApiEvents 1000000
+DailyDurableStreamingApiEvents 1000000
+DailyEinsteinDataInsightsStoryCreation 1000
+DailyEinsteinDiscoveryPredictAPICalls 50000
+DailyEinsteinDiscoveryPredictionsByCDC 5000000
+DailyEinsteinDiscoveryStoryCreation 100
+DailyFunctionsApiCallLimit 235000
+DailyGenericStreamingApiEvents 10000
+DailyStandardVolumePlatformEvents 10000
+DailyStreamingApiEvents 1000000
+DailyWorkflowEmails 390000
+DurableStreamingApiConcurrentClients 1000
+FileStorageMB 10240
+HourlyAsyncReportRuns 1200
+HourlyDashboardRefreshes 200
+HourlyDashboardResults 5000
+HourlyDashboardStatuses 999999999
+HourlyLongTermIdMapping 100000
+HourlyManagedContentPublicRequests 50000
+HourlyODataCallout 20000
+HourlyPublishedPlatformEvents 250000
+HourlyPublishedStandardVolumePlatformEvents 1000
+HourlyShortTermIdMapping 100000
+HourlySyncReportRuns 500
+HourlyTimeBasedWorkflow 1000
+MassEmail 5000
+MonthlyEinsteinDiscoveryStoryCreation 500
+MonthlyPlatformEventsUsageEntitlement 0
+Package2VersionCreates 0
+Package2VersionCreatesWithoutValidation 0
+PermissionSets 1500
+PlatformEventTriggersWithParallelProcessing 5
+PrivateConnectOutboundCalloutHourlyLimitMB 0
+SingleEmail 5000
+StreamingApiConcurrentClients 1000
+"""
+_UNUSED_LIMITS = {name: int(maximum) for name, maximum in
+                  (line.split() for line in _UNUSED_LIMITS_TABLE.strip().splitlines())}
 
 
 class Usage:
@@ -25,11 +79,14 @@ class Usage:
         self.daily_max = daily_max
         self.bulk_used = 0
         self.bulk_max = bulk_max
+        # Bulk API 2.0: ingest jobs use batches (one per 10,000 records), query jobs their own.
+        self.batches_used = 0
+        self.query_jobs_used = 0
 
     def reset(self) -> None:
         with self._lock:
             self.counters.clear()
-            self.daily_used = self.bulk_used = 0
+            self.daily_used = self.bulk_used = self.batches_used = self.query_jobs_used = 0
             self.daily_max, self.bulk_max = self.initial_max
             self._max_before_fault = None
 
@@ -50,6 +107,12 @@ class Usage:
             self.daily_used += 1
             if kind in BULK_KINDS:
                 self.bulk_used += 1
+
+    def count_bulk_work(self, batches: int = 0, query_jobs: int = 0) -> None:
+        """An ingest job's internal batches, or a query job, against the Bulk API allocations."""
+        with self._lock:
+            self.batches_used += batches
+            self.query_jobs_used += query_jobs
 
     def note(self, kind: str) -> None:
         """Count a call that does not consume API quota (OAuth, versions, control)."""
@@ -97,22 +160,31 @@ class Usage:
         with self._lock:
             return f"api-usage={self.daily_used}/{self.daily_max}"
 
-    def limits_json(self) -> dict[str, Any]:
-        """The `limits/` resource: the quotas Forcebridge reads, plus a few real neighbours."""
+    def limits_json(self, data_storage_mb_used: int = 0) -> dict[str, Any]:
+        """The `limits/` resource: every key an Enterprise Edition org lists, Max >= Remaining.
+
+        DailyBulkApiRequests (the name before DailyBulkApiBatches) still counts Bulk HTTP calls;
+        a real org of the current release lists only DailyBulkApiBatches.
+        """
+        def pair(maximum: int, used: int) -> dict[str, int]:
+            return {"Max": maximum, "Remaining": max(0, maximum - used)}
+
         with self._lock:
-            return {
-                "DailyApiRequests": {"Max": self.daily_max,
-                                     "Remaining": max(0, self.daily_max - self.daily_used)},
-                "DailyBulkApiRequests": {"Max": self.bulk_max,
-                                         "Remaining": max(0, self.bulk_max - self.bulk_used)},
-                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
-                "DailyBulkV2QueryFileStorageMB": {"Max": 1048576, "Remaining": 1048576},
-                "DataStorageMB": {"Max": 5, "Remaining": 5},
-                "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
+            measured = {
+                "DailyApiRequests": pair(self.daily_max, self.daily_used),
+                "DailyBulkApiBatches": pair(self.bulk_max, self.batches_used),
+                "DailyBulkApiRequests": pair(self.bulk_max, self.bulk_used),
+                "DailyBulkV2QueryFileStorageMB": pair(QUERY_FILE_STORAGE_MB, 0),
+                "DailyBulkV2QueryJobs": pair(QUERY_JOBS_MAX, self.query_jobs_used),
+                "DataStorageMB": pair(DATA_STORAGE_MB, data_storage_mb_used),
             }
+        limits = {name: pair(maximum, 0) for name, maximum in _UNUSED_LIMITS.items()}
+        limits.update(measured)
+        return dict(sorted(limits.items()))
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"counters": dict(self.counters), "daily_used": self.daily_used,
                     "daily_max": self.daily_max, "bulk_used": self.bulk_used,
-                    "bulk_max": self.bulk_max}
+                    "bulk_max": self.bulk_max, "batches_used": self.batches_used,
+                    "query_jobs_used": self.query_jobs_used}

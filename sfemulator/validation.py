@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .schema import Field
 from .table import Row, Table
-from .values import RecordError, coerce, intern
+from .values import RecordError, coerce, cross_reference_error, intern
 
 if TYPE_CHECKING:
     from .store import Org
@@ -34,6 +34,10 @@ def validated(org: Org, table: Table, fields: Mapping[str, Any],
         if key == "attributes":
             continue
         field = table.sobject.field(key)
+        if field is None and isinstance(value, dict):
+            lookup, parent_id = by_external_id(org, table, key, value)
+            values[lookup.name] = parent_id
+            continue
         if field is None:
             raise no_such_column(table, key)
         if not (field.createable if creating else field.updateable):
@@ -49,6 +53,43 @@ def validated(org: Org, table: Table, fields: Mapping[str, Any],
     return values
 
 
+def by_external_id(org: Org, table: Table, key: str, value: dict[str, Any]) -> tuple[Field, str]:
+    """`"Account": {"Ext__c": "x"}`: the lookup field and the id of the one parent matching.
+
+    As on Salesforce (REST API Developer Guide, "Insert an sObject Record with a Lookup by
+    External ID"): the parent is found by an external-id (or idLookup) field; none found is
+    INVALID_FIELD "Foreign key external ID: x not found ...", several DUPLICATE_EXTERNAL_ID.
+    """
+    lookup = table.sobject.relationship(key)
+    if lookup is None:
+        raise no_such_column(table, key)
+    names = [k for k in value if k != "attributes"]
+    declared = (value.get("attributes") or {}).get("type") if isinstance(
+        value.get("attributes"), dict) else None
+    target_name = declared or lookup.reference_to[0]
+    target = org.table(target_name)
+    ext = target.sobject.field(names[0]) if len(names) == 1 else None
+    if ext is None or not ext.id_lookup or target.sobject.name not in lookup.reference_to:
+        raise RecordError(400, "INVALID_FIELD",
+                          f"The relationship {key} needs exactly one external id field of "
+                          f"{target.sobject.name}", [lookup.name])
+    raw = value[names[0]]
+    if ext.name == "Id":
+        found = org.get_record(str(raw))
+        matches = [found["Id"]] if found and not found["IsDeleted"] else []
+    else:
+        stored = coerce(ext, raw)
+        matches = target.index(ext).find(stored) if stored is not None else []
+    if not matches:
+        raise RecordError(400, "INVALID_FIELD", f"Foreign key external ID: {raw} not found for "
+                          f"field {ext.name} in entity {target.sobject.name}", [])
+    if len(matches) > 1:
+        raise RecordError(400, "DUPLICATE_EXTERNAL_ID",
+                          f"Foreign key external ID: {raw} matched more than one record for "
+                          f"field {ext.name} in entity {target.sobject.name}", [])
+    return lookup, matches[0]
+
+
 def check_reference(org: Org, field: Field, target: str) -> None:
     table = org.table_for_id(target)
     if table is None or table.sobject.name not in field.reference_to:
@@ -57,8 +98,7 @@ def check_reference(org: Org, field: Field, target: str) -> None:
                           [field.name])
     row = table.get(target)
     if row is None:
-        raise RecordError(400, "INVALID_CROSS_REFERENCE_KEY",
-                          "invalid cross reference id", [field.name])
+        raise cross_reference_error([field.name])
     if row[table.deleted_col]:
         raise RecordError(400, "ENTITY_IS_DELETED", "entity is deleted", [field.name])
 

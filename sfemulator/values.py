@@ -26,16 +26,42 @@ class RecordError(ApiError):
     """A record was rejected: raised by the store, rendered by REST and sObject Collections."""
 
 
+class MissingRecord(RecordError):
+    """A well-formed id names no record: 404 NOT_FOUND on REST's record URLs.
+
+    The write paths (sObject Collections, Bulk API) report it as `cross_reference_error()`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+def cross_reference_error(fields: list[str] | None = None) -> RecordError:
+    """INVALID_CROSS_REFERENCE_KEY: what Salesforce's write paths say of an id naming nothing."""
+    return RecordError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                       fields or [])
+
+
+class ValueTypeError(RecordError):
+    """A value of the wrong type for its field: REST says JSON_PARSER_ERROR (the JSON body did
+    not deserialize); a Bulk CSV job reports it its own way (see bulk_ingest.py)."""
+
+    def __init__(self, field: Field, value: Any) -> None:
+        kind = {"datetime": "datetime", "date": "date", "boolean": "boolean", "int": "int"}.get(
+            field.type, "double" if field.type in ("double", "currency", "percent") else "string"
+        )
+        super().__init__(
+            400, "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of {kind} from VALUE_STRING value {value} "
+            "or request may be missing a required field",
+            [field.name],
+        )
+        self.field = field
+        self.value = value
+
+
 def parse_error(field: Field, value: Any) -> RecordError:
-    kind = {"datetime": "datetime", "date": "date", "boolean": "boolean", "int": "int"}.get(
-        field.type, "double" if field.type in ("double", "currency", "percent") else "string"
-    )
-    return RecordError(
-        400, "JSON_PARSER_ERROR",
-        f"Cannot deserialize instance of {kind} from VALUE_STRING value {value} "
-        "or request may be missing a required field",
-        [field.name],
-    )
+    return ValueTypeError(field, value)
 
 
 def intern(field: Field, value: Any) -> Any:
@@ -50,7 +76,12 @@ def coerce(field: Field, value: Any) -> Any:
         return False if field.type == "boolean" else None
     kind = field.type
     if kind in _TEXT_TYPES:
-        return intern(field, _text(field, value))
+        text = _text(field, value)
+        if field.restricted_picklist and text is not None and text not in field.picklist:
+            raise RecordError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                              f"{field.label}: bad value for restricted picklist field: {text}",
+                              [field.name])
+        return intern(field, text)
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -102,8 +133,11 @@ def _integer(field: Field, value: Any) -> int:
         raise parse_error(field, value)
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise RecordError(400, "INVALID_TYPE_ON_FIELD_IN_RECORD",
+                          f"{field.label}: value not of required type: {value}", [field.name])
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
         return int(value)
     raise parse_error(field, value)

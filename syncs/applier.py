@@ -82,6 +82,7 @@ class PageApplier:
         """Apply one page in one transaction and `checkpoint(tail)` in it; the page's tail."""
         tail = Cursor(*page.tail, seen_at)
         with transaction.atomic():
+            self.writer.seen([result.key for result in page.failed])
             results = page.failed + self.write(page.items)
             if page.gone:
                 results += self.writer.delete(page.gone, mark=self.mark_deleted)

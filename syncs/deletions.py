@@ -12,12 +12,14 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from django.utils import timezone
 
 from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
 from syncs.cursor import build_soql
+from syncs.scans import IDS_PER_QUERY
 from workspace.items import Outcome, Result
 from workspace.models import SourceRecord
 from workspace.sql_rows import select_in
@@ -30,8 +32,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
-# Ids per `Id IN (...)` query, well inside a REST query URL.
-IDS_PER_QUERY = 300
 RESTORED = "restored in Salesforce after its deletion; kept"
 # getDeleted's refusals that an id reconcile answers instead: a window older than the 15 days
 # Salesforce keeps, or more deletions than it lists at once (600,000).
@@ -42,7 +42,7 @@ class Deletions:
     """Hard deletes of one run: read at the start (with Salesforce's time), applied at the end."""
 
     def __init__(self, sync: Sync, client: SalesforceClient, applier: PageApplier,
-                 claim: Claim, *, reconcile: bool) -> None:
+                 claim: Claim, *, reconcile: bool, sweep_since: dt.datetime | None = None) -> None:
         self.sync = sync
         self.client = client
         self.applier = applier
@@ -52,6 +52,8 @@ class Deletions:
         # A resync (also one resumed after a crash or a quota stop) owes the reconcile pass
         # that finds what was purged while it was interrupted.
         self.reconcile = reconcile
+        # A resync that read every record since this time removes what it did not see.
+        self.sweep_since = sweep_since
         self.local_since: dt.datetime | None = None
 
     def probe(self, *, incremental: bool) -> str:
@@ -101,14 +103,38 @@ class Deletions:
         return self.client.get_deleted(self.sync.sobject, start, end)
 
     def apply_hard_deletes(self) -> None:
-        """Remove what getDeleted listed, then (when owed) what the id reconcile finds."""
+        """Remove what getDeleted listed, then what a resync did not see (`sweep`) or, when
+        deletions could not be listed, what the id reconcile finds."""
         ids = list(self.deleted)
         for begin in range(0, len(ids), CHUNK):
             chunk = ids[begin:begin + CHUNK]
             kept = self._restored(chunk)
             self._remove([rid for rid in chunk if rid not in kept], kept=kept)
-        if self.reconcile:
+        if self.sweep_since is not None:
+            self.sweep()
+        elif self.reconcile:
             self.reconcile_ids()
+
+    def sweep(self) -> None:
+        """After a resync read every record: remove what the hub holds from this sync that the
+        scan did not see (`SourceRecord.seen_at` older than the resync's start).
+
+        A resync resumed after a crash keeps its start, so what its first part saw counts.
+        Without a filter every live record was read, so the unseen are gone from Salesforce;
+        with one, an unseen record may only have left the filter, so those still live are kept
+        (one `Id IN` query per few hundred unseen).
+        """
+        sync = self.sync
+        unseen = list(SourceRecord.objects.filter(source=sync.source).filter(
+            Q(seen_at__isnull=True) | Q(seen_at__lt=self.sweep_since))
+            .values_list("record_id", flat=True).iterator(chunk_size=CHUNK))
+        for begin in range(0, len(unseen), CHUNK):
+            chunk = unseen[begin:begin + CHUNK]
+            live: set[str] = set()
+            if sync.filter.strip():
+                for start in range(0, len(chunk), IDS_PER_QUERY):
+                    live |= self._live(chunk[start:start + IDS_PER_QUERY])
+            self._remove([rid for rid in chunk if rid not in live])
 
     def _restored(self, ids: list[str]) -> set[str]:
         """Listed ids restored from the recycle bin since: keep them.

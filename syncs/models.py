@@ -83,12 +83,17 @@ class Sync(Runnable, RowOwner):
         help_text="Salesforce time the scan that reached the cursor began.")
     deleted_since = models.DateTimeField(null=True, blank=True, editable=False)
     resync_pending = models.BooleanField(default=False, editable=False)
+    # When the resync under way started reading: at its end, what it did not see is removed.
+    resync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     refreshed_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="When a run last finished reading every record (first run, resync, refresh).")
     # How far a refresh under way has read (its own (SystemModstamp, Id)); blank when none is.
     refresh_modstamp = models.CharField(max_length=28, blank=True, editable=False)
     refresh_id = models.CharField(max_length=18, blank=True, editable=False)
+    # Where a Bulk API query job under way has been read to (job, locator, greatest position),
+    # so a run that stopped goes on with the same job; empty when none is.
+    bulk_state = models.JSONField(default=dict, blank=True, editable=False)
 
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from mappings.values import parse_datetime
 from syncs.cursor import Cursor
 
@@ -60,12 +62,17 @@ class Positions:
         """The checkpoint of an unordered (bulk) page: nothing to save but the claim."""
         self.claim.renew()
 
+    def save_bulk(self, state: dict) -> None:
+        """Where a Bulk API query job's reading stands (syncs/scans.py `Scanner.bulk`)."""
+        self.save(bulk_state=state)
+
     def start_over(self) -> None:
-        """"Resync all data": forget both positions; every record is rewritten until the scan
+        """"Resync all data": forget every position; every record is rewritten until the scan
         ends."""
         self.cursor, self.refresh_from = Cursor(), Cursor()
         self.save(cursor_modstamp="", cursor_id="", cursor_seen_at="", deleted_since=None,
-                  resync_pending=True, refresh_modstamp="", refresh_id="")
+                  resync_pending=True, resync_started_at=timezone.now(), refresh_modstamp="",
+                  refresh_id="", bulk_state={})
 
     def complete(self, seen_at: str, *, whole_since: dt.datetime | None,
                  local_since: dt.datetime | None) -> None:
@@ -75,7 +82,8 @@ class Positions:
         without Salesforce's time, the next run lists deletions from `local_since`.
         """
         values: dict[str, Any] = {
-            "cursor_seen_at": seen_at, "resync_pending": False,
+            "cursor_seen_at": seen_at, "resync_pending": False, "bulk_state": {},
+            "resync_started_at": None,
             "deleted_since": parse_datetime(seen_at) if seen_at else local_since}
         if whole_since is not None:
             values["refreshed_at"] = whole_since

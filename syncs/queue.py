@@ -307,8 +307,9 @@ def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:
     1. Expired claims are freed and their runs closed (`reap`).
     2. Enabled rows never scheduled get their first due time (the start time, or now).
     3. Each due, unclaimed row is leased with a conditional UPDATE (so two dispatchers do not
-       both enqueue it) and a run task is enqueued. The lease lasts one claim expiry: a wake-up
-       the broker lost (a flushed Redis keeps no receipts) is sent again that soon.
+       both enqueue it) and a run task is enqueued. The lease lasts half a claim expiry: a
+       wake-up the broker lost (a flushed Redis keeps no receipts) is sent again that soon,
+       and a duplicate only finds the row claimed.
     """
     now = now or timezone.now()
     reap(model, now)
@@ -319,7 +320,7 @@ def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:
     for pk, due_at, requested in due(model, now).values_list("pk", "next_run_at",
                                                              "run_requested"):
         if model.objects.filter(pk=pk, next_run_at=due_at).update(
-                next_run_at=now + claim_expiry()):
+                next_run_at=now + claim_expiry() / 2):
             enqueue(model, pk, requested or Trigger.SCHEDULE)
             enqueued += 1
     return enqueued

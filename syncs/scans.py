@@ -8,6 +8,7 @@ SystemModstamp window and tries again. A bulk scan reads everything in one job, 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from connections.bulk_api import BulkPosition
+from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import parse_datetime
 from syncs import conf
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 # SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
 EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
 Window = tuple[dt.datetime | None, dt.datetime | None]
+# Ids per `Id IN (...)` query, well inside a REST query URL.
+IDS_PER_QUERY = 300
 
 
 @dataclass(frozen=True)
@@ -107,21 +112,53 @@ class Scanner:
         # The upper half keeps an open end when the window had none, so nothing newer is lost.
         return [(low, middle), (middle, hi)]
 
-    def bulk(self, *, include_deleted: bool, seen_at: str,
-                  checkpoint: Callable[[Cursor], None]) -> Cursor:
-        """Every record in one Bulk API 2.0 job; its rows come unordered, so nothing can be
-        saved per page: the greatest (SystemModstamp, Id) applied is returned instead."""
+    def ids(self, record_ids: list[str], *, seen_at: str,
+            checkpoint: Callable[[Cursor], None]) -> None:
+        """Read these records again (`Id IN (...)`, a few hundred a query) and apply them."""
+        for begin in range(0, len(record_ids), IDS_PER_QUERY):
+            chunk = ", ".join(soql_quote(rid) for rid in record_ids[begin:begin + IDS_PER_QUERY])
+            soql = build_soql(self.fields, self.reading.sobject, [f"Id IN ({chunk})"],
+                              ordered=False)
+            for page in self.client.query_pages(soql, prepare=self.applier.prepare):
+                self.applier.apply(page, seen_at=seen_at, checkpoint=checkpoint)
+
+    def bulk(self, *, include_deleted: bool, seen_at: str, checkpoint: Callable[[Cursor], None],
+             resume: dict | None = None, keep: Callable[[dict], None] | None = None) -> Cursor:
+        """Every record in one Bulk API 2.0 job; its rows come unordered, so no cursor can be
+        saved per page: the greatest (SystemModstamp, Id) applied is returned instead.
+
+        With `keep`, the last page cut from each results page saves, in its transaction, where
+        the job stands (`keep(state)`: job, next locator, greatest position so far); a later
+        scan of the same query given that `resume` state goes on from there instead of running
+        the job again.
+        """
         size, prepare_page = self.reading.batch_size, self.applier.prepare
 
         def prepare(rows: list[dict]) -> list[Any]:
             return [prepare_page(rows[start:start + size]) for start in range(0, len(rows), size)]
 
-        last = Cursor()
         soql = self.soql(None, include_deleted=include_deleted, ordered=False)
-        for pages in self.client.bulk_query(soql, include_deleted=include_deleted,
-                                            prepare=prepare):
-            for page in pages:
-                tail = self.applier.apply(page, seen_at=seen_at, checkpoint=checkpoint)
+        query = hashlib.sha256(f"{include_deleted}:{soql}".encode()).hexdigest()[:16]
+        position, last = None, Cursor()
+        if keep and resume and resume.get("query") == query:
+            position = BulkPosition(resume["job"], resume["locator"])
+            last = Cursor(*resume.get("tail", ("", "")))
+        for page in self.client.bulk_api.resumable_query(
+                soql, include_deleted=include_deleted, prepare=prepare, resume=position):
+            if position is not None and page.position.job_id != position.job_id:
+                logger.warning("%s: bulk job %s could not be resumed; read from a new job",
+                               self.reading.label, position.job_id)
+            position = page.position
+            pages = page.prepared
+            for number, part in enumerate(pages, start=1):
+                step = checkpoint
+                if keep is not None and number == len(pages):
+                    def step(tail: Cursor, at: BulkPosition = page.position,
+                             before: Cursor = last) -> None:
+                        best = tail if tail.after(before) else before
+                        keep({"query": query, "job": at.job_id, "locator": at.locator,
+                              "tail": [best.modstamp, best.record_id]})
+                tail = self.applier.apply(part, seen_at=seen_at, checkpoint=step)
                 if tail.after(last):
                     last = tail
         return last

@@ -10,6 +10,7 @@ OAuth views, and a client for it. Registered by tests/conftest.py (`pytest_plugi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,6 +21,7 @@ from django.urls import reverse
 from connections.client import SalesforceClient
 from connections.models import Connection
 from sfemulator import Emulator
+from syncs.models import Sync
 
 FAST_SETTINGS = {
     "SALESFORCE_RETRY_BASE_DELAY": 0.01,
@@ -119,3 +121,18 @@ def connection(emulator: Emulator, oauth_client: Client) -> Connection:
 @pytest.fixture
 def sf_client(connection: Connection) -> SalesforceClient:
     return SalesforceClient.for_connection(connection)
+
+
+@pytest.fixture
+def make_sync(connection, sf_client):
+    """`make_sync("Contact", fields=[...], ...)`: the preset, then the overrides, saved."""
+    def build(sobject: str, **overrides: Any) -> Sync:
+        sync = Sync(connection=connection, name=overrides.pop("name", f"{sobject} sync"),
+                    sobject=sobject)
+        sync.apply_preset(sf_client.describe(sobject))
+        for key, value in overrides.items():
+            setattr(sync, key, value)
+        sync.full_clean()
+        sync.save()
+        return sync
+    return build

@@ -23,12 +23,15 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
+from django.utils import timezone
+
 from workspace.items import Item, Result
+from workspace.merge import merge_people
 from workspace.models import Event, Object, ObjectType, Person, Relationship, SourceRecord
 from workspace.outbox import Outbox
 from workspace.people import PersonIndex, PersonRow, Ref
 from workspace.removal import Removal
-from workspace.upserts import PageWrite, Upserts, save_rows
+from workspace.upserts import PageWrite, Upserts, mark_seen, save_rows
 
 __all__ = ["HubWriter", "Item", "Ref", "Result"]
 
@@ -63,6 +66,11 @@ class HubWriter:
         """Remove (or mark deleted) what these source records produced (`Removal.delete`)."""
         return self.removal.delete(record_ids, mark=mark)
 
+    def seen(self, record_ids: list[str]) -> None:
+        """Records read but not written (refused by the transform): seen all the same."""
+        if record_ids:
+            mark_seen(self.source, record_ids, timezone.now())
+
     def _page(self, items: list[Item]) -> PageWrite:
         return PageWrite(self.source, items, skip_seen=self.skip_seen)
 
@@ -87,6 +95,10 @@ class HubWriter:
                 page.results[item.key] = Result(item.key, "conflict",
                                                 error_code="DUPLICATE_EMAIL", message=problem)
                 continue
+            lead = index.mergeable(item.customer_id, item.email, person)
+            merged = ""
+            if lead is not None:
+                person, merged = merge_people(index, person, lead, self.outbox)
             if person is None:
                 person = index.add(PersonRow.new(page.now, customer_id=item.customer_id,
                                                  email=item.email or "",
@@ -94,11 +106,15 @@ class HubWriter:
                 people.create(id(person), person)
                 page.applied(item, Kind.PERSON, person, created=True)
             else:
-                took_over = item.customer_id is not None and person.customer_id is None
+                took_over = item.customer_id is not None and person.customer_id is None \
+                    or bool(merged)
                 extra = index.reidentify(person, item.customer_id, item.email)
+                if merged:
+                    extra = [*dict.fromkeys([*extra, "customer_id", "email"])]
                 attributes = person.writable(item.attributes, item.customer_id, took_over)
                 page.applied(item, Kind.PERSON, person,
                              changed=people.merge(person, attributes, extra))
+                page.results[item.key].message = merged
         people.save()
         return page.finish()
 

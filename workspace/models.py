@@ -148,6 +148,8 @@ class SourceRecord(models.Model):
                                      on_delete=models.CASCADE, related_name="sources")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE,
                               related_name="sources")
+    # When a run last read this record (applied or not): a resync removes what it did not see.
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -133,9 +133,34 @@ class PersonIndex:
             return PersonRow.new(now, email=ref.value, attributes={"email": ref.value})
         return PersonRow.new(now, customer_id=ref.value)
 
+    def forget(self, person: PersonRow) -> None:
+        """Drop a person from the index (merged into another)."""
+        self.by_pk.pop(person.pk, None)
+        if person.customer_id and self.by_cid.get(person.customer_id) is person:
+            del self.by_cid[person.customer_id]
+        if person in self.by_email.get(person.email, []):
+            self.by_email[person.email].remove(person)
+        for record_id in [r for r, p in self.by_record.items() if p is person]:
+            del self.by_record[record_id]
+
+    def mergeable(self, customer_id: str | None, email: str | None,
+                  person: PersonRow | None) -> PersonRow | None:
+        """The lead's person to merge into `person` (the record's, by its customer id): the one
+        person identified by e-mail alone that holds the record's e-mail, if both are saved."""
+        if not customer_id or not email or person is None or person.pk is None \
+                or person.customer_id != customer_id or email == person.email:
+            return None
+        others = [p for p in self.by_email.get(email, []) if p is not person]
+        if len(others) == 1 and not others[0].customer_id and others[0].pk is not None:
+            return others[0]
+        return None
+
     def match(self, customer_id: str | None, email: str | None,
               linked_pk: int | None) -> tuple[PersonRow | None, str | None]:
-        """The person a record belongs to (None: a new one), or a reason it must not be applied."""
+        """The person a record belongs to (None: a new one), or a reason it must not be applied.
+
+        A record whose customer id person differs from the lead holding its e-mail is no
+        conflict when `mergeable` finds them one human: the caller merges them first."""
         person = self.by_cid.get(customer_id) if customer_id else None
         if person is None and linked_pk is not None:
             linked = self.by_pk.get(linked_pk)
@@ -153,15 +178,16 @@ class PersonIndex:
                 person = self.by_ref(Ref("email", email))
         if person is not None and email and email != person.email and email in self.by_email:
             clash = [p for p in self.by_email.get(email, []) if p is not person]
-            if clash:
+            if clash and not self.mergeable(customer_id, email, person):
                 return None, self._clash(customer_id or person.customer_id or "", email, clash[0])
         return person, None
 
     @staticmethod
     def _clash(customer_id: str, email: str, other: PersonRow) -> str:
         who = other.customer_id or "a person identified by e-mail only"
+        held = f"hub person #{other.pk}" if other.pk is not None else "a person new in this page"
         return (f"{customer_id or 'this record'} has the e-mail {email}, which already belongs to "
-                f"{who} (hub person #{other.pk}); not merged")
+                f"{who} ({held}); not merged")
 
     def reidentify(self, person: PersonRow, customer_id: str | None, email: str | None) -> list[str]:
         """Give a matched person the record's customer id / e-mail; the identity fields changed."""

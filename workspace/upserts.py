@@ -23,8 +23,8 @@ from workspace.sql_rows import insert, select_in
 
 Kind = SourceRecord.Kind
 KINDS = (Kind.PERSON, Kind.OBJECT, Kind.RELATIONSHIP, Kind.EVENT)
-LINK_COLUMNS = ["source", "record_id", "kind", "modstamp", "person", "object", "relationship",
-                "event"]
+LINK_COLUMNS = ["source", "record_id", "seen_at", "kind", "modstamp", "person", "object",
+                "relationship", "event"]
 
 
 class Link(NamedTuple):
@@ -47,6 +47,11 @@ def save_rows(model: type, creates: list[Any], updates: dict[int, Any],
     if updates:
         insert(model, ["id", *columns], [(o.pk, *values(o)) for o in updates.values()],
                conflict=["id"], update=fields)
+
+
+def mark_seen(source: str, record_ids: list[str], now: datetime) -> None:
+    """Note that a run read these records of `source` (a resync removes what it did not)."""
+    SourceRecord.objects.filter(source=source, record_id__in=record_ids).update(seen_at=now)
 
 
 class PageWrite:
@@ -120,10 +125,15 @@ class PageWrite:
         # The target's id goes in its kind's column (person, object, relationship or event).
         empty = (None,) * len(KINDS)
         at = {kind: KINDS.index(kind) for kind in KINDS}
-        rows = [(self.source, key, kind, stamp, *empty[:at[kind]], target.pk,
+        now = self.now
+        rows = [(self.source, key, now, kind, stamp, *empty[:at[kind]], target.pk,
                  *empty[at[kind] + 1:]) for key, stamp, kind, target in self.entries]
         insert(SourceRecord, LINK_COLUMNS, rows, conflict=["source", "record_id"],
                update=LINK_COLUMNS[2:])
+        applied = {key for key, _, _, _ in self.entries}
+        seen_only = [item.key for item in self.items if item.key not in applied]
+        if seen_only:  # read but not applied (skipped, refused): still seen by this run
+            mark_seen(self.source, seen_only, now)
         for key, _, kind, target in self.entries:
             self.results[key].ref = f"{kind}:{target.pk}"
         return [self.results[i.key] for i in self.items]

@@ -108,3 +108,41 @@ def test_more_than_200_records_is_refused(sf: Salesforce) -> None:
 def test_record_without_type(sf: Salesforce) -> None:
     results = _collections(sf, "POST", {"records": [{"LastName": "typeless"}]})
     assert results[0]["errors"][0]["statusCode"] == "INVALID_TYPE"
+
+
+def test_retrieve_many_by_post(sf: Salesforce, api: Api) -> None:
+    # REST API Developer Guide, "sObject Collections Retrieve": POST {ids, fields} for id lists
+    # too long for a URL; same answer as GET, null for an id that names no record.
+    contact_id = sf.Contact.create({"LastName": "P", "Title": "CTO"})["id"]
+    reply = api("POST", "composite/sobjects/Contact",
+                json={"ids": [contact_id, "003000000000000AAA"], "fields": ["Title"]})
+    assert reply.status_code == 200
+    assert reply.json() == [{"attributes": {"type": "Contact", "url":
+                                            f"/services/data/v59.0/sobjects/Contact/{contact_id}"},
+                             "Title": "CTO"}, None]
+
+
+def test_upsert_same_external_id_twice_fails_both(sf: Salesforce) -> None:
+    # "sObject Collections Upsert": a call naming one external id twice fails both records
+    # with DUPLICATE_VALUE; the other records are written.
+    results = _collections(sf, "PATCH", {"records": [
+        _contact(Forcebridge_Id__c="twice", LastName="First"),
+        _contact(Forcebridge_Id__c="once", LastName="Alone"),
+        _contact(Forcebridge_Id__c="TWICE", LastName="Second")]},
+        path="composite/sobjects/Contact/Forcebridge_Id__c")
+    assert [r["success"] for r in results] == [False, True, False]
+    assert results[0]["errors"] == [{"statusCode": "DUPLICATE_VALUE", "message":
+                                     "Duplicate external id specified: twice", "fields": []}]
+    assert results[2]["errors"][0]["message"] == "Duplicate external id specified: TWICE"
+    rows = sf.query("SELECT LastName FROM Contact")["records"]
+    assert [r["LastName"] for r in rows] == ["Alone"]
+
+
+def test_update_of_missing_id_is_a_cross_reference_error(sf: Salesforce) -> None:
+    # "sObject Collections Update": a well-formed id naming no record is
+    # INVALID_CROSS_REFERENCE_KEY on the write path (a GET of it stays 404 NOT_FOUND).
+    results = _collections(sf, "PATCH", {"records": [
+        _contact(id="003000000000000AAA", Title="Nobody")]})
+    assert results == [{"id": "003000000000000AAA", "success": False, "errors": [{
+        "statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id",
+        "fields": []}]}]

@@ -1,28 +1,11 @@
-"""The cast of the pull tests: a sync made from the typical mapping, and a hub snapshot."""
+"""The cast of the pull tests: a hub snapshot and contacts to load (`make_sync` is shared, in
+tests/salesforce_fixtures.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from syncs.models import Sync
 from workspace.models import Change, Event, Object, Person, Relationship, SourceRecord
-
-
-@pytest.fixture
-def make_sync(connection, sf_client):
-    """`make_sync("Contact", fields=[...], ...)`: the preset, then the overrides, saved."""
-    def build(sobject: str, **overrides: Any) -> Sync:
-        sync = Sync(connection=connection, name=overrides.pop("name", f"{sobject} sync"),
-                    sobject=sobject)
-        sync.apply_preset(sf_client.describe(sobject))
-        for key, value in overrides.items():
-            setattr(sync, key, value)
-        sync.full_clean()
-        sync.save()
-        return sync
-    return build
 
 
 def hub_snapshot() -> dict[str, Any]:

@@ -6,8 +6,12 @@ import math
 
 import pytest
 
-from syncs.pull import run_sync
+from syncs import queue
+from syncs.applier import PageApplier
+from syncs.models import Sync
+from syncs.pull import Pull, run_sync
 from tests.syncs.conftest import hub_snapshot, pages, wipe_hub
+from workspace.models import Person
 
 pytestmark = pytest.mark.django_db
 FIELDS = ["FirstName", "LastName", "Email", "DoNotCall", "HasOptedOutOfEmail", "Birthdate",
@@ -56,3 +60,54 @@ def test_rest_first_run_api_calls_stay_within_budget(emulator, make_sync):
     assert run.created == count
     assert run.api_calls <= math.ceil(count / 2000) + 5
     assert pages(emulator) == math.ceil(count / 2000) + 1  # the pages and one COUNT()
+
+
+class Stopped(Exception):
+    """Stands for a worker that stopped mid-run."""
+
+
+def test_a_bulk_run_that_stopped_goes_on_with_the_same_job(emulator, make_sync, settings):
+    settings.SALESFORCE_BULK_QUERY_PAGE_RECORDS = 500
+    rows(emulator, 2000)
+    sync = make_sync("Contact", fields=["LastName", "Email"], bulk_threshold=0, batch_size=200)
+    applied: list[int] = []
+
+    class StopsAfterTwoResultsPages(PageApplier):
+        def apply(self, page, **options):
+            if len(applied) == 6:  # each results page of 500 is cut into 200 + 200 + 100
+                raise Stopped("the worker stopped")
+            applied.append(page.fetched)
+            return super().apply(page, **options)
+
+    class Stopping(Pull):
+        def applier(self, run, mapping, transformer):
+            built = super().applier(run, mapping, transformer)
+            built.__class__ = StopsAfterTwoResultsPages
+            return built
+
+    run = Stopping(sync, queue.claim(sync), Sync.Trigger.SCHEDULE).run()
+    assert run.status == "failed" and "the worker stopped" in run.error
+    Sync.objects.filter(pk=sync.pk).update(claimed_at=None, claim_token="")
+    sync.refresh_from_db()
+    assert sync.bulk_state["locator"] != "null" and sync.bulk_state["job"]
+    emulator.control.clear_counters()
+
+    resumed = run_sync(sync.pk)
+
+    assert resumed.status == "succeeded", resumed.error
+    assert resumed.fetched == 1000  # only the two results pages not yet applied
+    # The job's state, one poll and the two results pages; a new job would add its creation,
+    # its polls and all four results pages.
+    assert emulator.control.counters()["bulk"] == 4
+    assert Person.objects.count() == 2000
+    sync.refresh_from_db()
+    assert sync.bulk_state == {} and sync.cursor_modstamp
+
+
+def test_a_bulk_job_that_is_gone_is_started_again(emulator, make_sync, settings):
+    rows(emulator, 300)
+    sync = make_sync("Contact", fields=["LastName"], bulk_threshold=0)
+    Sync.objects.filter(pk=sync.pk).update(bulk_state={
+        "query": "0" * 16, "job": "750000000000000AAA", "locator": "MTAw", "tail": ["", ""]})
+    run = run_sync(sync.pk)
+    assert (run.status, run.created) == ("succeeded", 300), run.error
