@@ -93,7 +93,7 @@ class Push:
                      Action.BatchMode.COLLECTIONS: None}[action.batch_mode]
         writer = BatchWriter(client, action.sobject, action.headers(), bulk_from=bulk_from,
                              external_id_field=planner.external_id)
-        batch = BATCH if bulk_from is None else max(BATCH, min(bulk_from, BULK_BATCH))
+        batch = BATCH if bulk_from is None else BULK_BATCH
         hub = HubRecords(action, sources)
         drain = Drain(action, self.claim, sources)
         self.parts = Parts(client, planner, writer)
@@ -158,8 +158,8 @@ class Parts:
                 self.follow_converted(todo)
 
     def unknown_creates(self, steps: list[Step], error: Transient) -> None:
-        """Creates whose outcome is unknown (a time-out after sending): look them up through
-        their matchers first; only those still missing are created, once more."""
+        """Creates whose outcome is unknown (a time-out or 5xx after sending): look them up
+        through their matchers first; only those still missing are created, once more."""
         if not self.planner.matchers.pairs:
             for step in steps:
                 step.done(Outcome.FAILED, code="OUTCOME_UNKNOWN", message=f"{error}; not sent "
@@ -169,12 +169,9 @@ class Parts:
             step.op = ""
         self.planner.resolve(steps)
         again = [step for step in steps if step.result is None and step.op == "create"]
-        try:
-            answers = self.writer.write("create", [step.body(None) for step in again])
-        except Transient as second:
-            for step in again:
-                step.done(Outcome.FAILED, code="OUTCOME_UNKNOWN", message=str(second))
-            return
+        # Failing again stops the run with its position kept: the next run looks them up
+        # once more, so each is created once, when Salesforce answers.
+        answers = self.writer.write("create", [step.body(None) for step in again])
         for step, answer in zip(again, answers, strict=True):
             settle(step, answer)
         updates = [step for step in steps if step.result is None and step.op == "update"]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('logs', '0002_initial'),
-        ('syncs', '0004_actions'),
+        ('syncs', '0005_actions'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connections', '0001_initial'),
-        ('syncs', '0003_repair_schedules'),
+        ('syncs', '0004_bulk_state_and_resync_start'),
         ('workspace', '0002_person_owned'),
     ]
 
