@@ -24,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -216,7 +217,8 @@ def bench(scratch: Path, people: int, changes: int) -> dict[str, Any]:
             time.sleep(3)
             waited = phase.push_work("latency", str(changes))
         finally:
-            os.killpg(workers.pid, 15)
+            # The measurement is over: stop the cluster's process group at once.
+            os.killpg(workers.pid, signal.SIGKILL)
             workers.wait(timeout=60)
     finally:
         phase.close()

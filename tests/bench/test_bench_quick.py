@@ -1,4 +1,5 @@
-"""`bench/pull.py --quick` runs end to end and prints one JSON object within the API-call goals.
+"""`bench/pull.py --quick` and `bench/push.py --quick` run end to end and print one JSON object
+within the API-call goals.
 
 Timings on a small org and a shared machine mean little, so only the call counts are asserted.
 """
@@ -26,3 +27,17 @@ def test_quick_pull_bench_prints_json_within_the_api_call_goals():
     assert memory["fetched"] == memory["contacts"] and memory["worker_peak_rss_mb"] > 0
     assert isinstance(speed["pass"]["records_per_second"], bool)
     assert isinstance(speed["pass"]["ratio"], bool) and isinstance(report["pass"], bool)
+
+
+def test_quick_push_bench_prints_json_within_the_api_call_goals():
+    done = subprocess.run(  # noqa: S603 - our own argv
+        [sys.executable, "bench/push.py", "--quick"], cwd=ROOT, capture_output=True, text=True,
+        timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    verdicts = report["pass"]
+    assert verdicts["all_written"], report
+    for goal in ("external_id_upsert_api_calls", "email_matchers_api_calls", "bulk_api_calls"):
+        assert verdicts[goal], (goal, report)
+    assert report["latency"]["missed"] == 0 and report["latency"]["p50_seconds"] > 0
+    assert isinstance(verdicts["records_per_second"], bool) and isinstance(verdicts["ratio"], bool)
