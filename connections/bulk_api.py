@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import compress
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from simple_salesforce.util import call_salesforce
@@ -237,9 +238,20 @@ def _records(response: requests.Response) -> list[dict[str, Any]]:
         return []
     if any("." in column for column in columns):
         return [_nest(dict(zip(columns, row, strict=False))) for row in rows if row]
-    # No parent columns (the common case): one flat dict per row, empty cells as None.
-    return [{column: cell or None for column, cell in zip(columns, row, strict=False)}
-            for row in rows if row]
+    # No parent columns (the common case): one flat dict per row, empty cells as None. A
+    # whole row is a copy of `blank` updated with its non-empty cells, all in C.
+    blank = dict.fromkeys(columns)
+    width = len(columns) if len(blank) == len(columns) else -1  # a repeated column: one by one
+    records = []
+    for row in rows:
+        if len(row) == width:
+            record = blank.copy()
+            record.update(compress(zip(columns, row, strict=True), row))
+            records.append(record)
+        elif row:  # a short row has only the columns it reaches
+            records.append({column: cell or None
+                            for column, cell in zip(columns, row, strict=False)})
+    return records
 
 
 def _nest(row: dict[str, str]) -> dict[str, Any]:

@@ -17,14 +17,7 @@ from typing import Any
 
 from mappings.mapping import Format, Mapping
 from mappings.reserved import epoch_traits_for, traits_for
-from mappings.values import (
-    DATE_TYPES,
-    InvalidValue,
-    converter,
-    normalize,
-    to_epoch,
-    transformed,
-)
+from mappings.values import DATE_TYPES, InvalidValue, converter, to_epoch, transformed
 from workspace.hub import Item, Ref, Result
 from workspace.models import Person
 
@@ -147,8 +140,12 @@ class Transformer:
         return items, failed
 
     def value(self, record: dict[str, Any], path: str) -> Any:
+        """`normalize` of the path's value, with the converter chosen for it once."""
         raw = _get(record, path) if "." in path else record.get(path)
-        return normalize(path, self.types.get(path, "string"), raw)
+        if raw is None or raw == "":
+            return None
+        convert = self.converters.get(path)  # None: text (or a path of no known type)
+        return raw if convert is None else convert(raw)
 
     def modstamp(self, record: dict[str, Any]) -> str:
         return self.value(record, "SystemModstamp") or ""

@@ -283,6 +283,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def run_status(self, obj: SyncRun) -> str:
+        if obj.status == SyncRun.Status.RUNNING and not queue.claim_live(obj.sync):
+            # Its worker stopped; the dispatcher closes the run within a minute.
+            return status_badge(SyncRun.Status.FAILED, "failed (the worker stopped)")
         return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="duration")

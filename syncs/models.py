@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from logs.models import RecordLog
@@ -94,6 +94,8 @@ class Sync(Runnable, RowOwner):
     # Where a Bulk API query job under way has been read to (job, locator, greatest position),
     # so a run that stopped goes on with the same job; empty when none is.
     bulk_state = models.JSONField(default=dict, blank=True, editable=False)
+    # Records an operator asked to read again ("Retry failed records"); the next run does.
+    retry_ids = models.JSONField(default=list, blank=True, editable=False)
 
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -302,6 +304,24 @@ class SyncRun(models.Model):
     def owner(self) -> Sync | Action:
         """The sync or the action this run belongs to."""
         return self.sync if self.sync_id else self.action
+
+    def failed_record_ids(self) -> list[str]:
+        """The records this run failed or refused as a conflict (from its record logs)."""
+        return sorted(set(self.record_logs.filter(outcome__in=["failed", "conflict"])
+                          .exclude(record_id="").values_list("record_id", flat=True)))
+
+    def retry_failed(self) -> int:
+        """"Retry failed records": the next run of the sync reads this run's failed records
+        again (with whatever changed since, in Salesforce or in the mapping); asked now.
+        How many records will be read again."""
+        ids = self.failed_record_ids()
+        if ids:
+            with transaction.atomic():
+                sync = Sync.objects.select_for_update().get(pk=self.sync_id)
+                sync.retry_ids = sorted({*sync.retry_ids, *ids})
+                sync.save(update_fields=["retry_ids"])
+                sync.request_run(Trigger.RETRY)
+        return len(ids)
 
     @property
     def duration(self) -> dt.timedelta | None:

@@ -66,6 +66,13 @@ class Positions:
         """Where a Bulk API query job's reading stands (syncs/scans.py `Scanner.bulk`)."""
         self.save(bulk_state=state)
 
+    def retried(self, record_ids: list[str]) -> None:
+        """These records were read again: forget them (others asked for meanwhile stay)."""
+        done = set(record_ids)
+        stored = type(self.sync).objects.filter(pk=self.sync.pk).values_list(
+            "retry_ids", flat=True).first() or []
+        self.save(retry_ids=[rid for rid in stored if rid not in done])
+
     def start_over(self) -> None:
         """"Resync all data": forget every position; every record is rewritten until the scan
         ends."""

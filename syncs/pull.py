@@ -100,9 +100,7 @@ class Pull:
         finally:
             if client is not None:
                 client.close()
-        run.refresh_from_db()
-        run.api_calls = client.api_calls if client else 0
-        self.claim.close(run, status, error)
+        self.claim.close(run, status, error, api_calls=client.api_calls if client else 0)
         return run
 
     def execute(self, run: SyncRun, client: SalesforceClient) -> None:
@@ -133,8 +131,12 @@ class Pull:
                          seen_at=seen_at, checkpoint=positions.checkpoint)
             if sync.refresh_due():
                 refresh(run, scanner, positions, seen_at)
+        again = list(sync.retry_ids)
         if mapping.format == Format.PERSON and not mapping.by_email:
-            scanner.ids(split_people(sync), seen_at=seen_at, checkpoint=positions.hold)
+            again += split_people(sync)
+        if again:  # records refused before, read again ("Retry failed records", merges)
+            scanner.ids(sorted(set(again)), seen_at=seen_at, checkpoint=positions.hold)
+            positions.retried(sync.retry_ids)
         deletions.apply_hard_deletes()
         whole = whole or applier.rechecking
         positions.complete(seen_at, whole_since=run.started_at if whole else None,

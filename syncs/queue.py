@@ -41,6 +41,7 @@ class Trigger(models.TextChoices):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     RESYNC = "resync"
+    RETRY = "retry", "retry failed records"
     CHANGE = "change", "Hub change"  # an action woken by changes in the hub's outbox
 
 
@@ -108,14 +109,26 @@ class Runnable(models.Model):
         return self.claimed_at + claim_expiry() if self.claimed_at else None
 
 
-def stopped_holder_until(row: Runnable, now: dt.datetime | None = None) -> dt.datetime | None:
-    """When the claim of a worker that seems stopped expires (None: free, or its holder is
-    alive). A live run renews its claim every `HEARTBEAT` seconds at most, so a claim older
-    than three heartbeats is taken for a stopped worker's."""
-    now = now or timezone.now()
-    if not claim_live(row, now) or now - row.claimed_at <= dt.timedelta(seconds=3 * HEARTBEAT):
-        return None
-    return row.claimed_at + claim_expiry()
+def await_holder(row: Runnable, *, poll: float = 1.0) -> bool:
+    """Wait while another worker holds `row`; True once it may be claimed.
+
+    1. Watch the claim for three heartbeats: released → True; renewed → its run is alive, and
+       its release wakes a worker for any request made meanwhile → False.
+    2. Not renewed: its worker stopped; sleep until the claim expires → True.
+    """
+    model = type(row)
+    seen = model.objects.filter(pk=row.pk).values_list("claimed_at", flat=True).first()
+    deadline = time.monotonic() + 3 * HEARTBEAT
+    while time.monotonic() < deadline:
+        if seen is None:
+            return True
+        time.sleep(poll)
+        now = model.objects.filter(pk=row.pk).values_list("claimed_at", flat=True).first()
+        if now != seen:
+            return now is None
+    wait = (seen + claim_expiry() - timezone.now()).total_seconds()
+    time.sleep(max(0.0, wait) + poll)
+    return True
 
 
 def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
@@ -123,8 +136,9 @@ def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     if not claim_live(row, now):
         return ""
-    expires = stopped_holder_until(row, now)
-    if expires is not None:
+    # A live run renews its claim every `HEARTBEAT` seconds at most: three missed, it stopped.
+    if now - row.claimed_at > dt.timedelta(seconds=3 * HEARTBEAT):
+        expires = row.claimed_at + claim_expiry()
         return (f"queued: starts when the stopped worker's claim expires at "
                 f"{expires.astimezone(dt.UTC):%H:%M:%S} UTC")
     return "queued: starts when the current run ends"
@@ -183,11 +197,11 @@ class Claim:
     def start(self, run: models.Model) -> None:
         self.renew(last_status=Status.RUNNING, last_run_at=run.started_at, last_run_id=run.pk)
 
-    def close(self, run: Any, status: str, error: str) -> None:
-        """Close the run and copy its status onto the row (unless the claim was lost: the row's
-        status then belongs to its new holder). Retries a locked database with back-off."""
-        run.status, run.error, run.finished_at = status, error, timezone.now()
-        _retry_locked(lambda: _close(self, run))
+    def close(self, run: Any, status: str, error: str, *, api_calls: int) -> None:
+        """Close the run (its counts as the pages saved them) and copy its status onto the row
+        (unless the claim was lost: the row's status then belongs to its new holder). Retries
+        a locked database with back-off."""
+        _retry_locked(lambda: _close(self, run, status, error, api_calls))
 
     def release(self, *, deferred: bool = False) -> None:
         """Give the claim back with the next due time: now if asked again meanwhile, the quota
@@ -220,8 +234,11 @@ class Claim:
             enqueue(type(row), row.pk, fresh["run_requested"])
 
 
-def _close(claim: Claim, run: Any) -> None:
+def _close(claim: Claim, run: Any, status: str, error: str, api_calls: int) -> None:
     with transaction.atomic():
+        run.refresh_from_db()
+        run.status, run.error, run.finished_at = status, error, timezone.now()
+        run.api_calls = api_calls
         run.save(update_fields=["status", "error", "finished_at", "api_calls"])
         claim.held.update(last_status=run.status, last_run_at=run.started_at,
                           last_error=run.error, last_run_id=run.pk)

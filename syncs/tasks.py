@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from typing import Any
 
 from django.utils import timezone
@@ -33,16 +32,15 @@ PRUNE_SCHEDULE = "Forcebridge: prune record logs"
 def run_sync_task(sync_id: int, trigger: str = queue.Trigger.SCHEDULE) -> dict[str, Any]:
     """The worker side of a wake-up: run the sync if nobody else is running it.
 
-    An operator's request that finds the sync held by a worker that seems stopped waits here
-    for that claim to expire (at most one claim expiry) rather than for the next dispatcher
-    pass, so "Sync now" after a crash starts as soon as it can.
+    An operator's request that finds the sync held does not simply wait for the next
+    dispatcher pass: `queue.await_holder` watches the claim for a few heartbeats and, if its
+    holder stopped, waits for the claim to expire, so "Sync now" after a crash starts as soon
+    as it can (a live holder's release runs the request instead).
     """
     run = run_sync(sync_id, trigger=trigger)
     if run is None and trigger != queue.Trigger.SCHEDULE:
         sync = Sync.objects.filter(pk=sync_id).first()
-        expires = queue.stopped_holder_until(sync) if sync and sync.run_requested else None
-        if expires is not None:
-            time.sleep(max(0.0, (expires - timezone.now()).total_seconds()) + 0.5)
+        if sync is not None and sync.run_requested and queue.await_holder(sync):
             run = run_sync(sync_id, trigger=trigger)
     if run is None:
         return {"sync": sync_id, "ran": False}

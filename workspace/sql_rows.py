@@ -6,15 +6,20 @@ The hub and the record logs write thousands of rows per page. Django's bulk_crea
 most of its time compiling each value through the ORM; here each column's adapter is chosen
 once and rows go in as plain tuples, in statements of at most `ROWS_PER_STATEMENT` rows.
 The SQL (`INSERT ... VALUES (...), (...) ON CONFLICT (...) DO UPDATE SET c = excluded.c
-RETURNING id`) is the same on SQLite ≥ 3.35 and PostgreSQL.
+RETURNING id`) is the same on SQLite ≥ 3.35 and PostgreSQL. JSON columns are encoded with
+orjson (`json_text`), several times faster than `json.dumps` for the hub's attributes.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from itertools import chain
 from typing import Any
 
+import orjson
 from django.db import connection, models
 
 # 1,000 rows × a dozen columns stays far below SQLite's 32,766 bound parameters.
@@ -22,14 +27,60 @@ ROWS_PER_STATEMENT = 1000
 # Values of the IN lists of one SELECT: a page's three key lists (2,000 each) fit in one
 # statement, below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 VALUES_PER_SELECT = 10_000
+# What orjson would write in its own way is handed to `json.dumps` instead (see `json_text`).
+_ORJSON_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def json_text(value: Any) -> str:
+    """The JSON text of a value, which decodes to what `json.dumps(value)` decodes to.
+
+    1. orjson writes it, compactly and in UTF-8 (`json.dumps` adds spaces and escapes non-ASCII
+       text: the same value once decoded).
+    2. What orjson refuses (keys that are not text, integers beyond 64 bits, lone surrogates,
+       datetimes, subclasses of str or dict...) goes to `json.dumps`, which stores or refuses it
+       as Django always has; so do NaN and infinities, which orjson would write as null.
+    """
+    try:
+        text = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+    if b"null" in text:
+        # Each None and each NaN writes one null: as many nulls as top-level Nones (counted
+        # in C) means no NaN anywhere; otherwise look (strings may hold "null" too).
+        values = (value.values() if type(value) is dict else
+                  value if type(value) in (list, tuple) else (value,))
+        if text.count(b"null") != list(values).count(None) and _non_finite(value):
+            return json.dumps(value)
+    return text.decode()
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a float NaN or infinity is anywhere in this value."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return value.__class__ is float and not math.isfinite(value)
+    return any(map(_non_finite, value))
+
+
+def _json_adapter(field: models.JSONField) -> Callable[[Any], Any]:
+    """How one value of a JSON column goes to the driver: as Django's `get_db_prep_value`
+    would send it, but encoded by `json_text` unless the field names its own encoder."""
+    if field.encoder is not None:
+        return partial(connection.ops.adapt_json_value, encoder=field.encoder)
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb  # psycopg is imported by the PostgreSQL backend only
+
+        return lambda value: Jsonb(value, dumps=json_text)
+    return json_text
 
 
 def _adapter(field: models.Field) -> Callable[[tuple], list] | None:
     """How to adapt a column's values, a column at a time; None when they go as they are."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
-        def adapt_json(value: Any) -> Any:
-            return ops.adapt_json_value(value, field.encoder)
+        adapt_json = _json_adapter(field)
 
         def adapt_jsons(values: tuple) -> list:
             # Lists of names (changed fields) repeat from row to row: encode each one once.

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('logs', '0002_initial'),
-        ('syncs', '0005_actions'),
+        ('syncs', '0006_actions'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('syncs', '0005_actions'),
+        ('syncs', '0006_actions'),
     ]
 
     operations = [

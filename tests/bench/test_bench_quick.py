@@ -23,6 +23,7 @@ def test_quick_pull_bench_prints_json_within_the_api_call_goals():
     assert speed["pass"]["all_records"] and speed["pass"]["incremental_changes"]
     assert speed["pass"]["first_sync_api_calls"], speed["first_sync"]
     assert speed["pass"]["incremental_api_calls"], speed["incremental"]
+    assert speed["pass"]["resync_rest_api_calls"], speed["resync_rest"]
     assert speed["bare_fetch"]["records"] == speed["contacts"]
     assert memory["fetched"] == memory["contacts"] and memory["worker_peak_rss_mb"] > 0
     assert isinstance(speed["pass"]["records_per_second"], bool)

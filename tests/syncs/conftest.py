@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncs.applier import PageApplier
+from syncs.pull import Pull
+from syncs.scans import Scanner
 from workspace.models import Change, Event, Object, Person, Relationship, SourceRecord
 
 
@@ -37,3 +40,40 @@ def pages(emulator: Any) -> int:
     """Query calls (first pages and queryMore) the emulator served since its counters cleared."""
     counters = emulator.control.counters()
     return counters.get("query", 0) + counters.get("queryMore", 0)
+
+
+class Stopped(Exception):
+    """Stands for a worker that stopped mid-run."""
+
+
+def pull_with(*, applier: type[PageApplier] | None = None,
+              scanner: type[Scanner] | None = None) -> type[Pull]:
+    """A `Pull` whose page applier or scanner is a test's variant (a subclass)."""
+
+    class Variant(Pull):
+        def applier(self, run, mapping, transformer):
+            built = super().applier(run, mapping, transformer)
+            built.__class__ = applier or type(built)
+            return built
+
+        def scanner(self, client, fields, page_applier):
+            built = super().scanner(client, fields, page_applier)
+            built.__class__ = scanner or type(built)
+            return built
+
+    return Variant
+
+
+def stopping_after(pages: int) -> type[PageApplier]:
+    """An applier that raises `Stopped` instead of applying page number `pages` + 1."""
+
+    class StopsAfter(PageApplier):
+        applied = 0
+
+        def apply(self, page, **options):
+            if StopsAfter.applied == pages:
+                raise Stopped("the worker stopped")
+            StopsAfter.applied += 1
+            return super().apply(page, **options)
+
+    return StopsAfter

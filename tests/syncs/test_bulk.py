@@ -7,10 +7,9 @@ import math
 import pytest
 
 from syncs import queue
-from syncs.applier import PageApplier
 from syncs.models import Sync
-from syncs.pull import Pull, run_sync
-from tests.syncs.conftest import hub_snapshot, pages, wipe_hub
+from syncs.pull import run_sync
+from tests.syncs.conftest import hub_snapshot, pages, pull_with, stopping_after, wipe_hub
 from workspace.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -62,30 +61,13 @@ def test_rest_first_run_api_calls_stay_within_budget(emulator, make_sync):
     assert pages(emulator) == math.ceil(count / 2000) + 1  # the pages and one COUNT()
 
 
-class Stopped(Exception):
-    """Stands for a worker that stopped mid-run."""
-
-
 def test_a_bulk_run_that_stopped_goes_on_with_the_same_job(emulator, make_sync, settings):
     settings.SALESFORCE_BULK_QUERY_PAGE_RECORDS = 500
     rows(emulator, 2000)
     sync = make_sync("Contact", fields=["LastName", "Email"], bulk_threshold=0, batch_size=200)
-    applied: list[int] = []
-
-    class StopsAfterTwoResultsPages(PageApplier):
-        def apply(self, page, **options):
-            if len(applied) == 6:  # each results page of 500 is cut into 200 + 200 + 100
-                raise Stopped("the worker stopped")
-            applied.append(page.fetched)
-            return super().apply(page, **options)
-
-    class Stopping(Pull):
-        def applier(self, run, mapping, transformer):
-            built = super().applier(run, mapping, transformer)
-            built.__class__ = StopsAfterTwoResultsPages
-            return built
-
-    run = Stopping(sync, queue.claim(sync), Sync.Trigger.SCHEDULE).run()
+    # Each results page of 500 is cut into 200 + 200 + 100: stop after two results pages.
+    stopping = pull_with(applier=stopping_after(6))
+    run = stopping(sync, queue.claim(sync), Sync.Trigger.SCHEDULE).run()
     assert run.status == "failed" and "the worker stopped" in run.error
     Sync.objects.filter(pk=sync.pk).update(claimed_at=None, claim_token="")
     sync.refresh_from_db()

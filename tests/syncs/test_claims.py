@@ -16,7 +16,7 @@ from syncs.applier import PageApplier
 from syncs.models import Sync
 from syncs.pull import Pull, run_sync
 from syncs.tasks import DISPATCH_SCHEDULE, PRUNE_SCHEDULE, dispatch, ensure_schedules
-from tests.syncs.conftest import contacts
+from tests.syncs.conftest import contacts, pull_with
 from workspace.models import Person
 
 UTC = dt.UTC
@@ -161,15 +161,9 @@ def test_a_run_that_loses_its_claim_rolls_back_and_leaves_the_sync_to_its_new_ho
                 claim_token="another-worker", last_status="running", last_run_id=None)
             return super().apply(page, **options)
 
-    class TakenOver(Pull):
-        def applier(self, run, mapping, transformer):
-            built = super().applier(run, mapping, transformer)
-            built.__class__ = TakenOverApplier
-            return built
-
     held = queue.claim(sync)
     assert held
-    run = TakenOver(sync, held, Sync.Trigger.MANUAL).run()
+    run = pull_with(applier=TakenOverApplier)(sync, held, Sync.Trigger.MANUAL).run()
     assert run.status == "failed" and "claimed by another worker" in run.error
     assert run.created == 0 and not Person.objects.exists()  # the page was rolled back
     stored = Sync.objects.get(pk=sync.pk)

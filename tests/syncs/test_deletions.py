@@ -7,9 +7,9 @@ import pytest
 from logs.models import RecordLog
 from syncs import queue
 from syncs.models import Sync, SyncRun
-from syncs.pull import Pull, run_sync
+from syncs.pull import run_sync
 from syncs.scans import Scanner
-from tests.syncs.conftest import contacts
+from tests.syncs.conftest import contacts, pull_with
 from workspace.models import Change, Object, Person
 
 pytestmark = pytest.mark.django_db
@@ -32,16 +32,10 @@ def run_restoring(emulator, sync: Sync, record_id: str, at: str | None = None) -
             emulator.control.undelete(record_id)
             super().rest(*args, **options)
 
-    class RestoredMidRun(Pull):
-        def scanner(self, client, fields, applier):
-            built = super().scanner(client, fields, applier)
-            built.__class__ = RestoringScanner
-            return built
-
     sync.refresh_from_db()
     held = queue.claim(sync)
     assert held
-    run = RestoredMidRun(sync, held, Sync.Trigger.MANUAL).run()
+    run = pull_with(scanner=RestoringScanner)(sync, held, Sync.Trigger.MANUAL).run()
     assert run.status == "succeeded", run.error
     return run
 

@@ -12,7 +12,7 @@ from syncs.models import Sync
 from syncs.pull import run_sync
 from tests.syncs.conftest import hub_snapshot, wipe_hub
 
-BEFORE = [("syncs", "0005_actions"), ("mappings", "0001_initial")]
+BEFORE = [("syncs", "0006_actions"), ("mappings", "0001_initial")]
 FIELDS = ["FirstName", "LastName", "Email", "Department", "CreatedDate", "Account.Name"]
 RENAMES = {"Department": "department", "LastName": "surname"}
 

@@ -73,3 +73,26 @@ def test_two_contacts_with_one_email_are_logged_as_a_conflict(emulator, make_syn
     log = RecordLog.objects.get(outcome="conflict")
     assert log.record_id == second and first in log.message and second in log.message
     assert log.error_code == "DUPLICATE_EMAIL"
+
+
+def test_retry_failed_records_reads_a_runs_refused_records_again(emulator, make_sync,
+                                                                 django_capture_on_commit_callbacks):
+    first, second = emulator.control.insert(
+        "Contact", {"LastName": "A", "Email": "shared@x.io"},
+        {"LastName": "B", "Email": "shared@x.io"})
+    sync = make_sync("Contact", fields=["LastName", "Email"])
+    refused = ok(sync)
+    assert refused.failed_record_ids() == [second]
+    # The operator settles it in the hub (the first contact's person takes another e-mail).
+    Person.objects.filter(customer_id=first).update(email="a@elsewhere.io")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert refused.retry_failed() == 1
+    sync.refresh_from_db()
+    assert (sync.run_requested, sync.retry_ids) == ("retry", [second])
+    retried = ok(sync)
+
+    assert retried.trigger == "retry" and retried.created == 1 and retried.conflicts == 0
+    assert Person.objects.get(email="shared@x.io").customer_id == second
+    sync.refresh_from_db()
+    assert sync.retry_ids == []

@@ -4,10 +4,15 @@ dropped; the claim expires from its last heartbeat."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection as db_connection
+from django.urls import reverse
 from django.utils import timezone
 from django_q.brokers import get_broker
 
@@ -130,21 +135,59 @@ def test_sync_now_queues_a_held_sync_and_waits_for_its_run(emulator, make_sync, 
 
 
 def test_sync_now_after_a_crash_waits_for_the_stopped_workers_claim(emulator, make_sync,
-                                                                    settings):
-    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 37
+                                                                    settings, monkeypatch):
+    monkeypatch.setattr(queue, "HEARTBEAT", 1)  # watch the claim for 3 s, not 30
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 6
     emulator.control.insert("Contact", *contacts(2))
     sync = make_sync("Contact", fields=["LastName"])
-    dead = _dead_worker_run(sync, beat_ago=35)  # three heartbeats missed: its worker stopped
+    dead = _dead_worker_run(sync, beat_ago=0)  # pressed right after the crash
     sync.request_run()
+    started = time.monotonic()
 
     outcome = run_sync_task(sync.pk, "manual")
 
     assert outcome["ran"] and outcome["status"] == "succeeded" and outcome["created"] == 2
+    assert 5 <= time.monotonic() - started < 20  # at the claim's expiry, not the next dispatch
     dead.refresh_from_db()
     assert dead.status == "failed"
-    # A live holder (renewed 5 s ago) is not waited for: the request stays queued.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_now_while_a_live_run_holds_the_sync_is_left_to_that_run(make_sync, settings,
+                                                                      monkeypatch):
+    monkeypatch.setattr(queue, "HEARTBEAT", 1)
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 60
     live = make_sync("Lead", fields=["LastName"])
-    _dead_worker_run(live, beat_ago=5)
+    _dead_worker_run(live, beat_ago=0)
     live.request_run()
-    assert run_sync_task(live.pk, "manual") == {"sync": live.pk, "ran": False}
+    beating = threading.Event()
+
+    def heartbeat() -> None:  # the live run's worker, renewing its claim
+        try:
+            while not beating.wait(0.3):
+                Sync.objects.filter(pk=live.pk).update(claimed_at=timezone.now())
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=heartbeat)
+    thread.start()
+    try:
+        assert run_sync_task(live.pk, "manual") == {"sync": live.pk, "ran": False}
+    finally:
+        beating.set()
+        thread.join(10)
     assert Sync.objects.get(pk=live.pk).run_requested == "manual"
+
+
+def test_no_page_shows_a_run_as_running_once_its_claim_is_gone(staff_client, make_sync,
+                                                               settings):
+    settings.FORCEBRIDGE_SYNC_CLAIM_TIMEOUT = 120
+    sync = make_sync("Contact", fields=["LastName"])
+    dead = _dead_worker_run(sync, beat_ago=130)  # not reaped yet: the dispatcher has not run
+    for url in (reverse("admin:syncs_syncrun_changelist"),
+                reverse("admin:syncs_syncrun_change", args=[dead.pk]),
+                reverse("admin:syncs_sync_changelist"),
+                reverse("admin:syncs_sync_change", args=[sync.pk])):
+        page = staff_client.get(url).content.decode()
+        assert "failed (the worker stopped)" in page, url
+        assert not re.search(r"fb-run-status[^>]*>running<", page), url

@@ -8,10 +8,9 @@ import math
 import pytest
 
 from syncs import queue
-from syncs.applier import PageApplier
 from syncs.models import Sync
-from syncs.pull import Pull, run_sync
-from tests.syncs.conftest import contacts
+from syncs.pull import run_sync
+from tests.syncs.conftest import contacts, pull_with, stopping_after
 from workspace.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -52,35 +51,17 @@ def test_a_resync_keeps_records_that_only_left_the_filter(emulator, make_sync):
     assert set(Person.objects.values_list("customer_id", flat=True)) == {left, kept}
 
 
-class Stopped(Exception):
-    """Stands for a worker that stopped mid-run."""
-
-
 def test_a_resync_resumed_after_a_crash_keeps_what_it_saw(emulator, make_sync):
     ids = emulator.control.insert("Contact", *contacts(1000), load=True)
     sync = make_sync("Contact", fields=["LastName"], batch_size=200, bulk_threshold=10**9)
     ok(sync)
     emulator.control.delete("Contact", ids[-1], hard=True)  # the resync must remove it
-    pages: list[int] = []
-
-    class StopsAfterTwoPages(PageApplier):
-        def apply(self, page, **options):
-            if len(pages) == 2:
-                raise Stopped("the worker stopped")
-            pages.append(page.fetched)
-            return super().apply(page, **options)
-
-    class Stopping(Pull):
-        def applier(self, run, mapping, transformer):
-            built = super().applier(run, mapping, transformer)
-            built.__class__ = StopsAfterTwoPages
-            return built
-
     sync.resync()
     sync.refresh_from_db()
     held = queue.claim(sync)
     held.take_request()
-    crashed = Stopping(sync, held, Sync.Trigger.RESYNC, start_over=True).run()
+    stopping = pull_with(applier=stopping_after(2))
+    crashed = stopping(sync, held, Sync.Trigger.RESYNC, start_over=True).run()
     assert crashed.status == "failed"
     held.release()
 

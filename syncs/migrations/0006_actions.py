@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connections', '0001_initial'),
-        ('syncs', '0004_bulk_state_and_resync_start'),
+        ('syncs', '0005_retry'),
         ('workspace', '0002_person_owned'),
     ]
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='syncrun',
             name='trigger',
-            field=models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Manual'), ('resync', 'Resync'), ('change', 'Hub change')], max_length=8),
+            field=models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Manual'), ('resync', 'Resync'), ('retry', 'retry failed records'), ('change', 'Hub change')], max_length=8),
         ),
         migrations.CreateModel(
             name='Action',

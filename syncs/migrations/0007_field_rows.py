@@ -33,7 +33,7 @@ def to_columns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("syncs", "0005_actions"),
+        ("syncs", "0006_actions"),
         ("mappings", "0001_initial"),
     ]
 
