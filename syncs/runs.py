@@ -46,9 +46,7 @@ def run_held(claim: Claim, run: SyncRun, connection: Connection,
     finally:
         if client is not None:
             client.close()
-    run.refresh_from_db()
-    run.api_calls = client.api_calls if client else 0
-    claim.close(run, status, error)
+    claim.close(run, status, error, api_calls=client.api_calls if client else 0)
     return deferred
 
 
