@@ -188,8 +188,8 @@ def contact(i: int, stamp: datetime, rng: random.Random) -> dict[str, Any]:
             "CreatedDate": text, "LastModifiedDate": text, "SystemModstamp": text}
 
 
-def bare_fetch(phase: Phase, soql: str) -> tuple[int, float]:
-    """simple-salesforce query_all_iter over the same SOQL, with an uncounted control session."""
+def bare_salesforce(phase: Phase) -> Any:
+    """simple-salesforce on its own, with an uncounted control session (the bare baseline)."""
     import requests
     from simple_salesforce import Salesforce
 
@@ -197,8 +197,13 @@ def bare_fetch(phase: Phase, soql: str) -> tuple[int, float]:
     session = requests.Session()
     session.trust_env = False
     session.verify = str(phase.ca_path)
-    sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
-                    version="61.0", session=session)
+    return Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
+                      version="61.0", session=session)
+
+
+def bare_fetch(phase: Phase, soql: str) -> tuple[int, float]:
+    """simple-salesforce query_all_iter over the same SOQL."""
+    sf = bare_salesforce(phase)
     started = time.perf_counter()
     received = sum(1 for _ in sf.query_all_iter(soql))
     return received, time.perf_counter() - started

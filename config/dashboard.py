@@ -25,6 +25,7 @@ from django.utils import timezone
 from config.charts import DayBar, bar_chart
 from connections.models import Connection
 from syncs import queue
+from syncs.actions import Action
 from syncs.models import Sync, SyncRun
 from syncs.queue import Runnable, Status
 
@@ -47,7 +48,7 @@ class Kind:
         return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
 
 
-KINDS = [Kind(Sync, "sync", "Sync")]
+KINDS = [Kind(Sync, "sync", "Sync"), Kind(Action, "action", "Action")]
 
 
 @dataclass

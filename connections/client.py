@@ -225,10 +225,13 @@ class SalesforceClient:
     # -- writes -----------------------------------------------------------------------------
 
     def collection(self, method: str, sobject: str, records: list[dict], *,
-                   all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
-        """sObject Collections writes, 200 a call, a result per record (`SObjectCollections`)."""
+                   all_or_none: bool = False, external_id_field: str | None = None,
+                   headers: dict[str, str] | None = None) -> list[dict]:
+        """sObject Collections writes, 200 a call, a result per record (`SObjectCollections`);
+        `headers` such as Sforce-Auto-Assign go with every call."""
         return self.sobject_collections.write(method, sobject, records, all_or_none=all_or_none,
-                                              external_id_field=external_id_field)
+                                              external_id_field=external_id_field,
+                                              headers=headers)
 
     def bulk_ingest(self, sobject: str, operation: str, records: list[dict], *,
                     external_id_field: str | None = None,

@@ -34,7 +34,8 @@ class SObjectCollections:
         self.pause = pause
 
     def write(self, method: str, sobject: str, records: list[dict], *,
-              all_or_none: bool = False, external_id_field: str | None = None) -> list[dict]:
+              all_or_none: bool = False, external_id_field: str | None = None,
+              headers: dict[str, str] | None = None) -> list[dict]:
         """sObject Collections create/update/upsert/delete: per-record results, in order.
 
         Lists over 200 records are sent 200 at a time; records that failed with
@@ -44,17 +45,18 @@ class SObjectCollections:
         results: list[dict] = []
         for start in range(0, len(records), COLLECTION_SIZE):
             chunk = records[start:start + COLLECTION_SIZE]
-            results.extend(self._chunk(method, name, chunk, all_or_none, external_id_field))
+            results.extend(self._chunk(method, name, chunk, all_or_none, external_id_field,
+                                       headers or {}))
         return results
 
     def _chunk(self, method: str, name: str, chunk: list[dict], all_or_none: bool,
-               external_id_field: str | None) -> list[dict]:
+               external_id_field: str | None, headers: dict[str, str]) -> list[dict]:
         results: list[dict] = [{} for _ in chunk]
         pending = list(range(len(chunk)))
         attempt = 0
         while True:
             batch = [chunk[i] for i in pending]
-            answer = self._send(method, name, batch, all_or_none, external_id_field)
+            answer = self._send(method, name, batch, all_or_none, external_id_field, headers)
             if not isinstance(answer, list) or len(answer) != len(batch):
                 raise SalesforceError(f"sObject Collections returned {len(answer or [])} results "
                                       f"for {len(batch)} records")
@@ -72,13 +74,13 @@ class SObjectCollections:
             self.pause(transport.backoff_delay(attempt))
 
     def _send(self, method: str, name: str, batch: list[dict], all_or_none: bool,
-              external_id_field: str | None) -> Any:
+              external_id_field: str | None, headers: dict[str, str]) -> Any:
         http = COLLECTION_METHODS[method]
         if method == "delete":
             ids = ",".join(_record_id(record) for record in batch)
             params = {"ids": ids, "allOrNone": str(all_or_none).lower()}
             return self.call(lambda sf: sf.restful("composite/sobjects", method=http,
-                                                   params=params))
+                                                   params=params, headers=headers))
         body = {"allOrNone": all_or_none, "records": [
             {**{k: v for k, v in record.items() if k != "attributes"}, "attributes": {"type": name}}
             for record in batch]}
@@ -86,7 +88,7 @@ class SObjectCollections:
         if method == "upsert":
             path = f"composite/sobjects/{name}/{external_id_field}"
         # A create that timed out may have happened: never resend it blindly.
-        return self.call(lambda sf: sf.restful(path, method=http, json=body),
+        return self.call(lambda sf: sf.restful(path, method=http, json=body, headers=headers),
                          idempotent=method != "create")
 
 

@@ -45,14 +45,14 @@ class RunFilter(admin.SimpleListFilter):
 
 @admin.register(RecordLog)
 class RecordLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "direction", "sync", "run_link", "sobject", "record_id",
-                    "hub_link", "outcome", "error_code", "short_message"]
-    list_filter = ["direction", "outcome", "sync", RunFilter]
-    list_select_related = ["sync"]
+    list_display = ["created_at", "direction", "sync", "action", "run_link", "sobject",
+                    "record_id", "hub_link", "outcome", "error_code", "short_message"]
+    list_filter = ["direction", "outcome", "sync", "action", RunFilter]
+    list_select_related = ["sync", "action"]
     search_fields = ["record_id"]  # the real lookup is get_search_results below
     search_help_text = search.HELP
     date_hierarchy = None  # its year/month links would scan the whole table
-    fields = ["created_at", "direction", "sync", "run_link", "sobject", "record_id",
+    fields = ["created_at", "direction", "sync", "action", "run_link", "sobject", "record_id",
               "hub_link", "outcome", "error_code", "message", "changed_fields"]
     readonly_fields = fields
 

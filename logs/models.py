@@ -33,13 +33,15 @@ class RecordLog(models.Model):
 
     Outcome = Outcome
     # The columns `write` fills, in its INSERT's order.
-    COLUMNS = ("created_at", "direction", "sync", "run", "sobject", "record_id", "hub_ref",
-               "outcome", "error_code", "message", "changed_fields")
+    COLUMNS = ("created_at", "direction", "sync", "action", "run", "sobject", "record_id",
+               "hub_ref", "outcome", "error_code", "message", "changed_fields")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
     sync = models.ForeignKey("syncs.Sync", null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="record_logs")
+    action = models.ForeignKey("syncs.Action", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="record_logs")
     run = models.ForeignKey("syncs.SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
                             related_name="record_logs")
     sobject = models.CharField("object", max_length=80)
@@ -70,11 +72,14 @@ class RecordLog(models.Model):
 
     @classmethod
     def write(cls, results: Iterable[Result], *, direction: str, sobject: str, run_id: int,
-              sync_id: int | None = None) -> None:
-        """Log each result of one page in one INSERT (the caller holds the page's transaction)."""
+              sync_id: int | None = None, action_id: int | None = None) -> None:
+        """Log each result of one page in one INSERT (the caller holds the page's transaction).
+
+        The owner is the sync (data in) or the action (data out) whose run this is.
+        """
         now = timezone.now()
         insert(cls, list(cls.COLUMNS), [
-            (now, direction, sync_id, run_id, sobject, r.key[:18], r.ref, r.outcome,
+            (now, direction, sync_id, action_id, run_id, sobject, r.key[:18], r.ref, r.outcome,
              r.error_code, r.message, r.changed) for r in results])
 
     @classmethod

@@ -7,7 +7,8 @@ depend only on the mapping live here: which identifiers a format uses and which 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import models
 
@@ -19,6 +20,30 @@ class Format(models.TextChoices):
     EVENT = "event", "Events (track)"
     OBJECT = "object", "Custom objects (group)"
     RELATIONSHIP = "relationship", "Relationships (group with person and object ids)"
+
+
+class Transform(models.TextChoices):
+    """What a field mapping does to a value on its way (`mappings.values.transformed`)."""
+
+    NONE = "", "None"
+    UNIX_TO_ISO = "unix_to_iso", "Unix timestamp → ISO-8601"
+    ISO_TO_UNIX = "iso_to_unix", "ISO-8601 → Unix timestamp"
+    LOWER = "lower", "Lower case"
+    CONSTANT = "constant", "Constant (the default value)"
+
+
+class FieldRow(NamedTuple):
+    """One field mapping as the engines see it (a `mappings.models.FieldMapping` row)."""
+
+    source: str
+    target: str = ""
+    transform: Transform = Transform.NONE
+    default: str = ""
+
+    @property
+    def plain(self) -> bool:
+        """No transform and no default: the value passes as it is."""
+        return self.transform == Transform.NONE and not self.default
 
 
 class PersonMatch(models.TextChoices):
@@ -44,12 +69,15 @@ IDENTIFIERS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Mapping:
-    """One object's mapping to the hub; build it from a sync (`Sync.mapping()`)."""
+    """One object's mapping to the hub; build it from a sync or an action (`.mapping()`).
+
+    `rows` are its field mappings in order: for a sync, Salesforce path → hub trait (blank
+    target: the usual name); for an action, hub attribute → Salesforce field.
+    """
 
     sobject: str
     format: Format
-    fields: tuple[str, ...] = ()
-    renames: dict[str, str] = field(default_factory=dict)
+    rows: tuple[FieldRow, ...] = ()
     person_id_field: str = ""
     person_match: PersonMatch = PersonMatch.CUSTOMER_ID
     object_id_field: str = ""
@@ -59,6 +87,16 @@ class Mapping:
     convert_dates: bool = False
     # The hub's custom object type (objects and relationships), by its singular name.
     object_type: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The sources of the rows, in order (a sync: the Salesforce fields it reads)."""
+        return tuple(row.source for row in self.rows if row.source)
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """Source → target of the rows that name their target."""
+        return {row.source: row.target for row in self.rows if row.target}
 
     @property
     def by_email(self) -> bool:

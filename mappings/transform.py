@@ -17,7 +17,7 @@ from typing import Any
 
 from mappings.mapping import Format, Mapping
 from mappings.reserved import epoch_traits_for, traits_for
-from mappings.values import DATE_TYPES, InvalidValue, converter, to_epoch
+from mappings.values import DATE_TYPES, InvalidValue, converter, to_epoch, transformed
 from workspace.hub import Item, Ref, Result
 from workspace.models import Person
 
@@ -105,6 +105,11 @@ class Transformer:
                          self._epoch(path) if epoch else self.converters[path])
                         for target, (path, epoch) in plan.items()
                         if epoch or "." in path or self.converters[path] is not None]
+        # Rows with a transform or a default, applied last: (target, row).
+        self.rules = [(row.target or self.targets.get(row.source, row.source), row)
+                      for row in mapping.rows if not row.plain]
+        for target, _ in self.rules:
+            self.blank.setdefault(target, None)
         self.build = {Format.PERSON: self._person, Format.OBJECT: self._object,
                       Format.RELATIONSHIP: self._relationship,
                       Format.EVENT: self._event}[mapping.format]
@@ -159,6 +164,8 @@ class Transformer:
                 attrs[target] = None
             else:
                 attrs[target] = value if convert is None else convert(value)
+        for target, row in self.rules:
+            attrs[target] = transformed(row, attrs.get(target))
         return attrs
 
     def _epoch(self, path: str) -> Callable[[Any], int]:

@@ -2,7 +2,8 @@
 
 REST returns JSON types; Bulk API 2.0 returns every cell as a string. `normalize` turns both
 into the same Python value by the field's describe type, so a bulk first run and a REST first
-run give identical hubs. `to_epoch` is the "Convert dates to Unix timestamps" switch.
+run give identical hubs. `to_epoch` is the "Convert dates to Unix timestamps" switch;
+`transformed` applies a field mapping's transform and default, in either direction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
+
+from mappings.mapping import FieldRow, Transform
 
 UTC = dt.UTC
 _DATETIME = re.compile(
@@ -179,3 +182,36 @@ def normalize(field: str, field_type: str, value: Any) -> Any:
         return None
     convert = _CONVERT.get(field_type)
     return convert(field, field_type, value) if convert else value
+
+
+def transformed(row: FieldRow, value: Any) -> Any:
+    """A value after its field mapping's transform and default (either direction).
+
+    1. A constant is the row's default, whatever the source holds.
+    2. An empty value takes the default (none: stays None).
+    3. The transform: lower case, Unix seconds → ISO-8601 datetime, ISO-8601 → Unix seconds;
+       a value that does not convert raises InvalidValue naming the source.
+    """
+    if row.transform == Transform.CONSTANT:
+        return row.default
+    if value is None or value == "":
+        if not row.default:
+            return None
+        value = row.default
+    if row.transform == Transform.LOWER:
+        return str(value).lower()
+    if row.transform == Transform.UNIX_TO_ISO:
+        return _from_epoch(row.source, value)
+    if row.transform == Transform.ISO_TO_UNIX:
+        return to_epoch(value, row.source)
+    return value
+
+
+def _from_epoch(field: str, value: Any) -> str:
+    if isinstance(value, bool):
+        raise InvalidValue(field, value, "Unix timestamp")
+    try:
+        seconds = float(value)
+        return canonical_datetime(dt.datetime.fromtimestamp(seconds, UTC))
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise InvalidValue(field, value, "Unix timestamp") from None

@@ -20,7 +20,8 @@ from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
 from syncs import queue, schedule, views
-from syncs.forms import SyncForm
+from syncs.actions import Action
+from syncs.forms import ActionForm, SyncForm
 from syncs.models import Sync, SyncRun
 from syncs.progress import progress_of
 
@@ -41,12 +42,43 @@ def status_badge(status: str, label: str) -> str:
                        STATUS_COLOURS.get(status, "#616161"), label)
 
 
+def renew_session(connection_id: str) -> None:
+    """Refresh an expired Salesforce session before the admin opens its transaction.
+
+    The sync and action forms read describes (and try a sync's filter) inside that
+    transaction, where a refreshed (possibly rotated) token could not be committed on its own.
+    """
+    connection = (Connection.objects.filter(pk=int(connection_id)).first()
+                  if connection_id.isdigit() else None)
+    if connection is None:
+        return
+    try:
+        SalesforceClient.for_connection(connection, interactive=True).identity()
+    except SalesforceError as error:
+        # The form checks the row against the org next and shows the reason on the page.
+        logger.info("admin form: connection %s could not renew its session: %s",
+                    connection.pk, error)
+
+
 def run_logs_url(run_id: int) -> str:
     return reverse("admin:logs_recordlog_changelist") + f"?run={run_id}"
 
 
+class CheckedAgainstOrgAdmin(admin.ModelAdmin):
+    """The admin of a row whose form is checked against its connection's org on save."""
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        # Permission before any Salesforce call: the session renewal below is one.
+        allowed = (self.has_add_permission(request) if object_id is None
+                   else self.has_change_permission(request))
+        if request.method == "POST" and allowed:
+            renew_session(request.POST.get("connection", ""))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Sync)
-class SyncAdmin(admin.ModelAdmin):
+class SyncAdmin(CheckedAgainstOrgAdmin):
     form = SyncForm
     list_display = ["name", "sobject", "data_format", "connection", "enabled", "status",
                     "last_run", "schedule_text", "next_run_at"]
@@ -67,36 +99,27 @@ class SyncAdmin(admin.ModelAdmin):
         ("Runs", {"fields": ["last_run", "recent_runs"]}),
     ]
 
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
-                        form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
-        # Permission before any Salesforce call: the session renewal below is one.
-        allowed = (self.has_add_permission(request) if object_id is None
-                   else self.has_change_permission(request))
-        if request.method == "POST" and allowed:
-            self._renew_session(request.POST.get("connection", ""))
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    @staticmethod
-    def _renew_session(connection_id: str) -> None:
-        """Refresh an expired Salesforce session before the admin opens its transaction.
-
-        The form reads describes and tries the filter inside that transaction, where a
-        refreshed (possibly rotated) token could not be committed on its own.
-        """
-        connection = (Connection.objects.filter(pk=int(connection_id)).first()
-                      if connection_id.isdigit() else None)
-        if connection is None:
-            return
-        try:
-            SalesforceClient.for_connection(connection, interactive=True).identity()
-        except SalesforceError as error:
-            # The form checks the sync against the org next and shows the reason on the page.
-            logger.info("sync form: connection %s could not renew its session: %s",
-                        connection.pk, error)
-
     def get_fieldsets(self, request: HttpRequest, obj: Sync | None = None) -> list:
         # A new sync has no runs to show.
-        return self.fieldsets if obj is not None else self.fieldsets[:-1]
+        fieldsets = self.fieldsets if obj is not None else self.fieldsets[:-1]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only: the rows are shown by display methods ("fields" is also a ModelAdmin
+            # attribute, which the admin would take for the display).
+            shown = {"fields": "synced_fields", "renames": "field_renames"}
+            fieldsets = [(title, {**options, "fields": [shown.get(f, f) for f in options["fields"]]})
+                         for title, options in fieldsets]
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Sync | None = None) -> list:
+        return [*super().get_readonly_fields(request, obj), "synced_fields", "field_renames"]
+
+    @admin.display(description="fields to sync")
+    def synced_fields(self, obj: Sync) -> str:
+        return ", ".join(obj.fields) or "–"
+
+    @admin.display(description="renames")
+    def field_renames(self, obj: Sync) -> str:
+        return ", ".join(f"{source} → {target}" for source, target in obj.renames.items()) or "–"
 
     @admin.display(description="status", ordering="last_status")
     def status(self, obj: Sync) -> str:
@@ -211,15 +234,53 @@ class SyncAdmin(admin.ModelAdmin):
                               "sync to run it.", messages.WARNING)
 
 
+@admin.register(Action)
+class ActionAdmin(CheckedAgainstOrgAdmin):
+    """Actions (data out): the form checks them against describe on save; "Push now" drains
+    their changes and "Reconcile" writes every record they cover."""
+
+    form = ActionForm
+    list_display = ["name", "sobject", "entity", "operation", "connection", "enabled",
+                    "allow_create", "last_status", "last_run_at", "next_run_at"]
+    list_filter = ["enabled", "last_status", "operation", "sobject", "connection"]
+    search_fields = ["name", "sobject"]
+    list_select_related = ["connection"]
+    actions = ["push_now", "reconcile"]
+    fieldsets = [
+        (None, {"fields": ["name", "connection", "sobject", "enabled"]}),
+        ("What and how", {"fields": ["entity", "object_type", "operation", "matchers",
+                                     "matcher_operator", "allow_create", "field_mappings"]}),
+        ("Salesforce", {"fields": ["batch_mode", "bulk_threshold", "assignment_rules",
+                                   "duplicate_allow_save"]}),
+        ("Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",
+                                           "start_at"]}),
+    ]
+
+    @admin.action(description="Push now (changes)", permissions=["change"])
+    def push_now(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:
+        for action in queryset.filter(enabled=True):
+            action.request_run(Action.Trigger.MANUAL)
+        self.message_user(request, "A worker writes their changes within seconds.",
+                          messages.SUCCESS)
+
+    @admin.action(description="Reconcile (every record)", permissions=["change"])
+    def reconcile(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:
+        for action in queryset.filter(enabled=True):
+            action.request_run(Action.Trigger.RESYNC)
+        self.message_user(request, "A worker writes every record they cover within seconds.",
+                          messages.SUCCESS)
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "sync", "trigger", "mode", "run_status", "duration_text",
-                    "fetched", "created", "updated", "deleted", "skipped", "failed",
-                    "conflicts", "api_calls", "logs"]
-    list_filter = ["status", "trigger", "mode", "sync"]
-    list_select_related = ["sync"]
-    search_fields = ["sync__name", "error"]
-    fields = ["sync", "trigger", "mode", "run_status", "started_at", "finished_at",
+    list_display = ["started_at", "sync", "action", "direction", "trigger", "mode", "run_status",
+                    "duration_text", "fetched", "created", "updated", "deleted", "skipped",
+                    "failed", "conflicts", "api_calls", "logs"]
+    list_filter = ["status", "direction", "trigger", "mode", "sync", "action"]
+    list_select_related = ["sync", "action"]
+    search_fields = ["sync__name", "action__name", "error"]
+    fields = ["sync", "action", "direction", "trigger", "mode", "run_status", "started_at",
+              "finished_at",
               "duration_text", "fetched", "created", "updated", "deleted", "skipped", "failed",
               "conflicts", "api_calls", "error", "logs"]
     readonly_fields = fields

@@ -11,6 +11,10 @@ class SyncsConfig(AppConfig):
 
     def ready(self) -> None:
         # The dispatcher and log-pruning schedules are rows; migrate keeps them present.
-        from syncs.tasks import ensure_schedules
+        from syncs.tasks import ensure_schedules, wake_actions
+        from workspace.outbox import WAKE_UPS
 
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="syncs.ensure_schedules")
+        # A hub change wakes the actions that may write it once its transaction commits.
+        if wake_actions not in WAKE_UPS:
+            WAKE_UPS.append(wake_actions)

@@ -7,6 +7,7 @@ Salesforce rejects is a message on that field instead of a failed run later.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -17,7 +18,9 @@ from config.forms import BoundedJSONField
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
+from mappings.mapping import FieldRow, Transform
 from mappings.presets import default_fields, object_choices
+from syncs.actions import Action
 from syncs.models import Sync
 
 PRESET_FIELDS = ("data_format", "person_id_field", "person_match", "object_id_field",
@@ -32,6 +35,10 @@ class SyncForm(forms.ModelForm):
         help_text="Fill the format, identifiers, custom object name and fields with the usual "
         "mapping of this object (Contacts and Leads → people, Tasks → events, Accounts → "
         "objects...), replacing what is entered below.")
+    # The sync's FieldMapping rows, offered as before: the fields, and their trait names.
+    fields = forms.MultipleChoiceField(label="Fields to sync", required=False)
+    renames = BoundedJSONField(required=False, initial=dict,
+                               help_text='Per-field trait names: {"Industry": "industry"}.')
 
     class Meta:
         model = Sync
@@ -41,10 +48,11 @@ class SyncForm(forms.ModelForm):
                   "convert_dates", "filter", "on_delete", "refresh_days", "schedule_kind",
                   "every_minutes", "cron", "start_at", "bulk_threshold", "batch_size"]
         widgets = {"filter": forms.Textarea(attrs={"rows": 2, "cols": 80})}
-        field_classes = {"renames": BoundedJSONField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("fields", list(self.instance.fields))
+        self.initial.setdefault("renames", dict(self.instance.renames))
         self.fields["use_preset"].initial = self.instance.pk is None
         self.client: SalesforceClient | None = None
         self.schema_error = ""
@@ -103,7 +111,7 @@ class SyncForm(forms.ModelForm):
             return
         names = default_fields(describe)
         labels = {f["name"]: f.get("label") or f["name"] for f in describe["fields"]}
-        selected = [str(v) for v in (self.instance.fields or [])]
+        selected = [str(v) for v in (self.initial.get("fields") or [])]
         extra = [n for n in selected if n not in names]  # parent paths such as Account.Name
         self.fields["fields"] = forms.MultipleChoiceField(
             label="Fields to sync", required=False,
@@ -129,6 +137,11 @@ class SyncForm(forms.ModelForm):
 
     def _post_clean(self) -> None:
         """After the model's own checks pass, ask Salesforce (describe and a LIMIT 1 query)."""
+        for name in ("fields", "renames"):
+            if name in self.cleaned_data:
+                value = self.cleaned_data[name]
+                setattr(self.instance, name, value if value is not None else
+                        ([] if name == "fields" else {}))
         super()._post_clean()
         if self.errors:
             return
@@ -142,3 +155,77 @@ class SyncForm(forms.ModelForm):
             self._update_errors(error)
         except SalesforceError as error:
             self.add_error(None, f"Could not check the sync against Salesforce: {error}")
+
+
+class ActionForm(forms.ModelForm):
+    """Add or edit an action; saving checks the object, matchers and mapped fields against
+    describe (a matcher Salesforce cannot filter on, a target it cannot write for the
+    operation, an unknown field, an upsert on a field that is not an external id)."""
+
+    field_mappings = BoundedJSONField(
+        required=False, initial=list,
+        help_text='Hub attribute → Salesforce field, in order: [["firstName", "FirstName"], '
+        '{"source": "signed_up", "target": "Signup__c", "transform": "unix_to_iso", '
+        '"default": ""}]. Transforms: ' + ", ".join(repr(v) for v in Transform.values if v) + ".")
+
+    class Meta:
+        model = Action
+        fields = ["name", "connection", "sobject", "enabled", "entity", "object_type",
+                  "operation", "matchers", "matcher_operator", "allow_create",
+                  "field_mappings", "batch_mode", "bulk_threshold", "assignment_rules",
+                  "duplicate_allow_save", "schedule_kind", "every_minutes", "cron", "start_at"]
+        field_classes = {"matchers": BoundedJSONField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("field_mappings", [
+            [row.source, row.target] if row.plain else row._asdict()
+            for row in self.instance.field_rows()])
+        self.rows: list[FieldRow] = []
+
+    def clean_field_mappings(self) -> list[FieldRow]:
+        value = self.cleaned_data.get("field_mappings") or []
+        if not isinstance(value, list):
+            raise ValidationError("A list of [hub attribute, Salesforce field] pairs.")
+        rows = []
+        for entry in value:
+            try:
+                rows.append(_row(entry))
+            except (TypeError, ValueError) as error:
+                raise ValidationError(f"{json.dumps(entry)[:80]}: {error}") from None
+        self.rows = rows
+        return rows
+
+    def _post_clean(self) -> None:
+        """After the model's own checks pass, check the action against describe."""
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            client = SalesforceClient.for_connection(self.instance.connection)
+            self.instance.validate_against_salesforce(client, self.rows)
+        except ValidationError as error:
+            self._update_errors(error)
+        except SalesforceError as error:
+            self.add_error(None, f"Could not check the action against Salesforce: {error}")
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()
+        self.instance.replace_rows(self.rows)
+
+
+def _row(entry: Any) -> FieldRow:
+    """A field mapping from `[source, target]` or `{"source", "target", "transform", ...}`."""
+    if isinstance(entry, list) and len(entry) == 2:
+        entry = {"source": entry[0], "target": entry[1]}
+    if not isinstance(entry, dict):
+        raise ValueError("a [hub attribute, Salesforce field] pair or an object")
+    unknown = set(entry) - set(FieldRow._fields)
+    if unknown:
+        raise ValueError(f"unknown keys {', '.join(sorted(unknown))}")
+    row = FieldRow(**{key: str(value or "") for key, value in entry.items()})
+    if row.transform not in Transform.values:
+        raise ValueError(f"unknown transform {row.transform!r}")
+    if not row.target or not (row.source or row.transform == Transform.CONSTANT):
+        raise ValueError("needs a source (or a constant) and a Salesforce field")
+    return row._replace(transform=Transform(row.transform))

@@ -1,4 +1,5 @@
-"""Syncs (one Salesforce object pulled into the hub on a schedule) and their runs.
+"""Syncs (one Salesforce object pulled into the hub on a schedule) and the runs of syncs and
+actions (syncs/actions.py: hub records pushed to one Salesforce object).
 
 A sync row is also its own entry in the run queue (`syncs.queue.Runnable`: due time, an
 operator's request, the claim); the queue's rules live in syncs/queue.py.
@@ -7,14 +8,17 @@ operator's request, the claim); the queue's rules live in syncs/queue.py.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from mappings.mapping import Format, Mapping, PersonMatch
+from logs.models import RecordLog
+from mappings.mapping import FieldRow, Format, Mapping, PersonMatch
+from mappings.models import RowOwner, exactly_one
 from syncs import schedule
+from syncs.actions import Action
 from syncs.queue import Runnable, Status, Trigger
 from workspace.items import COUNTERS
 
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
     from connections.client import SalesforceClient
 
 
-class Sync(Runnable):
+class Sync(Runnable, RowOwner):
     """One Salesforce object, its mapping to the hub, its schedule and its incremental state."""
 
     TASK = "syncs.tasks.run_sync_task"
@@ -55,9 +59,6 @@ class Sync(Runnable):
                                     verbose_name="custom object name")
     event_name_field = models.CharField(max_length=120, blank=True, default="Subject")
     event_timestamp_field = models.CharField(max_length=120, blank=True, default="CreatedDate")
-    fields = models.JSONField("fields to sync", default=list, blank=True)
-    renames = models.JSONField(
-        default=dict, blank=True, help_text='Per-field trait names: {"Industry": "industry"}.')
     convert_dates = models.BooleanField("convert dates to Unix timestamps", default=False)
     filter = models.TextField(
         blank=True, help_text="Optional SOQL WHERE condition, e.g. Email != null.")
@@ -109,6 +110,57 @@ class Sync(Runnable):
     def __str__(self) -> str:
         return self.name
 
+    # -- fields and renames: the sync's FieldMapping rows, read and written as before ----------
+
+    @property
+    def fields(self) -> list[str]:
+        """The Salesforce fields synced (the sources of the rows), or what was set, unsaved."""
+        wanted = self.__dict__.get("_fields_wanted")
+        return wanted if wanted is not None else [r.source for r in self.field_rows()
+                                                  if r.source]
+
+    @fields.setter
+    def fields(self, value: list[str]) -> None:
+        self.__dict__["_fields_wanted"] = value
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """Per-field trait names (the rows' targets), or what was set, unsaved."""
+        wanted = self.__dict__.get("_renames_wanted")
+        return wanted if wanted is not None else {r.source: r.target for r in self.field_rows()
+                                                  if r.target}
+
+    @renames.setter
+    def renames(self, value: dict[str, str]) -> None:
+        self.__dict__["_renames_wanted"] = value
+
+    def planned_rows(self) -> list[FieldRow]:
+        """The rows with the fields and renames set since they were read applied: a field
+        keeps its transform and default, takes its rename, and rows without a source stay."""
+        stored = self.field_rows()
+        fields, renames = self.fields, self.renames
+        if not isinstance(fields, list):
+            fields = []
+        if not isinstance(renames, dict):
+            renames = {}
+        kept = {row.source: row for row in stored}
+        planned = [kept.get(f, FieldRow(f))._replace(target=str(renames.get(f) or ""))
+                   for f in dict.fromkeys(str(f) for f in fields)]
+        return planned + [row for row in stored if not row.source]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the sync, then its field rows if fields or renames were set."""
+        super().save(*args, **kwargs)
+        if "_fields_wanted" in self.__dict__ or "_renames_wanted" in self.__dict__:
+            self.replace_rows(self.planned_rows())
+            for name in ("_fields_wanted", "_renames_wanted"):
+                self.__dict__.pop(name, None)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        for name in ("_fields_wanted", "_renames_wanted"):
+            self.__dict__.pop(name, None)
+
     @property
     def source(self) -> str:
         """How the hub names what this sync produced (SourceRecord.source, Change.origin)."""
@@ -123,7 +175,7 @@ class Sync(Runnable):
         """The value `mappings` works from: this sync's object, format, identifiers, fields."""
         return Mapping(
             sobject=self.sobject, format=Format(self.data_format),
-            fields=tuple(self.fields or ()), renames=dict(self.renames or {}),
+            rows=tuple(self.planned_rows()),
             person_id_field=self.person_id_field, person_match=PersonMatch(self.person_match),
             object_id_field=self.object_id_field, related_id_field=self.related_id_field,
             event_name_field=self.event_name_field,
@@ -210,12 +262,19 @@ class Sync(Runnable):
 
 
 class SyncRun(models.Model):
-    """One run of a sync: what started it, how it ended, and what it did to how many records."""
+    """One run of a sync (Salesforce → hub) or of an action (hub → Salesforce): what started
+    it, how it ended, and what it did to how many records. Exactly one owner is set."""
 
     Status = Status
     COUNTERS = COUNTERS
+    Direction = RecordLog.Direction
 
-    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="runs")
+    sync = models.ForeignKey(Sync, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="runs")
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="runs")
+    direction = models.CharField(max_length=3, choices=RecordLog.Direction.choices,
+                                 default=RecordLog.Direction.IN)
     trigger = models.CharField(max_length=8, choices=Trigger.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     mode = models.CharField(max_length=12, blank=True,
@@ -237,10 +296,17 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["sync", "-started_at"], name="syncrun_latest_idx")]
+        indexes = [models.Index(fields=["sync", "-started_at"], name="syncrun_latest_idx"),
+                   models.Index(fields=["action", "-started_at"], name="actionrun_latest_idx")]
+        constraints = [exactly_one("sync", "action", "syncrun_one_owner")]
 
     def __str__(self) -> str:
-        return f"{self.sync} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        return f"{self.owner} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def owner(self) -> Sync | Action:
+        """The sync or the action this run belongs to."""
+        return self.sync if self.sync_id else self.action
 
     def failed_record_ids(self) -> list[str]:
         """The records this run failed or refused as a conflict (from its record logs)."""

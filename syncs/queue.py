@@ -42,6 +42,7 @@ class Trigger(models.TextChoices):
     MANUAL = "manual"
     RESYNC = "resync"
     RETRY = "retry", "retry failed records"
+    CHANGE = "change", "Hub change"  # an action woken by changes in the hub's outbox
 
 
 class Status(models.TextChoices):

@@ -1,4 +1,4 @@
-"""django-q2 tasks of the pull side: run one sync, re-find due syncs, prune old logs.
+"""django-q2 tasks: run one sync or action, re-find due syncs and actions, prune old logs.
 
 Task functions are module-level and take primitive ids. The database is the queue of record:
 `dispatch` runs every minute from a django-q2 Schedule and enqueues every due sync, so a
@@ -11,12 +11,16 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.utils import timezone
 from django_q.models import Schedule
 
 from logs.models import RecordLog, retention_days
 from syncs import conf, queue
+from syncs.actions import Action
+from syncs.drain import connection_sources, mark_processed
 from syncs.models import Sync
 from syncs.pull import run_sync
+from syncs.push import run_action
 from workspace.models import Change
 
 logger = logging.getLogger(__name__)
@@ -44,9 +48,62 @@ def run_sync_task(sync_id: int, trigger: str = queue.Trigger.SCHEDULE) -> dict[s
             **{name: getattr(run, name) for name in run.COUNTERS}, "api_calls": run.api_calls}
 
 
+def run_action_task(action_id: int, trigger: str = queue.Trigger.CHANGE) -> dict[str, Any]:
+    """The worker side of an action's wake-up: run it if nobody else is running it (a
+    request made meanwhile stays queued: the holder's release enqueues it again)."""
+    run = run_action(action_id, trigger=trigger)
+    if run is None:
+        return {"action": action_id, "ran": False}
+    return {"action": action_id, "ran": True, "run": run.pk, "status": run.status,
+            **{name: getattr(run, name) for name in run.COUNTERS}, "api_calls": run.api_calls}
+
+
+def wake_actions(origin: str) -> int:
+    """After hub changes from `origin` commit: ask every enabled action that may write them
+    for a run (not those of the org the changes came from: no echo); how many were asked.
+
+    The request is written only where none is pending, so a burst of commits enqueues one
+    run per action; a change committed while an action runs is drained by the run its
+    release enqueues.
+    """
+    actions = Action.objects.filter(enabled=True, run_requested="")
+    if origin.startswith("sync:") and origin[5:].isdigit():
+        actions = actions.exclude(connection__syncs__pk=int(origin[5:]))
+    woken = 0
+    for pk in actions.values_list("pk", flat=True):
+        if Action.objects.filter(pk=pk, run_requested="").update(
+                run_requested=queue.Trigger.CHANGE, next_run_at=timezone.now()):
+            queue.enqueue(Action, pk, queue.Trigger.CHANGE)
+            woken += 1
+    return woken
+
+
 def dispatch(now: dt.datetime | None = None) -> int:
-    """Enqueue every due sync once (syncs/queue.py `dispatch`); how many were enqueued."""
-    return queue.dispatch(Sync, now)
+    """Enqueue every due sync and action once (syncs/queue.py `dispatch`), and every idle
+    action with changes to write that no wake-up reached; how many were enqueued."""
+    return queue.dispatch(Sync, now) + queue.dispatch(Action, now) + undrained_actions()
+
+
+def undrained_actions() -> int:
+    """The safety net of wake-ups: request a run of each enabled, idle action that has
+    changes to write; move past changes that are only echoes of its own org; then mark what
+    every action has passed as processed."""
+    woken = 0
+    for action in Action.objects.filter(enabled=True, claimed_at__isnull=True):
+        pending = Change.objects.filter(processed_at__isnull=True, id__gt=action.outbox_position)
+        last = pending.order_by("-id").values_list("id", flat=True).first()
+        if last is None:
+            continue
+        if pending.exclude(origin__in=connection_sources(action) | {action.source}).exists():
+            if not action.run_requested:
+                action.request_run(queue.Trigger.CHANGE)
+                woken += 1
+        else:
+            Action.objects.filter(pk=action.pk, claimed_at__isnull=True,
+                                  outbox_position=action.outbox_position).update(
+                outbox_position=last)
+    mark_processed()
+    return woken
 
 
 def prune_logs() -> int:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logs', '0002_initial'),
+        ('logs', '0003_recordlog_action'),
         ('syncs', '0004_bulk_state_and_resync_start'),
     ]
 

@@ -1,5 +1,5 @@
-"""`bench/pull.py --quick` runs end to end and prints one JSON object within the API-call goals;
-`bench/ui.py --quick` times every page it lists.
+"""`bench/pull.py --quick` and `bench/push.py --quick` run end to end and print one JSON object
+within the API-call goals; `bench/ui.py --quick` times every page it lists.
 
 Timings on a small org and a shared machine mean little, so only the call counts are asserted.
 """
@@ -43,3 +43,13 @@ def test_quick_ui_bench_prints_every_page_with_its_time():
             "logs_search_email", "dashboard"} <= set(report["pages"])
     assert all(page["status"] == 200 and page["ms"] > 0 for page in report["pages"].values())
     assert isinstance(report["pass"]["all"], bool)
+
+
+def test_quick_push_bench_prints_json_within_the_api_call_goals():
+    report = quick("push.py")
+    verdicts = report["pass"]
+    assert verdicts["all_written"], report
+    for goal in ("external_id_upsert_api_calls", "email_matchers_api_calls", "bulk_api_calls"):
+        assert verdicts[goal], (goal, report)
+    assert report["latency"]["missed"] == 0 and report["latency"]["p50_seconds"] > 0
+    assert isinstance(verdicts["records_per_second"], bool) and isinstance(verdicts["ratio"], bool)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Connection
+from syncs.actions import Action
 from syncs.models import Sync, SyncRun
 
 
@@ -72,3 +73,19 @@ def test_the_admin_index_offers_the_dashboard_first(staff_client):
 def test_dashboard_is_staff_only(client):
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_dashboard_lists_actions_with_their_runs(staff_client):
+    org = Connection.objects.create(name="Org")
+    action = Action.objects.create(connection=org, name="People → Contacts",
+                                   sobject="Contact", matchers=[["email", "Email"]])
+    run = SyncRun.objects.create(action=action, sync=None, direction="out", trigger="change",
+                                 status="failed", failed=3, error="INVALID_FIELD: nope")
+    Action.objects.filter(pk=action.pk).update(last_status="failed", last_run_id=run.pk,
+                                               last_run_at=run.started_at, last_error=run.error)
+
+    page = staff_client.get(reverse("dashboard")).content.decode()
+
+    assert "People → Contacts" in page and "INVALID_FIELD: nope" in page
+    assert reverse("admin:syncs_action_change", args=[action.pk]) in page

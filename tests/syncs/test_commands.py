@@ -9,12 +9,16 @@ from django.core.management import CommandError, call_command
 
 from connections import oauth
 from connections.models import Connection
+from logs.models import RecordLog
 from sfemulator import Emulator
 from sfemulator.ports import free_port
-from syncs.management.commands.setup_demo import CONNECTION_NAME, DEMO_SYNCS
+from syncs.actions import Action
+from syncs.management.commands.setup_demo import CONNECTION_NAME, DEMO_ACTIONS, DEMO_SYNCS
 from syncs.models import Sync, SyncRun
 from syncs.pull import run_sync
+from syncs.push import run_action
 from tests.syncs.conftest import contacts
+from tests.syncs.push_cast import hub_people
 from workspace.models import Event, Object, Person, Relationship
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +150,39 @@ def test_setup_demo_says_when_the_emulator_is_not_reachable(db):
     with pytest.raises(CommandError, match=f"not reachable at https://127.0.0.1:{port}"):
         command("setup_demo", "--emulator-url", f"https://127.0.0.1:{port}")
     assert not Connection.objects.exists()
+
+
+def test_setup_demo_creates_the_demo_actions_which_echo_nothing(demo_org):
+    command("setup_demo", "--emulator-url", demo_org.base_url, "--authorize-url",
+            demo_org.http_url, "--no-run")
+    actions = {a.name: a for a in Action.objects.all()}
+    assert set(actions) == {spec[0] for spec in DEMO_ACTIONS}
+    assert all(a.enabled and a.operation == "update" and not a.allow_create
+               for a in actions.values())
+    contacts_action = actions["People → Contacts"]
+    assert contacts_action.matchers == [["email", "Email"]]
+    assert [r.target for r in contacts_action.field_rows()] == ["FirstName", "LastName", "Phone",
+                                                                "Title"]
+    assert actions["Accounts → Accounts"].object_type.singular == "Account"
+    for sync in Sync.objects.all():
+        assert run_sync(sync.pk).status == SyncRun.Status.SUCCEEDED
+    # What the demo syncs pulled came from this org: nothing is pushed back.
+    for action in actions.values():
+        run = run_action(action.pk)
+        assert (run.status, run.fetched) == (SyncRun.Status.SUCCEEDED, 0), run.error
+    # A reconcile of the untouched demo writes nothing. (The demo org has a few contacts that
+    # share an e-mail address: those people match several and are logged, not written.)
+    demo_org.control.clear_counters()
+    for action in actions.values():
+        run = run_action(action.pk, full=True)
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error
+        assert (run.created, run.updated) == (0, 0) and run.fetched > 300
+        assert set(RecordLog.objects.filter(run=run, outcome="failed").values_list(
+            "error_code", flat=True)) <= {"MULTIPLE_MATCHES"}
+    assert demo_org.control.counters().get("composite") is None
+    # A change from elsewhere than Salesforce is written.
+    person = Person.objects.filter(customer_id__startswith="003").exclude(email="").first()
+    hub_people({**person.attributes, "email": person.email, "customer_id": person.customer_id,
+                "title": "Chief Demo Officer"})
+    assert run_action(contacts_action.pk).updated == 1
+    assert demo_org.control.record("Contact", person.customer_id)["Title"] == "Chief Demo Officer"

@@ -6,7 +6,10 @@
    it with the same functions the Connect button and the callback view call, approving on
    the emulator's consent page the way an operator's browser would;
 3. create the typical syncs (presets of mappings.presets) every few minutes, and ask each for a
-   first run, so the hub fills within a minute.
+   first run, so the hub fills within a minute;
+4. create the two demo actions, journy.io style and update only: People → Contacts (matched
+   by e-mail) and Accounts → Accounts (matched by Salesforce Id); the changes the demo syncs
+   pull are not written back (they come from this org).
 Running it again changes nothing but the connection's tokens when they no longer work.
 """
 
@@ -26,8 +29,11 @@ from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
 from connections.transport import HttpSession, configure
+from mappings.mapping import FieldRow
 from syncs import schedule
+from syncs.actions import Action
 from syncs.models import Sync
+from workspace.models import ObjectType
 
 CONNECTION_NAME = "Demo org (emulator)"
 CLIENT_ID = "forcebridge-demo"
@@ -41,6 +47,14 @@ DEMO_SYNCS = (
     ("Account contacts → relationships", "AccountContactRelation"),
     ("Opportunity contact roles → relationships", "OpportunityContactRole"),
     ("Tasks → events", "Task"),
+)
+# (action name, object, trigger, hub object type, matchers, rows): update only.
+DEMO_ACTIONS = (
+    ("People → Contacts", "Contact", Action.Entity.PEOPLE, "", [["email", "Email"]],
+     [("firstName", "FirstName"), ("lastName", "LastName"), ("phone", "Phone"),
+      ("title", "Title")]),
+    ("Accounts → Accounts", "Account", Action.Entity.OBJECTS, "Account", [["object_id", "Id"]],
+     [("name", "Name"), ("Industry", "Industry"), ("Website", "Website")]),
 )
 
 
@@ -79,6 +93,11 @@ class Command(BaseCommand):
             queued = "" if options["no_run"] else (
                 "; first run requested" if created else "; run requested")
             self.stdout.write(f"Sync {sync.name!r} ({sobject}): {state}{queued}.")
+        for spec in DEMO_ACTIONS:
+            action, created = demo_action(connection, client, *spec)
+            state = "created" if created else "exists"
+            self.stdout.write(f"Action {action.name!r} ({action.sobject}, update only): "
+                              f"{state}.")
 
 
 def _consent_page(url: str) -> str:
@@ -183,3 +202,26 @@ def demo_sync(connection: Connection, client: SalesforceClient, name: str, sobje
     with transaction.atomic():
         sync.save()
     return sync, True
+
+
+def demo_action(connection: Connection, client: SalesforceClient, name: str, sobject: str,
+                entity: str, type_name: str, matchers: list, rows: list[tuple]
+                ) -> tuple[Action, bool]:
+    """The named action, created update only and checked against the org's describe."""
+    existing = Action.objects.filter(name=name).first()
+    if existing is not None:
+        return existing, False
+    action = Action(connection=connection, name=name, sobject=sobject, entity=entity,
+                    matchers=matchers, schedule_kind=schedule.DAILY,
+                    object_type=ObjectType.objects.filter(singular=type_name).first()
+                    if type_name else None)
+    field_rows = [FieldRow(*row) for row in rows]
+    try:
+        action.full_clean()
+        action.validate_against_salesforce(client, field_rows)
+    except (ValidationError, SalesforceError) as error:
+        raise CommandError(f"Action {name!r} ({sobject}) could not be set up: {error}") from None
+    with transaction.atomic():
+        action.save()
+        action.replace_rows(field_rows)
+    return action, True

@@ -91,7 +91,7 @@ def _wait_for_run(sync: Sync, asked_at: Any, wait: float, *, trigger: str,
 def summary(run: SyncRun) -> str:
     counts = ", ".join(f"{name} {getattr(run, name)}" for name in SyncRun.COUNTERS)
     seconds = f"{run.duration.total_seconds():.1f} s" if run.duration else "?"
-    return (f"Run {run.pk} of {run.sync.name!r} ({run.trigger}, {run.mode or '?'}): "
+    return (f"Run {run.pk} of {run.owner.name!r} ({run.trigger}, {run.mode or '?'}): "
             f"{run.status} in {seconds}; {counts}; API calls {run.api_calls}.")
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0005_retry'),
+        ('syncs', '0007_field_rows'),
     ]
 
     operations = [

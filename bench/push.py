@@ -1,0 +1,280 @@
+"""Benchmark the push engine; print one JSON object with figures, goals and verdicts.
+
+    .venv/bin/python bench/push.py [--people 10000] [--changes 200] [--quick]
+
+One emulator process (`--seed none`) holds N contacts (e-mail and Forcebridge_Id__c set), a
+fresh SQLite database holds N hub people (from outside Salesforce) and three actions; every
+run happens in a worker subprocess (`run_action`, a reconcile of every person, timed there),
+and each phase first changes every person's title so every record must be written.
+1. external_id_upsert: native collection upsert on Forcebridge_Id__c (no query);
+2. email_matchers: update matched by e-mail (one IN query per 200, then the writes);
+3. bulk: the external-id upsert through one Bulk API 2.0 ingest job;
+4. bare_collections: simple-salesforce collection upserts of the same payloads, right after;
+5. latency: with a cluster running (ORM broker), --changes hub changes one at a time, each
+   timed from its commit until the emulator has the new value.
+API calls are the emulator's counted usage. Goals: upsert <= ceil(N/200)+5 calls; e-mail
+matchers <= 2*ceil(N/200)+5; bulk <= 20 calls; >= 3,000 records/s through collections;
+pipeline <= 2x bare; latency p50 <= 2 s, p95 <= 5 s. `--quick` (600 people, 20 changes)
+checks the harness and the call goals; its timings mean little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pull import CALLBACK, Phase, bare_salesforce  # noqa: E402 - after the path set-up above
+
+GOAL_RECORDS_PER_SECOND = 3_000
+GOAL_RATIO = 2.0
+GOAL_BULK_CALLS = 20
+GOAL_P50, GOAL_P95 = 2.0, 5.0
+EXT = "Forcebridge_Id__c"
+ROWS = [("firstName", "FirstName"), ("lastName", "LastName"), ("title", "Title")]
+
+
+# -- the worker (a separate process running Django) -----------------------------------------------
+
+def worker(step: str, argument: str) -> dict[str, Any]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    if step == "setup":
+        return setup(int(argument))
+    if step == "run":
+        return run(int(argument.split(":")[0]), argument.split(":")[1])
+    return latency(int(argument))
+
+
+def retitle(tag: str) -> None:
+    """Give every hub person a new title (as the inbound API would), so each must be written."""
+    from django.db import transaction
+
+    from workspace.hub import HubWriter, Item
+    from workspace.models import Person
+
+    people = list(Person.objects.values_list("customer_id", "email", "attributes"))
+    for start in range(0, len(people), 2000):
+        items = [Item(f"bench-{cid}", "", {**attrs, "title": f"{tag}-{cid}"}, customer_id=cid,
+                      email=email) for cid, email, attrs in people[start:start + 2000]]
+        with transaction.atomic():
+            HubWriter("bench").people(items)
+
+
+def setup(people: int) -> dict[str, Any]:
+    from django.db import transaction
+
+    from mappings.mapping import FieldRow
+    from syncs.actions import Action
+    from syncs.management.commands import setup_demo
+    from workspace.hub import HubWriter, Item
+
+    connection = setup_demo.demo_connection(os.environ["BENCH_EMULATOR_URL"],
+                                            os.environ["BENCH_AUTHORIZE_URL"])
+    setup_demo.connect(connection, CALLBACK)
+    for start in range(0, people, 2000):
+        items = [Item(f"bench-p{i}", "", {"email": f"person{i}@example.com",
+                                          "firstName": f"First{i}", "lastName": f"Last{i}"},
+                      customer_id=f"p{i}", email=f"person{i}@example.com")
+                 for i in range(start, min(people, start + 2000))]
+        with transaction.atomic():
+            HubWriter("bench").people(items)
+    ids = {}
+    for name, values in {
+        "external_id_upsert": {"operation": "upsert", "allow_create": True,
+                               "matchers": [["customer_id", EXT]],
+                               "batch_mode": "collections"},
+        "email_matchers": {"operation": "update", "matchers": [["email", "Email"]],
+                           "batch_mode": "collections"},
+        "bulk": {"operation": "upsert", "allow_create": True,
+                 "matchers": [["customer_id", EXT]], "batch_mode": "bulk"},
+    }.items():
+        action = Action(connection=connection, name=name, sobject="Contact",
+                        schedule_kind="daily", **values)
+        action.full_clean()
+        action.save()
+        action.replace_rows([FieldRow(*row) for row in ROWS])
+        ids[name] = action.pk
+    return {"actions": ids}
+
+
+def run(action_id: int, tag: str) -> dict[str, Any]:
+    from syncs.push import run_action
+
+    retitle(tag)
+    started = time.perf_counter()
+    done = run_action(action_id, full=True)
+    seconds = time.perf_counter() - started
+    return {"status": done.status, "error": done.error, "seconds": seconds,
+            "fetched": done.fetched, "created": done.created, "updated": done.updated,
+            "failed": done.failed, "api_calls_by_client": done.api_calls}
+
+
+def latency(changes: int) -> dict[str, Any]:
+    """Hub changes one at a time with the cluster running: commit → value in the emulator."""
+    from django.db import transaction
+
+    from sfemulator import ControlClient
+    from syncs.actions import Action
+    from workspace.hub import HubWriter, Item
+    from workspace.models import Person
+
+    control = ControlClient(os.environ["BENCH_EMULATOR_URL"], os.environ["SALESFORCE_CA_BUNDLE"])
+    Action.objects.exclude(name="external_id_upsert").update(enabled=False)
+    people = list(Person.objects.order_by("pk").values_list("customer_id", "email",
+                                                           "attributes")[:changes])
+    contacts = {r[EXT]: r["Id"] for r in control.records("Contact")}
+    waits, missed = [], 0
+    for n, (cid, email, attrs) in enumerate(people):
+        title = f"latency-{n}"
+        with transaction.atomic():
+            HubWriter("bench").people([Item(f"bench-{cid}", "", {**attrs, "title": title},
+                                            customer_id=cid, email=email)])
+        started = time.perf_counter()
+        while control.record("Contact", contacts[cid]).get("Title") != title:
+            if time.perf_counter() - started > 30:
+                missed += 1
+                break
+            time.sleep(0.02)
+        waits.append(time.perf_counter() - started)
+    waits.sort()
+    return {"changes": changes, "missed": missed,
+            "p50_seconds": round(statistics.median(waits), 3),
+            "p95_seconds": round(waits[min(len(waits) - 1, math.ceil(0.95 * len(waits)) - 1)],
+                                 3)}
+
+
+# -- the parent -------------------------------------------------------------------------------------
+
+class PushPhase(Phase):
+    def push_work(self, step: str, argument: str) -> dict[str, Any]:
+        done = subprocess.run(  # noqa: S603 - our own argv
+            [sys.executable, __file__, "--worker", step, "--argument", argument], cwd=ROOT,
+            env=self.env, capture_output=True, text=True, timeout=3600)
+        if done.returncode:
+            raise RuntimeError(f"worker {step} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def counted_run(self, action_id: int, tag: str) -> dict[str, Any]:
+        before = self.daily_used()
+        result = self.push_work("run", f"{action_id}:{tag}")
+        result["api_calls"] = self.daily_used() - before
+        if result["status"] != "succeeded":
+            raise RuntimeError(f"the run {result['status']}: {result['error']}")
+        return result
+
+    def load_people(self, count: int) -> None:
+        rows = [{"LastName": f"Last{i}", "FirstName": f"First{i}", EXT: f"p{i}",
+                 "Email": f"person{i}@example.com"} for i in range(count)]
+        for start in range(0, count, 20_000):
+            self.control.insert("Contact", *rows[start:start + 20_000], load=True)
+
+
+def bare_collections(phase: PushPhase, people: int, tag: str) -> float:
+    """The same upserts through simple-salesforce directly, 200 a call, uncounted session."""
+    sf = bare_salesforce(phase)
+    records = [{"attributes": {"type": "Contact"}, EXT: f"p{i}", "FirstName": f"First{i}",
+                "LastName": f"Last{i}", "Title": f"{tag}-p{i}"} for i in range(people)]
+    started = time.perf_counter()
+    for start in range(0, people, 200):
+        sf.restful(f"composite/sobjects/Contact/{EXT}", method="PATCH",
+                   json={"allOrNone": False, "records": records[start:start + 200]})
+    return time.perf_counter() - started
+
+
+def cluster(phase: PushPhase) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT,  # noqa: S603
+                            env=phase.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def bench(scratch: Path, people: int, changes: int) -> dict[str, Any]:
+    phase = PushPhase(scratch)
+    try:
+        phase.load_people(people)
+        phase.manage("migrate", "--noinput")
+        actions = phase.push_work("setup", str(people))["actions"]
+        upsert = phase.counted_run(actions["external_id_upsert"], "upsert")
+        bare_seconds = bare_collections(phase, people, "bare")
+        email = phase.counted_run(actions["email_matchers"], "email")
+        bulk = phase.counted_run(actions["bulk"], "bulk")
+        workers = cluster(phase)
+        try:
+            time.sleep(3)
+            waited = phase.push_work("latency", str(changes))
+        finally:
+            # The measurement is over: stop the cluster's process group at once.
+            os.killpg(workers.pid, signal.SIGKILL)
+            workers.wait(timeout=60)
+    finally:
+        phase.close()
+    calls = math.ceil(people / 200)
+    rate = people / upsert["seconds"] if upsert["seconds"] else 0.0
+    ratio = upsert["seconds"] / bare_seconds if bare_seconds else math.inf
+
+    def figures(result: dict[str, Any]) -> dict[str, Any]:
+        return {"api_calls": result["api_calls"], "seconds": round(result["seconds"], 2),
+                "records_per_second": round(people / result["seconds"]),
+                "written": result["created"] + result["updated"], "failed": result["failed"]}
+
+    return {
+        "people": people, "external_id_upsert": figures(upsert),
+        "email_matchers": figures(email), "bulk": figures(bulk),
+        "bare_collections": {"seconds": round(bare_seconds, 2)},
+        "pipeline_to_bare_ratio": round(ratio, 2),
+        "latency": waited,
+        "goals": {"external_id_upsert_api_calls": calls + 5,
+                  "email_matchers_api_calls": 2 * calls + 5, "bulk_api_calls": GOAL_BULK_CALLS,
+                  "records_per_second": GOAL_RECORDS_PER_SECOND, "ratio": GOAL_RATIO,
+                  "p50_seconds": GOAL_P50, "p95_seconds": GOAL_P95},
+        "pass": {
+            "all_written": all(r["created"] + r["updated"] == people and not r["failed"]
+                               for r in (upsert, email, bulk)),
+            "external_id_upsert_api_calls": upsert["api_calls"] <= calls + 5,
+            "email_matchers_api_calls": email["api_calls"] <= 2 * calls + 5,
+            "bulk_api_calls": bulk["api_calls"] <= GOAL_BULK_CALLS,
+            "records_per_second": rate >= GOAL_RECORDS_PER_SECOND,
+            "ratio": ratio <= GOAL_RATIO,
+            "latency": (not waited["missed"] and waited["p50_seconds"] <= GOAL_P50
+                        and waited["p95_seconds"] <= GOAL_P95),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--quick", action="store_true",
+                        help="600 people and 20 changes: the harness and API calls")
+    parser.add_argument("--worker", choices=["setup", "run", "latency"], help=argparse.SUPPRESS)
+    parser.add_argument("--argument", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.argument)))
+        return 0
+    if args.quick:
+        args.people, args.changes = 600, 20
+    with tempfile.TemporaryDirectory(prefix="forcebridge-push-bench-") as scratch:
+        report = bench(Path(scratch, "push"), args.people, args.changes)
+    report["quick"] = args.quick
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Actions: hub people or objects written to one Salesforce object (data out).
+
+An action row is also its own entry in the run queue (`syncs.queue.Runnable`); its schedule is
+that of whole reconciles, while hub changes wake it within seconds (syncs/push.py drains the
+outbox from `outbox_position`, the last `Change.id` it passed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from mappings.mapping import FieldRow, Format, Mapping
+from mappings.matchers import Matchers, Operator
+from mappings.models import RowOwner
+from syncs import schedule
+from syncs.queue import Runnable
+from workspace.models import Change
+
+if TYPE_CHECKING:
+    from connections.client import SalesforceClient
+
+
+class Action(Runnable, RowOwner):
+    """One Salesforce object written from the hub: what, how, matched and mapped how."""
+
+    TASK = "syncs.tasks.run_action_task"
+    Operator = Operator
+
+    class Entity(models.TextChoices):
+        PEOPLE = "people", "People"
+        OBJECTS = "objects", "Objects of one type"
+
+    class Operation(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        UPSERT = "upsert"
+        DELETE = "delete"
+
+    class BatchMode(models.TextChoices):
+        AUTO = "auto", "Auto (sObject Collections; Bulk API 2.0 from the threshold)"
+        COLLECTIONS = "collections", "sObject Collections only"
+        BULK = "bulk", "Bulk API 2.0 only"
+
+    connection = models.ForeignKey("connections.Connection", on_delete=models.PROTECT,
+                                   related_name="actions")
+    name = models.CharField(max_length=100, unique=True)
+    sobject = models.CharField("Salesforce object", max_length=80)
+    entity = models.CharField("trigger", max_length=8, choices=Entity.choices,
+                              default=Entity.PEOPLE,
+                              help_text="Which hub records this action writes.")
+    object_type = models.ForeignKey("workspace.ObjectType", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="actions",
+                                    help_text="Objects only: the hub object type written.")
+    operation = models.CharField(max_length=8, choices=Operation.choices,
+                                 default=Operation.UPDATE)
+    matchers = models.JSONField(
+        "record matchers", default=list, blank=True,
+        help_text='Hub attribute → Salesforce field pairs: [["email", "Email"]]. Use "Id", an '
+        "external id or any filterable field.")
+    matcher_operator = models.CharField(max_length=3, choices=Operator.choices,
+                                        default=Operator.OR)
+    allow_create = models.BooleanField(
+        "allow creating records", default=False,
+        help_text="Off: records with no match in Salesforce are skipped (update only).")
+    batch_mode = models.CharField(max_length=12, choices=BatchMode.choices,
+                                  default=BatchMode.AUTO)
+    bulk_threshold = models.PositiveIntegerField(
+        default=2000, help_text="In auto mode, batches of at least this many records use "
+        "Bulk API 2.0.")
+    assignment_rules = models.BooleanField(
+        "run assignment rules", default=False,
+        help_text="Sends Sforce-Auto-Assign: TRUE (owners of leads, cases and accounts may be "
+        "reassigned) instead of FALSE.")
+    duplicate_allow_save = models.BooleanField(
+        "save despite duplicate rules", default=False,
+        help_text="Sends Sforce-Duplicate-Rule-Header: allowSave=true.")
+
+    # Written only by syncs.push, through the action's claim.
+    outbox_position = models.BigIntegerField(default=0, editable=False)
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # syncs.tasks.dispatch: enabled actions by due time.
+            models.Index(fields=["enabled", "next_run_at"], name="action_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        """How the hub names what this action wrote (Change.origin)."""
+        return f"action:{self.pk}"
+
+    def mapping(self) -> Mapping:
+        """The value `mappings` works from: the object and the rows (hub → Salesforce)."""
+        shape = Format.PERSON if self.entity == self.Entity.PEOPLE else Format.OBJECT
+        return Mapping(sobject=self.sobject, format=shape, rows=tuple(self.field_rows()),
+                       object_type=self.object_type.singular if self.object_type_id else "")
+
+    def matcher_set(self) -> Matchers:
+        return Matchers.from_json(self.matchers, self.matcher_operator)
+
+    @property
+    def creates(self) -> bool:
+        """Whether a record with no match is created (create, or upsert/update allowed to)."""
+        return self.operation == self.Operation.CREATE or (
+            self.allow_create and self.operation in (self.Operation.UPSERT,
+                                                     self.Operation.UPDATE))
+
+    def headers(self) -> dict[str, str]:
+        """The Salesforce headers every write of this action carries."""
+        headers = {"Sforce-Auto-Assign": "TRUE" if self.assignment_rules else "FALSE"}
+        if self.duplicate_allow_save:
+            headers["Sforce-Duplicate-Rule-Header"] = "allowSave=true"
+        return headers
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new action starts after the outbox's last change: older ones are a reconcile's."""
+        if self.pk is None and not self.outbox_position:
+            self.outbox_position = Change.objects.order_by("-id").values_list(
+                "id", flat=True).first() or 0
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Checks that need no Salesforce call; field-keyed messages for the admin form."""
+        errors: dict[str, str] = {}
+        try:
+            matchers = self.matcher_set()
+        except ValueError as error:
+            errors["matchers"] = str(error)
+        else:
+            if self.operation != self.Operation.CREATE and not matchers.pairs:
+                errors["matchers"] = f"A {self.operation} needs at least one record matcher."
+        if self.entity == self.Entity.OBJECTS and not self.object_type_id:
+            errors["object_type"] = "Required when the trigger is objects."
+        if not 1 <= (self.bulk_threshold or 0) <= 100_000_000:
+            errors["bulk_threshold"] = "At least 1 record."
+        field, message = schedule.problem(self.schedule_kind, every_minutes=self.every_minutes,
+                                          cron=self.cron)
+        if message:
+            errors[field] = message
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_against_salesforce(self, client: SalesforceClient,
+                                    rows: list[FieldRow] | None = None) -> None:
+        """Describe-based checks of the object, matchers and mapped fields; ValidationError."""
+        from mappings.action_checks import action_problems
+
+        problems = action_problems(client.describe, self.sobject, self.operation,
+                                   self.matcher_set(), self.field_rows() if rows is None
+                                   else rows, creates=self.creates)
+        if problems:
+            raise ValidationError(problems)

@@ -1,0 +1,83 @@
+"""The hub's outbox as actions drain it: each action keeps its own position.
+
+An action reads the changes after `outbox_position` (the last `Change.id` it passed), in id
+order, and moves its position in the transaction that logs what it wrote, through its claim.
+A change is marked processed once every enabled action has passed it, so `Change.prune` can
+delete it. Changes that came from a sync of the action's own connection are passed without
+being written: they are what the pull read from that org (no echo).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Min
+from django.utils import timezone
+
+from syncs.actions import Action
+from syncs.models import Sync
+from syncs.queue import Claim
+from workspace.models import Change
+
+
+@dataclass
+class Batch:
+    """The changes of one read: the hub ids to write, what was passed, the last id read."""
+
+    ids: list[int] = field(default_factory=list)
+    echoes: int = 0
+    last_id: int | None = None
+
+
+def connection_sources(action: Action) -> set[str]:
+    """The origins of the changes that came from the action's own org (its syncs)."""
+    return {f"sync:{pk}" for pk in Sync.objects.filter(
+        connection_id=action.connection_id).values_list("pk", flat=True)}
+
+
+class Drain:
+    """One action's reading of the outbox during one run."""
+
+    def __init__(self, action: Action, claim: Claim, sources: set[str]) -> None:
+        self.action = action
+        self.claim = claim
+        self.position = action.outbox_position
+        self.own = sources | {action.source}
+        self.entity = "person" if action.entity == Action.Entity.PEOPLE else "object"
+        self.mapped = {row.source for row in action.field_rows()} | {
+            attribute for attribute, _ in action.matcher_set().pairs}
+
+    def read(self, limit: int) -> Batch:
+        """The next changes after the position, at most `limit` rows (none: `last_id` None)."""
+        rows = list(Change.objects.filter(processed_at__isnull=True, id__gt=self.position)
+                    .order_by("id").values_list("id", "entity", "entity_id", "op", "fields",
+                                                "origin")[:limit])
+        batch = Batch(last_id=rows[-1][0] if rows else None)
+        wanted: dict[int, None] = {}
+        for _, entity, entity_id, op, fields, origin in rows:
+            if entity != self.entity or op == Change.Op.DELETED:
+                continue
+            if origin in self.own:
+                batch.echoes += 1
+                continue
+            if op == Change.Op.UPDATED and fields and not self.mapped.intersection(fields) \
+                    and not any(source.startswith("related:") for source in self.mapped):
+                continue  # only attributes this action does not write changed
+            wanted[entity_id] = None
+        batch.ids = list(wanted)
+        return batch
+
+    def advance(self, last_id: int) -> None:
+        """Move the position past `last_id` (inside the batch's transaction)."""
+        self.position = last_id
+        self.claim.renew(outbox_position=last_id)
+        mark_processed()
+
+
+def mark_processed() -> int:
+    """Mark the changes every enabled action has passed (all, when none is enabled)."""
+    passed = Action.objects.filter(enabled=True).aggregate(low=Min("outbox_position"))["low"]
+    pending = Change.objects.filter(processed_at__isnull=True)
+    if passed is not None:
+        pending = pending.filter(id__lte=passed)
+    return pending.update(processed_at=timezone.now())

@@ -1,0 +1,87 @@
+"""Hub records as an action reads them: flat dicts of attributes and identifiers.
+
+A person reads as its attributes plus `customer_id`, `email` (the attribute as Salesforce had
+it, else the normalised address) and `hub_id`; an object as its attributes plus `object_id`
+and `hub_id`. A source `related:Account` is the Salesforce id of the person's related Account
+object when that object came from Salesforce through this connection (for `AccountId`), and
+`related:Account.object_id` is the related object's hub id (for an external-id lookup such
+as `Account.Ext__c`). Each record is keyed by its hub reference (`person:12`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from syncs.actions import Action
+from workspace.models import Object, Person, Relationship, SourceRecord
+
+RELATED = "related:"
+
+
+class HubRecords:
+    """Reads the hub records one action writes, by id or all of them in id order."""
+
+    def __init__(self, action: Action, sources: set[str]) -> None:
+        self.action = action
+        self.people = action.entity == Action.Entity.PEOPLE
+        self.kind = "person" if self.people else "object"
+        # The sources of this connection's syncs: what "came from Salesforce" here.
+        self.sources = sources
+        self.related = sorted({row.source[len(RELATED):].partition(".")[0]
+                               for row in action.field_rows()
+                               if row.source.startswith(RELATED)})
+
+    def queryset(self) -> Any:
+        if self.people:
+            return Person.objects.filter(deleted_at__isnull=True)
+        return Object.objects.filter(deleted_at__isnull=True, type_id=self.action.object_type_id)
+
+    def load(self, ids: list[int]) -> list[tuple[str, dict[str, Any]]]:
+        """(hub reference, record) of the ids that still exist and are covered, in id order."""
+        rows = list(self.queryset().filter(pk__in=ids).order_by("pk"))
+        return self._records(rows)
+
+    def every(self, chunk: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        """Every covered record, `chunk` at a time (a reconcile)."""
+        after = 0
+        while True:
+            rows = list(self.queryset().filter(pk__gt=after).order_by("pk")[:chunk])
+            if not rows:
+                return
+            after = rows[-1].pk
+            yield self._records(rows)
+
+    def _records(self, rows: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        related = self._related([row.pk for row in rows]) if self.people and self.related else {}
+        records = []
+        for row in rows:
+            record = dict(row.attributes or {})
+            record["hub_id"] = row.pk
+            if self.people:
+                record["customer_id"] = row.customer_id
+                if not record.get("email"):
+                    record["email"] = row.email or None
+                record.update(related.get(row.pk, {}))
+            else:
+                record["object_id"] = row.object_id
+            records.append((f"{self.kind}:{row.pk}", record))
+        return records
+
+    def _related(self, people: list[int]) -> dict[int, dict[str, Any]]:
+        """`related:T` and `related:T.object_id` of each person (its oldest relationship to an
+        object of each type T the rows name)."""
+        links = list(Relationship.objects.filter(
+            person_id__in=people, object__type__singular__in=self.related,
+            object__deleted_at__isnull=True).order_by("pk").values_list(
+            "person_id", "object_id", "object__object_id", "object__type__singular"))
+        salesforce = dict(SourceRecord.objects.filter(
+            object_id__in=[link[1] for link in links], source__in=self.sources,
+            kind=SourceRecord.Kind.OBJECT).values_list("object_id", "record_id"))
+        found: dict[int, dict[str, Any]] = {}
+        for person, obj, object_id, singular in links:
+            values = found.setdefault(person, {})
+            values.setdefault(f"{RELATED}{singular}.object_id", object_id)
+            if obj in salesforce:
+                values.setdefault(f"{RELATED}{singular}", salesforce[obj])
+        return found

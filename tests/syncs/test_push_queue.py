@@ -1,0 +1,70 @@
+"""Actions in the run queue: wake-ups on hub changes, the dispatcher's safety net, one run
+at a time, and outbox rows processed once every enabled action passed them."""
+
+from __future__ import annotations
+
+import pytest
+from django_q.models import OrmQ
+
+from syncs import queue, tasks
+from syncs.models import Sync
+from syncs.push import run_action
+from tests.syncs.push_cast import hub_people, make_action
+from workspace.models import Change
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_hub_change_wakes_each_action_once(connection):
+    action = make_action(connection)
+    assert tasks.wake_actions("api:test") == 1
+    assert tasks.wake_actions("api:test") == 0  # already asked: one run answers both
+    action.refresh_from_db()
+    assert action.run_requested == queue.Trigger.CHANGE and OrmQ.objects.count() == 1
+
+
+def test_changes_pulled_from_the_actions_own_org_wake_nothing(connection):
+    make_action(connection)
+    sync = Sync.objects.create(connection=connection, name="pull", sobject="Contact",
+                               data_format="person", person_id_field="Id")
+    assert tasks.wake_actions(sync.source) == 0
+
+
+def test_the_dispatcher_asks_for_undrained_changes_and_passes_echoes(connection):
+    action = make_action(connection)
+    sync = Sync.objects.create(connection=connection, name="pull", sobject="Contact",
+                               data_format="person", person_id_field="Id")
+    hub_people({"email": "a@x.io", "lastName": "A"}, origin=sync.source)
+    assert tasks.undrained_actions() == 0
+    action.refresh_from_db()
+    assert action.outbox_position == Change.objects.order_by("-id").first().pk
+    assert not Change.objects.filter(processed_at__isnull=True).exists()
+    hub_people({"email": "b@x.io", "lastName": "B"})
+    assert tasks.undrained_actions() == 1
+    action.refresh_from_db()
+    assert action.run_requested == queue.Trigger.CHANGE
+    assert Change.objects.filter(processed_at__isnull=True).count() == 1
+
+
+def test_a_change_stays_unprocessed_until_every_enabled_action_passed_it(emulator, connection):
+    first = make_action(connection, name="first")
+    make_action(connection, name="second")
+    hub_people({"email": "a@x.io", "lastName": "A"})
+    assert run_action(first.pk).status == "succeeded"
+    assert Change.objects.filter(processed_at__isnull=True).count() == 1
+    assert Change.prune(days=0) == 0
+
+
+def test_an_action_held_by_a_worker_is_not_run_twice(connection):
+    action = make_action(connection)
+    held = queue.claim(action)
+    assert held is not None
+    assert run_action(action.pk) is None
+    held.release()
+
+
+def test_due_actions_are_dispatched_like_syncs(connection):
+    action = make_action(connection)
+    assert tasks.dispatch() >= 1
+    action.refresh_from_db()
+    assert action.next_run_at is not None and OrmQ.objects.exists()
