@@ -18,12 +18,10 @@ SystemModstamp window and tries again.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from django.core.exceptions import ValidationError
 
 from connections.client import SalesforceClient
-from connections.errors import QuotaExhausted, SalesforceError
 from logs.models import RecordLog
 from mappings.mapping import Format, Mapping
 from mappings.transform import Transformer, UnknownField
@@ -33,12 +31,11 @@ from syncs.cursor import Cursor
 from syncs.deletions import Deletions
 from syncs.models import Sync, SyncRun
 from syncs.position import Positions
-from syncs.queue import Claim, LostClaim, Status, Trigger, claim
+from syncs.queue import Claim, Trigger, claim
+from syncs.runs import run_held
 from syncs.scans import Reading, Scanner
 from workspace.hub import HubWriter
 from workspace.models import SourceRecord
-
-logger = logging.getLogger(__name__)
 
 
 def run_sync(sync_id: int, *, trigger: str = Trigger.SCHEDULE,
@@ -79,28 +76,12 @@ class Pull:
         self.deferred = False
 
     def run(self) -> SyncRun:
+        """Open the run, execute it with the claim's heartbeat, close it (syncs/runs.py)."""
         run = SyncRun.objects.create(sync=self.sync, trigger=self.trigger)
-        self.claim.start(run)
-        status, error = Status.SUCCEEDED, ""
-        client = None
-        try:
-            client = SalesforceClient.for_connection(self.sync.connection,
-                                                     heartbeat=self.claim.beat)
-            self.execute(run, client)
-        except QuotaExhausted as exc:
-            self.deferred = True
-            status, error = Status.DEFERRED, f"{exc} The run resumes from its cursor."
-        except LostClaim as exc:
-            status, error = Status.FAILED, str(exc)
-        except (SalesforceError, ValidationError, UnknownField) as exc:
-            status, error = Status.FAILED, _message(exc)
-        except Exception as exc:  # noqa: BLE001 - recorded on the run and logged with traceback
-            logger.exception("sync %s: run %s crashed", self.sync.pk, run.pk)
-            status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
-        finally:
-            if client is not None:
-                client.close()
-        self.claim.close(run, status, error, api_calls=client.api_calls if client else 0)
+        self.deferred = run_held(self.claim, run, self.sync.connection,
+                                 lambda client: self.execute(run, client),
+                                 resumes="The run resumes from its cursor.",
+                                 known=(UnknownField,))
         return run
 
     def execute(self, run: SyncRun, client: SalesforceClient) -> None:
@@ -213,12 +194,3 @@ def split_people(sync: Sync) -> list[str]:
 def set_mode(run: SyncRun, mode: str) -> None:
     run.mode = mode
     SyncRun.objects.filter(pk=run.pk).update(mode=mode)
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "message_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        return "; ".join(exc.messages)
-    return str(exc)
-

@@ -3,8 +3,8 @@
 `run_held` opens the client with the claim's heartbeat, calls the engine's `execute(client)`,
 and closes the run with its status whatever happened: QuotaExhausted → deferred (the engine
 resumes from its position), a lost claim or a Salesforce/validation failure → failed with the
-reason, anything else → failed and logged with its traceback. Pull.run has the same body and
-can call this too.
+reason, anything else → failed and logged with its traceback. `Pull.run` and `Push.run` both
+call it.
 """
 
 from __future__ import annotations

@@ -50,6 +50,19 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _cluster_up(pid: int) -> bool:
+    """Whether serve's cluster has started its workers (its guard, the workers, the monitor and
+    the pusher: four or more `qcluster` processes); the web server answers sooner."""
+    count = 0
+    for child in _descendants(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as fh:
+                count += b"qcluster" in fh.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return count >= 4
+
+
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
@@ -69,7 +82,8 @@ def _serve_then_interrupt(args: list[str], env: dict[str, str], ready,
     children: list[int] = []
     try:
         # Stop waiting at once if serve exits (a failed start), not only on readiness.
-        started = wait_until(lambda: proc.poll() is not None or ready(), 120, 0.5)
+        started = wait_until(
+            lambda: proc.poll() is not None or (ready() and _cluster_up(proc.pid)), 120, 0.5)
         if started and proc.poll() is None:
             children = _descendants(proc.pid)
             if while_serving is not None:
