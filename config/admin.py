@@ -13,8 +13,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 CAP = 10_000
@@ -34,7 +35,31 @@ class CappedPaginator(Paginator):
         return self._counted > CAP
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+# The longest search an admin list takes: far above any id, e-mail or name, and short enough
+# for every database's LIKE (SQLite refuses patterns over 50,000 bytes).
+MAX_SEARCH = 200
+
+
+class BoundedSearchAdmin(admin.ModelAdmin):
+    """Every admin list of the project: a search longer than `MAX_SEARCH` is refused with a
+    message (an empty list), never sent to the database. Lists with a search of their own
+    override `search`."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet,
+                           search_term: str) -> tuple[QuerySet, bool]:
+        if len(search_term) > MAX_SEARCH:
+            messages.warning(request, f"Search not run: {len(search_term):,} characters; at "
+                             f"most {MAX_SEARCH}.")
+            return queryset.none(), False
+        return self.search(request, queryset, search_term)
+
+    def search(self, request: HttpRequest, queryset: QuerySet,
+               search_term: str) -> tuple[QuerySet, bool]:
+        """The search itself: Django's, by `search_fields`."""
+        return super().get_search_results(request, queryset, search_term)
+
+
+class ReadOnlyAdmin(BoundedSearchAdmin):
     """Browse-only admin for tables written by the engine: no add, change or delete by hand.
 
     Record logs leave through retention (`RecordLog.prune`), runs go with their sync, and the

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from config.admin import BoundedSearchAdmin
 from connections import views
 from connections.crypto import Secret
 from connections.forms import ConnectionForm
@@ -47,7 +48,7 @@ def usage_bar(connection: Connection) -> str:
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(BoundedSearchAdmin):
     form = ConnectionForm
     # The connection page is the change page itself.
     view_on_site = False

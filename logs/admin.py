@@ -56,8 +56,8 @@ class RecordLogAdmin(ReadOnlyAdmin):
               "hub_link", "outcome", "error_code", "message", "changed_fields"]
     readonly_fields = fields
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet,
-                           search_term: str) -> tuple[QuerySet, bool]:
+    def search(self, request: HttpRequest, queryset: QuerySet,
+               search_term: str) -> tuple[QuerySet, bool]:
         if not search_term.strip():
             return queryset, False
         return queryset.filter(search.matching(search_term)), False

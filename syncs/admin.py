@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from config.admin import ReadOnlyAdmin
+from config.admin import BoundedSearchAdmin, ReadOnlyAdmin
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
@@ -64,7 +64,7 @@ def run_logs_url(run_id: int) -> str:
     return reverse("admin:logs_recordlog_changelist") + f"?run={run_id}"
 
 
-class CheckedAgainstOrgAdmin(admin.ModelAdmin):
+class CheckedAgainstOrgAdmin(BoundedSearchAdmin):
     """The admin of a row whose form is checked against its connection's org on save."""
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None,

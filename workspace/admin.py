@@ -29,8 +29,8 @@ class HubAdmin(ReadOnlyAdmin):
 
     search_help_text = ""
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet,
-                           search_term: str) -> tuple[QuerySet, bool]:
+    def search(self, request: HttpRequest, queryset: QuerySet,
+               search_term: str) -> tuple[QuerySet, bool]:
         term = search_term.strip()
         return (queryset.filter(self.lookup(term)) if term else queryset), False
 

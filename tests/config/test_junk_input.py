@@ -116,3 +116,13 @@ def test_list_pages_answer_junk_queries(pages, data):
 def test_login_and_health_answer_junk(client, data):
     assert client.post(reverse("admin:login"), data).status_code < 500
     assert client.get(reverse("healthz"), data).status_code in (200, 503)
+
+
+def test_a_search_too_long_for_the_database_is_refused_with_a_message(pages):
+    client, _, _ = pages
+    for name in ("logs_recordlog", "syncs_sync", "syncs_syncrun", "workspace_person",
+                 "connections_connection"):
+        response = client.get(reverse(f"admin:{name}_changelist"), {"q": "x" * 100_000},
+                              follow=True)
+        assert response.status_code == 200, name
+        assert "Search not run: 100,000 characters; at most 200." in response.content.decode()
