@@ -6,6 +6,7 @@ Kept apart from models.py (which re-exports it) only to keep that module small.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,10 @@ from connections.crypto import Secret
 
 if TYPE_CHECKING:
     from connections.models import Connection
+
+
+# The shape of the states `start` makes (`secrets.token_urlsafe`), within the column's 64.
+STATE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class PendingAuthorization(models.Model):
@@ -63,6 +68,8 @@ class PendingAuthorization(models.Model):
     @classmethod
     def take(cls, state: str, user: Any) -> PendingAuthorization | None:
         """Consume the row for `state` (once); None when unknown, replayed, expired or foreign."""
+        if not STATE_SHAPE.fullmatch(state):  # ours are url-safe tokens; junk never reaches SQL
+            return None
         with transaction.atomic():
             pending = cls.objects.select_related("connection").filter(state=state).first()
             if pending is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db import transaction
@@ -14,7 +15,9 @@ from workspace.hub import HubWriter, Item
 
 def hub_people(*people: dict[str, Any], origin: str = "api:test") -> None:
     """People in the hub from elsewhere than Salesforce: `{"email": ..., **attributes}`."""
-    items = [Item(f"p{i}-{p.get('email')}", "", dict(p),
+    # A source record id fits the 18 characters of a Salesforce id (`SourceRecord.record_id`).
+    items = [Item("p" + hashlib.sha1(f"{i}-{p.get('email')}".encode()).hexdigest()[:17], "",
+                  dict(p),
                   customer_id=p.pop("customer_id", None) if "customer_id" in p else None,
                   email=(p.get("email") or "").lower() or None) for i, p in enumerate(people)]
     with transaction.atomic():
