@@ -58,6 +58,15 @@ class Cursor:
         return min(stamp, (seen or stamp) - overlap)
 
 
+# Ids per `Id IN (...)` condition, well inside a REST query URL.
+IDS_PER_QUERY = 300
+
+
+def id_in(record_ids: list[str]) -> str:
+    """The condition `Id IN (...)` for these ids, each quoted as a SOQL literal."""
+    return f"Id IN ({', '.join(soql_quote(record_id) for record_id in record_ids)})"
+
+
 def build_soql(fields: list[str], sobject: str, conditions: list[str | None], *,
                ordered: bool = True) -> str:
     where = " AND ".join(f"({c})" for c in conditions if c)

@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import canonical_datetime, parse_datetime
-from syncs.cursor import build_soql
-from syncs.scans import IDS_PER_QUERY
+from syncs.cursor import IDS_PER_QUERY, build_soql, id_in
 from workspace.items import Outcome, Result
 from workspace.models import SourceRecord
 from workspace.sql_rows import select_in
@@ -159,8 +157,7 @@ class Deletions:
         return kept
 
     def _live(self, ids: list[str]) -> set[str]:
-        condition = f"Id IN ({', '.join(soql_quote(record_id) for record_id in ids)})"
-        soql = build_soql(["Id"], self.sync.sobject, [condition], ordered=False)
+        soql = build_soql(["Id"], self.sync.sobject, [id_in(ids)], ordered=False)
         return {str(record["Id"]) for page in self.client.query_pages(soql) for record in page}
 
     def reconcile_ids(self) -> None:

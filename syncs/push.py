@@ -25,6 +25,7 @@ from connections.client import SalesforceClient
 from connections.errors import Transient
 from logs.models import RecordLog
 from syncs.actions import Action
+from syncs.cursor import id_in
 from syncs.drain import Drain, connection_sources
 from syncs.hub_records import HubRecords
 from syncs.models import SyncRun
@@ -185,9 +186,9 @@ class Parts:
                      == "CANNOT_UPDATE_CONVERTED_LEAD"]
         if not converted or self.planner.sobject != "Lead":
             return
-        ids = ", ".join(f"'{step.sf_id}'" for step in converted if step.sf_id.isalnum())
+        ids = id_in([step.sf_id for step in converted if step.sf_id.isalnum()])
         contacts = {str(row["Id"])[:15]: row.get("ConvertedContactId") for row in _all_rows(
-            self.client, f"SELECT Id, ConvertedContactId FROM Lead WHERE Id IN ({ids})")}
+            self.client, f"SELECT Id, ConvertedContactId FROM Lead WHERE {ids}")}
         fields = {f["name"] for f in self.client.describe("Contact")["fields"]
                   if f.get("updateable")}
         writer = BatchWriter(self.client, "Contact", self.writer.headers, bulk_from=None)

@@ -138,7 +138,7 @@ def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
         return ""
     # A live run renews its claim every `HEARTBEAT` seconds at most: three missed, it stopped.
     if now - row.claimed_at > dt.timedelta(seconds=3 * HEARTBEAT):
-        expires = row.claimed_at + claim_expiry()
+        expires = row.claim_expires_at()
         return (f"queued: starts when the stopped worker's claim expires at "
                 f"{expires.astimezone(dt.UTC):%H:%M:%S} UTC")
     return "queued: starts when the current run ends"
@@ -146,11 +146,17 @@ def waiting_for(row: Runnable, now: dt.datetime | None = None) -> str:
 
 def claim_live(row: Runnable, now: dt.datetime | None = None) -> bool:
     """Whether a worker holds the row and renewed its claim within the claim expiry."""
-    return row.claimed_at is not None and row.claimed_at + claim_expiry() > (now or timezone.now())
+    expires = row.claim_expires_at()
+    return expires is not None and expires > (now or timezone.now())
 
 
 def claim_expiry() -> dt.timedelta:
     return dt.timedelta(seconds=conf.get("FORCEBRIDGE_SYNC_CLAIM_TIMEOUT"))
+
+
+def claimable(now: dt.datetime) -> Q:
+    """Rows no live worker holds: never claimed, released, or expired."""
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry())
 
 
 def enqueue(model: type[Runnable], pk: int, trigger: str = Trigger.SCHEDULE) -> str:
@@ -269,9 +275,8 @@ def claim(row: Runnable) -> Claim | None:
     token = str(uuid.uuid4())
     model = type(row)
     previous = model.objects.filter(pk=row.pk).values_list("claimed_at", flat=True).first()
-    taken = model.objects.filter(pk=row.pk).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry())
-    ).update(claimed_at=now, claim_token=token)
+    taken = model.objects.filter(claimable(now), pk=row.pk).update(claimed_at=now,
+                                                                   claim_token=token)
     if taken != 1:
         return None
     row.refresh_from_db()
@@ -314,8 +319,7 @@ def reap(model: type[Runnable], now: dt.datetime | None = None) -> int:
 
 def due(model: type[Runnable], now: dt.datetime | None = None) -> models.QuerySet:
     now = now or timezone.now()
-    return model.objects.filter(enabled=True, next_run_at__lte=now).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry()))
+    return model.objects.filter(claimable(now), enabled=True, next_run_at__lte=now)
 
 
 def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from connections.bulk_api import BulkPosition
-from connections.client import soql_quote
 from connections.errors import SalesforceRejected
 from mappings.values import parse_datetime
 from syncs import conf
-from syncs.cursor import Cursor, build_soql, window
+from syncs.cursor import IDS_PER_QUERY, Cursor, build_soql, id_in, window
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
@@ -31,8 +30,6 @@ logger = logging.getLogger(__name__)
 # SystemModstamp cannot be older than Salesforce itself: the lower edge of a split window.
 EARLIEST = dt.datetime(1999, 1, 1, tzinfo=dt.UTC)
 Window = tuple[dt.datetime | None, dt.datetime | None]
-# Ids per `Id IN (...)` query, well inside a REST query URL.
-IDS_PER_QUERY = 300
 
 
 @dataclass(frozen=True)
@@ -118,9 +115,8 @@ class Scanner:
             checkpoint: Callable[[Cursor], None]) -> None:
         """Read these records again (`Id IN (...)`, a few hundred a query) and apply them."""
         for begin in range(0, len(record_ids), IDS_PER_QUERY):
-            chunk = ", ".join(soql_quote(rid) for rid in record_ids[begin:begin + IDS_PER_QUERY])
-            soql = build_soql(self.fields, self.reading.sobject, [f"Id IN ({chunk})"],
-                              ordered=False)
+            soql = build_soql(self.fields, self.reading.sobject,
+                              [id_in(record_ids[begin:begin + IDS_PER_QUERY])], ordered=False)
             for page in self.client.query_pages(soql, prepare=self.applier.prepare):
                 self.applier.apply(page, seen_at=seen_at, checkpoint=checkpoint)
 
