@@ -19,7 +19,7 @@ from config.admin import BoundedSearchAdmin, ReadOnlyAdmin
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
-from syncs import queue, schedule, views
+from syncs import queue, schedule, setup, views
 from syncs.actions import Action
 from syncs.forms import ActionForm, SyncForm
 from syncs.models import Sync, SyncRun
@@ -181,8 +181,18 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
             path("<int:pk>/resync/", wrap(self.resync_view), name="syncs_sync_resync"),
             path("<int:pk>/progress/", wrap(views.progress), name="syncs_sync_progress"),
             path("<int:pk>/runs/", wrap(views.run_history), name="syncs_sync_runs"),
+            path("setup/", wrap(setup.setup), name="syncs_sync_setup"),
+            path("<int:pk>/setup/", wrap(setup.setup), name="syncs_sync_setup_edit"),
             *super().get_urls(),
         ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "",
+                 extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """"Add sync" opens the guided set-up; the stock form still takes a POST (scripts)."""
+        if request.method == "GET":
+            query = request.GET.urlencode()
+            return redirect(reverse("admin:syncs_sync_setup") + (f"?{query}" if query else ""))
+        return super().add_view(request, form_url, extra_context)
 
     def run_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._button(request, pk, "sync_now")

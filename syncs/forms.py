@@ -96,18 +96,24 @@ class SyncForm(forms.ModelForm):
             help_text="Popular objects first, then every other object the integration user "
             "can query, custom (__c) objects included.")
 
-    def _offer_fields(self, client: SalesforceClient) -> None:
+    def _chosen_describe(self, client: SalesforceClient) -> dict | None:
+        """The describe of the chosen object, or None with the reason as the fields' help."""
         sobject = self.data.get(self.add_prefix("sobject")) or self.initial.get("sobject") \
             or self.instance.sobject
         if not sobject:
             self.fields["fields"].help_text = "Choose the object and save: its fields are " \
                 "then offered here (the typical mapping selects them all)."
-            return
+            return None
         try:
-            describe = client.describe(sobject)
+            return client.describe(sobject)
         except SalesforceError as error:
             # Validation reports an unknown object on the object field; say Salesforce's words.
             self.fields["fields"].help_text = f"Could not read the fields of {sobject}: {error}"
+            return None
+
+    def _offer_fields(self, client: SalesforceClient) -> None:
+        describe = self._chosen_describe(client)
+        if describe is None:
             return
         names = default_fields(describe)
         labels = {f["name"]: f.get("label") or f["name"] for f in describe["fields"]}

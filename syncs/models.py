@@ -20,6 +20,7 @@ from mappings.models import RowOwner, exactly_one
 from syncs import schedule
 from syncs.actions import Action
 from syncs.queue import Runnable, Status, Trigger
+from syncs.validation import filter_problem
 from workspace.items import COUNTERS
 
 if TYPE_CHECKING:
@@ -199,8 +200,8 @@ class Sync(Runnable, RowOwner):
             errors["batch_size"] = "Between 200 and 2000."
         if self.refresh_days is not None and not 1 <= self.refresh_days <= 365:
             errors["refresh_days"] = "Between 1 and 365 days, or blank for never."
-        if ";" in self.filter:
-            errors["filter"] = "Only a WHERE condition; no semicolons."
+        if filter_problem(self.filter):
+            errors["filter"] = filter_problem(self.filter)
         if errors:
             raise ValidationError(errors)
 
@@ -225,13 +226,15 @@ class Sync(Runnable, RowOwner):
 
     def mapping_errors(self) -> dict[str, str]:
         """A message for each setting the format requires that is blank, by field name (the
-        object type is read by id, so a sync being built in a form needs no query)."""
+        object type is read by id, or is a new one the guided set-up saves with the sync, so a
+        sync being built in a form needs no query)."""
         if self.data_format not in Format.values:
             return {}
         mapping = Mapping(sobject=self.sobject, format=Format(self.data_format),
                           person_id_field=self.person_id_field,
                           object_id_field=self.object_id_field,
-                          object_type="set" if self.object_type_id else "")
+                          object_type="set" if self.object_type_id
+                          or self._state.fields_cache.get("object_type") else "")
         shape = self.get_data_format_display().lower()
         return {name: f"Required for {shape}: {self._meta.get_field(name).verbose_name}."
                 for name in mapping.missing()}

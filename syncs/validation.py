@@ -24,6 +24,23 @@ IDENTIFIERS = ("person_id_field", "object_id_field", "related_id_field", "event_
                "event_timestamp_field")
 
 
+def filter_problem(condition: str) -> str:
+    """Why a filter cannot be a WHERE condition before asking Salesforce ("" when it can)."""
+    return "Only a WHERE condition; no semicolons." if ";" in condition else ""
+
+
+def filter_soql(sobject: str, condition: str, select: str = "Id") -> str:
+    """The filter the way a run combines it with its cursor, so a filter that escapes its
+    parentheses (`A) OR (B`) is refused instead of silently widening every run."""
+    return build_soql([select], sobject, [condition, CURSOR_PROBE], ordered=False)
+
+
+def count_matching(client: SalesforceClient, sobject: str, condition: str) -> int:
+    """How many records the filter lets a run read ("Test filter"); SalesforceRejected with
+    Salesforce's own words when it refuses the filter."""
+    return client.count(filter_soql(sobject, condition, "COUNT()"))
+
+
 def validate_sync(sync: Sync, client: SalesforceClient) -> None:
     """Raise ValidationError({field: [messages]}) for everything Salesforce would refuse.
 
@@ -51,10 +68,7 @@ def validate_sync(sync: Sync, client: SalesforceClient) -> None:
         errors.setdefault("renames", []).append(
             f"Renamed fields that are not synced: {', '.join(unknown_renames)}.")
     if sync.filter.strip():
-        # Tried the way a run combines it with the cursor, so a filter that escapes its
-        # parentheses (`A) OR (B`) is refused instead of silently widening every run.
-        soql = build_soql(["Id"], sync.sobject, [sync.filter, CURSOR_PROBE], ordered=False)
-        soql += " LIMIT 1"
+        soql = filter_soql(sync.sobject, sync.filter) + " LIMIT 1"
         try:
             next(iter(client.query_pages(soql)), None)
         except SalesforceRejected as error:

@@ -58,6 +58,7 @@ def test_json_that_is_too_deep_or_too_large_is_refused_by_the_form(staff_client,
 
 
 def test_a_describe_failure_shows_salesforces_words(staff_client, connection, emulator):
-    response = staff_client.get(ADD, {"connection": connection.pk, "sobject": "Nope__c"})
+    response = staff_client.get(ADD, {"connection": connection.pk, "sobject": "Nope__c"},
+                                follow=True)
     assert response.status_code == 200
     assert "Could not read the fields of Nope__c: " in response.content.decode()
