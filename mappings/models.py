@@ -39,6 +39,11 @@ class RowOwner(models.Model):
             self.__dict__["_stored_rows"] = rows
         return rows
 
+    def show_rows(self, rows: Iterable[FieldRow]) -> None:
+        """Let `field_rows()` give `rows`, unsaved (an editor's preview of the rows on screen);
+        `refresh_from_db` forgets them."""
+        self.__dict__["_stored_rows"] = list(rows)
+
     def replace_rows(self, rows: Iterable[FieldRow]) -> None:
         """Make the stored rows exactly `rows`, positions 0, 1, 2..."""
         rows = list(rows)

@@ -32,6 +32,7 @@ class InvalidValue(ValueError):
     def __init__(self, field: str, value: Any, expected: str) -> None:
         self.field = field
         self.value = value
+        self.expected = expected
         super().__init__(f"{field}: {value!r} is not a valid {expected}")
 
 

@@ -19,7 +19,7 @@ from config.admin import BoundedSearchAdmin, ReadOnlyAdmin
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
-from syncs import queue, schedule, setup, views
+from syncs import mapping_editor, queue, schedule, setup, views
 from syncs.actions import Action
 from syncs.forms import ActionForm, SyncForm
 from syncs.models import Sync, SyncRun
@@ -183,6 +183,8 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
             path("<int:pk>/runs/", wrap(views.run_history), name="syncs_sync_runs"),
             path("setup/", wrap(setup.setup), name="syncs_sync_setup"),
             path("<int:pk>/setup/", wrap(setup.setup), name="syncs_sync_setup_edit"),
+            path("<int:pk>/mapping/", wrap(mapping_editor.sync_mapping),
+                 name="syncs_sync_mapping"),
             *super().get_urls(),
         ]
 
@@ -265,6 +267,10 @@ class ActionAdmin(CheckedAgainstOrgAdmin):
         ("Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",
                                            "start_at"]}),
     ]
+
+    def get_urls(self) -> list:
+        return [path("<int:pk>/mapping/", self.admin_site.admin_view(
+            mapping_editor.action_mapping), name="syncs_action_mapping"), *super().get_urls()]
 
     @admin.action(description="Push now (changes)", permissions=["change"])
     def push_now(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:
