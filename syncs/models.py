@@ -129,7 +129,7 @@ class Sync(Runnable, RowOwner):
         """Per-field trait names (the rows' targets), or what was set, unsaved."""
         wanted = self.__dict__.get("_renames_wanted")
         return wanted if wanted is not None else {r.source: r.target for r in self.field_rows()
-                                                  if r.target}
+                                                  if r.source and r.target}
 
     @renames.setter
     def renames(self, value: dict[str, str]) -> None:

@@ -51,10 +51,13 @@
       renumber(body);
     });
     if (table.hasAttribute("data-usual") && table.getAttribute("data-usual") !== "") {
+      // A sync row: the target's placeholder and note say which trait a blank target takes.
       body.addEventListener("input", function (event) {
-        if (event.target.name !== "source") return;
-        var source = event.target.value.trim(), target = event.target.closest("tr").querySelector("[name=target]");
+        if (event.target.name !== "source" && event.target.name !== "target") return;
+        var row = event.target.closest("tr"), target = row.querySelector("[name=target]"),
+            note = row.querySelector(".fb-reserved"), source = row.querySelector("[name=source]").value.trim();
         target.placeholder = usual[source] || source || "";
+        if (note) note.textContent = usual[source] && !target.value.trim() ? "reserved trait: " + usual[source] : "";
       });
     }
     byId("preview-mapping").addEventListener("click", preview);
