@@ -183,7 +183,7 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
             path("<int:pk>/runs/", wrap(views.run_history), name="syncs_sync_runs"),
             path("setup/", wrap(setup.setup), name="syncs_sync_setup"),
             path("<int:pk>/setup/", wrap(setup.setup), name="syncs_sync_setup_edit"),
-            path("<int:pk>/mapping/", wrap(mapping_editor.sync_mapping),
+            path("<int:pk>/mapping/", wrap(mapping_editor.mapping), {"model": Sync},
                  name="syncs_sync_mapping"),
             *super().get_urls(),
         ]
@@ -269,8 +269,8 @@ class ActionAdmin(CheckedAgainstOrgAdmin):
     ]
 
     def get_urls(self) -> list:
-        return [path("<int:pk>/mapping/", self.admin_site.admin_view(
-            mapping_editor.action_mapping), name="syncs_action_mapping"), *super().get_urls()]
+        return [path("<int:pk>/mapping/", self.admin_site.admin_view(mapping_editor.mapping),
+                     {"model": Action}, name="syncs_action_mapping"), *super().get_urls()]
 
     @admin.action(description="Push now (changes)", permissions=["change"])
     def push_now(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:

@@ -113,12 +113,12 @@ ACTION = Side(Action, OUT, action_preview, action_problems,
               "the first three hub records the action covers")
 
 
-def sync_mapping(request: HttpRequest, pk: int) -> HttpResponse:
-    return edit(request, get_object_or_404(Sync, pk=pk), SYNC)
+SIDES: dict[type, Side] = {Sync: SYNC, Action: ACTION}
 
 
-def action_mapping(request: HttpRequest, pk: int) -> HttpResponse:
-    return edit(request, get_object_or_404(Action, pk=pk), ACTION)
+def mapping(request: HttpRequest, pk: int, model: type[Sync] | type[Action]) -> HttpResponse:
+    """The editor page of one sync or action (`model` given by the URL pattern's kwargs)."""
+    return edit(request, get_object_or_404(model, pk=pk), SIDES[model])
 
 
 def edit(request: HttpRequest, owner: Sync | Action, side: Side) -> HttpResponse:
