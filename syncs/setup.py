@@ -165,11 +165,12 @@ def filter_result(client: SalesforceClient | None, sobject: str, condition: str)
         return {"ok": False, "message": f"Could not ask Salesforce: {error}"}
     noun = "record matches" if count == 1 else "records match"
     scope = "this filter" if condition.strip() else f"no filter (every {sobject} is read)"
-    return {"ok": True, "count": count, "message": f"{count:,} {noun} {scope}."}
+    return {"ok": True, "message": f"{count:,} {noun} {scope}."}
 
 
 def setup(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """The guided page: GET shows (carrying what was typed), POST saves or adds a type."""
+    """The guided page: GET shows it (carrying what was typed, `_object` filling the chosen
+    object's typical mapping, `_test_filter` trying the filter); POST saves."""
     sync = get_object_or_404(Sync, pk=pk) if pk is not None else Sync()
     if not request.user.has_perm("syncs.change_sync" if pk is not None else "syncs.add_sync"):
         raise PermissionDenied
@@ -224,6 +225,6 @@ def _formats_of() -> dict[str, list[str]]:
     for shape, names in IDENTIFIERS.items():
         for name in names:
             formats.setdefault(name, []).append(str(shape))
-            if name == "person_id_field":
+            if name == "person_id_field":  # and how to read it: a customer id or an e-mail
                 formats.setdefault("person_match", []).append(str(shape))
     return formats
