@@ -102,6 +102,19 @@
     if (format) { showFor(format.value); format.addEventListener("change", function () { showFor(format.value); }); }
     var kind = byId("id_schedule_kind");
     if (kind) { showSchedule(kind.value); kind.addEventListener("change", function () { showSchedule(kind.value); }); }
+    // "New object type" opens the two names (open already when they hold the preset's).
+    var newType = byId("new-type"), newTypeButton = byId("new-type-button");
+    if (newType && newTypeButton && !byId("id_new_type_singular").value && !byId("id_new_type_plural").value
+        && !newType.querySelector(".errorlist")) {
+      newType.hidden = true;
+      newTypeButton.hidden = false;
+      newTypeButton.addEventListener("click", function () {
+        newType.hidden = false;
+        newTypeButton.hidden = true;
+        byId("id_object_type").value = "";
+        byId("id_new_type_singular").focus();
+      });
+    }
     var test = byId("test-filter");
     if (test) test.addEventListener("click", testFilter);
   });

@@ -76,3 +76,37 @@ def test_guided_set_up_of_contacts_with_a_filter_then_sync_now(live_server, page
     assert "width:100%" in fill.get_attribute("style").replace(" ", "")
     assert "5 records read" in page.inner_text("#run-progress")
     screenshot(page, "sync-setup-run-done")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_accounts_become_objects_of_a_new_object_type(live_server, page, staff_user, emulator,
+                                                      connection):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server.url, "/admin/syncs/sync/setup/")
+    page.fill("#id_name", "Accounts → objects")
+    page.select_option("#id_sobject", "Account")
+    page.wait_for_selector("#field-table")
+    assert page.input_value("#id_data_format") == "object"
+    assert page.locator("#row-person_id_field").is_hidden()
+    # No Account type yet: the preset's names wait in "New object type".
+    assert page.is_visible("#new-type") and page.is_hidden("#new-type-button")
+    assert (page.input_value("#id_new_type_singular"),
+            page.input_value("#id_new_type_plural")) == ("Account", "Accounts")
+    page.click("#save-sync")
+    assert "created" in page.inner_text(".messagelist")
+    assert Sync.objects.get().object_type.plural == "Accounts"
+
+    page.goto(f"{live_server.url}/admin/syncs/sync/setup/")
+    page.fill("#id_name", "Accounts as companies")
+    page.select_option("#id_sobject", "Account")
+    page.wait_for_selector("#field-table")
+    assert page.locator("#id_object_type option:checked").inner_text() == "Accounts"
+    assert page.is_hidden("#new-type")
+    page.click("#new-type-button")
+    page.fill("#id_new_type_singular", "Company")
+    page.fill("#id_new_type_plural", "Companies")
+    screenshot(page, "sync-setup-new-object-type")
+    page.click("#save-sync")
+    assert "created" in page.inner_text(".messagelist")
+    assert Sync.objects.get(name="Accounts as companies").object_type.singular == "Company"
