@@ -1,0 +1,60 @@
+"""The action page's own views (hung off ActionAdmin in syncs/admin.py `get_urls`): the dry
+run. The run panel, progress partial and run history are the sync page's (syncs/views.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from connections.client import SalesforceClient
+from connections.errors import SalesforceError
+from syncs.actions import Action
+from syncs.dry_run import SAMPLE, dry_run
+
+HUB_PAGES = {"person": "admin:workspace_person_change", "object": "admin:workspace_object_change"}
+
+
+def dry_run_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what a dry run does; POST (the button): plan the first records, write nothing."""
+    action = get_object_or_404(Action.objects.select_related("connection", "object_type"), pk=pk)
+    if not request.user.has_perm("syncs.change_action"):
+        raise PermissionDenied
+    previews, problem = [], ""
+    if request.method == "POST":
+        try:
+            previews = dry_run(action, SalesforceClient.for_connection(
+                action.connection, interactive=True))
+        except (SalesforceError, KeyError) as error:
+            # KeyError: a field the mapping names is gone from describe (outbound's words).
+            problem = f"The dry run could not plan {action.name}: {error}"
+            messages.error(request, problem)
+        else:
+            counts = Counter(preview.outcome for preview in previews)
+            summary = ", ".join(f"{count} {outcome}" for outcome, count in counts.most_common())
+            messages.success(request, f"Dry run of {action.name}: {len(previews)} hub record"
+                             f"{'s' if len(previews) != 1 else ''} planned ({summary or 'none'})"
+                             "; nothing was written to Salesforce.")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Dry run of {action.name}",
+        "action": action,
+        "opts": Action._meta,
+        "ran": request.method == "POST" and not problem,
+        "problem": problem,
+        "sample": SAMPLE,
+        "rows": [(preview, _hub_url(preview.ref)) for preview in previews],
+    }
+    return TemplateResponse(request, "admin/syncs/action/dry_run.html", context)
+
+
+def _hub_url(ref: str) -> str:
+    kind, _, pk = ref.partition(":")
+    return reverse(HUB_PAGES[kind], args=[int(pk)]) if kind in HUB_PAGES and pk.isdigit() \
+        else ""
