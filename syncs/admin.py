@@ -268,6 +268,24 @@ class ActionAdmin(RunnableAdmin):
     actions = ["push_now", "reconcile"]
     fieldsets = action_form.FIELDSETS
 
+    def get_fieldsets(self, request: HttpRequest, obj: Action | None = None) -> list:
+        if obj is None or self.has_change_permission(request, obj):
+            return self.fieldsets
+        # Read-only: the rows are shown by a display method ("field_mappings" is the rows'
+        # related manager on the model, which the admin would call).
+        return [(title, {**options, "fields": ["mapped_fields" if name == "field_mappings"
+                                               else name for name in options["fields"]]})
+                for title, options in self.fieldsets]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Action | None = None) -> list:
+        return [*super().get_readonly_fields(request, obj), "mapped_fields"]
+
+    @admin.display(description="field mappings")
+    def mapped_fields(self, obj: Action) -> str:
+        return ", ".join(f"{row.source or repr(row.default)} → {row.target}"
+                         + (f" ({row.transform})" if row.transform else "")
+                         for row in obj.field_rows()) or "–"
+
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         context = {**(extra_context or {}), "panel_extra": "admin/syncs/action/dry_run_button.html"}
@@ -307,7 +325,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def run_status(self, obj: SyncRun) -> str:
-        if obj.status == SyncRun.Status.RUNNING and not queue.claim_live(obj.sync):
+        if obj.status == SyncRun.Status.RUNNING and not queue.claim_live(obj.owner):
             # Its worker stopped; the dispatcher closes the run within a minute.
             return status_badge(SyncRun.Status.FAILED, "failed (the worker stopped)")
         return status_badge(obj.status, obj.get_status_display())

@@ -5,7 +5,9 @@ and the logs browser's action filter."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from logs.models import RecordLog
 from syncs.actions import Action
@@ -234,3 +236,38 @@ def test_the_logs_browser_filters_by_action(staff_client, emulator, connection):
                                person_id_field="Id")
     both = staff_client.get(browse, {"action": action.pk, "sync": sync.pk})
     assert "Choose a sync or an action, not both" in both.content.decode()
+
+
+# -- permissions and runs under way -----------------------------------------------------------
+
+def test_view_only_staff_see_the_action_without_buttons(client, django_user_model, connection):
+    action = make_action(connection, rows=ROWS)
+    user = django_user_model.objects.create_user("viewer", password="viewer-pass-1",
+                                                 is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(
+        codename__in=["view_action", "view_connection", "view_syncrun"]))
+    client.force_login(user)
+    page = client.get(reverse("admin:syncs_action_change", args=[action.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'id="run-now"' not in text and 'id="dry-run"' not in text
+    assert "lastName" in text and "Email" in text
+    assert client.post(reverse("admin:syncs_action_run_now", args=[action.pk])).status_code \
+        == 403
+    runs = client.get(reverse("admin:syncs_action_runs", args=[action.pk]))
+    assert runs.status_code == 200
+
+
+def test_a_running_action_shows_its_progress_and_its_run_page(staff_client, connection):
+    action = make_action(connection, rows=ROWS)
+    run = SyncRun.objects.create(action=action, direction="out", trigger="manual",
+                                 mode="reconcile", fetched=30)
+    Action.objects.filter(pk=action.pk).update(claimed_at=timezone.now(), claim_token="t",
+                                               last_status="running", last_run_id=run.pk)
+    progress = staff_client.get(reverse("admin:syncs_action_progress", args=[action.pk]))
+    assert progress.status_code == 200 and "30</span> records processed" in \
+        progress.content.decode()
+    page = staff_client.get(reverse("admin:syncs_syncrun_change", args=[run.pk]))
+    assert page.status_code == 200 and "Running" in page.content.decode()
+    listed = staff_client.get(reverse("admin:syncs_action_changelist")).content.decode()
+    assert "Running" in listed
