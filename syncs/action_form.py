@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from connections.client import SalesforceClient
@@ -106,9 +107,10 @@ class MatcherRows(forms.Widget):
                    for pair in (value or []) if isinstance(pair, list | tuple) and pair]
         rows = format_html_join("", MATCHER_ROW, ((name, source, name, target)
                                                   for source, target in [*entries, ["", ""]]))
-        return format_html('<table class="fb-matchers" id="matcher-rows"><tbody>{}</tbody>'
-                           '</table><button type="button" id="add-matcher" hidden>Add a '
-                           'matcher</button>{}', rows, datalist("matcher-fields", self.fields))
+        return format_html('<table class="fb-matchers" id="matcher-rows" data-fields="{}">'
+                           '<tbody>{}</tbody></table><button type="button" id="add-matcher" '
+                           'hidden>Add a matcher</button>{}', reverse("admin:syncs_action_fields"),
+                           rows, datalist("matcher-fields", self.fields))
 
 
 class MatcherField(forms.Field):

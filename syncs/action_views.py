@@ -1,5 +1,6 @@
-"""The action page's own views (hung off ActionAdmin in syncs/admin.py `get_urls`): the dry
-run. The run panel, progress partial and run history are the sync page's (syncs/views.py).
+"""The action pages' own views (hung off ActionAdmin in syncs/admin.py `get_urls`): the dry
+run, and the fields of an object for the set-up page's matcher search. The run panel,
+progress partial and run history are the sync page's (syncs/views.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html_join
 
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
+from connections.models import Connection
+from syncs.action_form import field_options
 from syncs.actions import Action
 from syncs.dry_run import SAMPLE, dry_run
 
@@ -52,6 +56,28 @@ def dry_run_view(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": [(preview, _hub_url(preview.ref)) for preview in previews],
     }
     return TemplateResponse(request, "admin/syncs/action/dry_run.html", context)
+
+
+def object_fields(request: HttpRequest) -> HttpResponse:
+    """The matcher search's options for one object of one connection (`?connection=&sobject=`),
+    fetched by action_setup.js when the object changes; 400 with the reason otherwise."""
+    if not (request.user.has_perm("syncs.add_action")
+            or request.user.has_perm("syncs.change_action")):
+        raise PermissionDenied
+    chosen = request.GET.get("connection", "")
+    connection = Connection.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    sobject = request.GET.get("sobject", "").strip()[:80]
+    if connection is None or not sobject:
+        return HttpResponse("Choose a connection and an object.", status=400,
+                            content_type="text/plain; charset=utf-8")
+    try:
+        described = SalesforceClient.for_connection(connection, interactive=True).describe(
+            sobject)
+    except SalesforceError as error:
+        return HttpResponse(f"Salesforce could not describe {sobject!r}: {error}", status=400,
+                            content_type="text/plain; charset=utf-8")
+    return HttpResponse(format_html_join("", '<option value="{}">{}</option>',
+                                         field_options(described)))
 
 
 def _hub_url(ref: str) -> str:

@@ -295,6 +295,7 @@ class ActionAdmin(RunnableAdmin):
         wrap = self.admin_site.admin_view
         return [path("<int:pk>/dry-run/", wrap(action_views.dry_run_view),
                      name="syncs_action_dry_run"),
+                path("fields/", wrap(action_views.object_fields), name="syncs_action_fields"),
                 *super().get_urls()]
 
     @admin.action(description="Run now (the hub's changes)", permissions=["change"])

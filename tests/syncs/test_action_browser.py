@@ -48,6 +48,9 @@ def test_operator_builds_dry_runs_and_runs_an_action(live_server, page, staff_us
     page.fill("#id_name", "People → Contacts")
     page.select_option("#id_connection", str(connection.pk))
     page.fill("#id_sobject", "Contact")
+    page.press("#id_sobject", "Tab")
+    # The object's fields are offered to the matchers' search.
+    page.wait_for_function("document.querySelector('#matcher-fields option[value=Email]')")
     page.check("input[name=entity][value=people]")
     page.check("input[name=operation][value=update]")
     page.fill("input[name=matchers_source] >> nth=0", "email")

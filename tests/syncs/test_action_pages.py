@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,6 +52,19 @@ def test_the_set_up_offers_createable_objects_popular_first_and_the_fields_to_ma
     assert '<option value="Email">' in fields
     assert "Description · textarea · not filterable" in fields
     assert 'name="matchers_source" value="email"' in edit
+
+
+def test_choosing_the_object_offers_its_fields_to_match(staff_client, connection):
+    url = reverse("admin:syncs_action_fields")
+    answer = staff_client.get(url, {"connection": connection.pk, "sobject": "Lead"})
+    assert answer.status_code == 200
+    assert '<option value="Email">' in answer.content.decode()
+    assert '<option value="Company">' in answer.content.decode()
+    unknown = staff_client.get(url, {"connection": connection.pk, "sobject": "Nope__c"})
+    assert unknown.status_code == 400
+    assert "Salesforce could not describe 'Nope__c'" in unknown.content.decode()
+    assert staff_client.get(url, {"sobject": "Lead"}).status_code == 400
+    assert Client().get(url).status_code == 302  # not logged in: the admin's login page
 
 
 def test_matchers_are_saved_from_their_rows_with_and_or(staff_client, connection):
