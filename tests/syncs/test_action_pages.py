@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from connections.models import Connection
 from logs.models import RecordLog
 from syncs.actions import Action
 from syncs.models import Sync, SyncRun
@@ -52,6 +53,14 @@ def test_the_set_up_offers_createable_objects_popular_first_and_the_fields_to_ma
     assert '<option value="Email">' in fields
     assert "Description · textarea · not filterable" in fields
     assert 'name="matchers_source" value="email"' in edit
+
+
+def test_a_connection_without_a_schema_still_opens_the_set_up_and_says_why(staff_client, db):
+    Connection.objects.create(name="Not connected")
+    page = staff_client.get(ADD)
+    assert page.status_code == 200
+    assert "Could not read the schema of Not connected" in page.content.decode()
+    assert "is not connected to Salesforce" in page.content.decode()
 
 
 def test_choosing_the_object_offers_its_fields_to_match(staff_client, connection):
