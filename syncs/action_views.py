@@ -35,8 +35,9 @@ def dry_run_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             previews = dry_run(action, SalesforceClient.for_connection(
                 action.connection, interactive=True))
-        except (SalesforceError, KeyError) as error:
-            # KeyError: a field the mapping names is gone from describe (outbound's words).
+        except (SalesforceError, KeyError, ValueError) as error:
+            # KeyError: a field the mapping names is gone from describe (outbound's words);
+            # ValueError: matchers stored before the checks (the set-up form refuses them).
             problem = f"The dry run could not plan {action.name}: {error}"
             messages.error(request, problem)
         else:
@@ -54,6 +55,7 @@ def dry_run_view(request: HttpRequest, pk: int) -> HttpResponse:
         "problem": problem,
         "sample": SAMPLE,
         "rows": [(preview, _hub_url(preview.ref)) for preview in previews],
+        "matched_by": _matched_by(action),
     }
     return TemplateResponse(request, "admin/syncs/action/dry_run.html", context)
 
@@ -78,6 +80,15 @@ def object_fields(request: HttpRequest) -> HttpResponse:
                             content_type="text/plain; charset=utf-8")
     return HttpResponse(format_html_join("", '<option value="{}">{}</option>',
                                          field_options(described)))
+
+
+def _matched_by(action: Action) -> str:
+    try:
+        matchers = action.matcher_set()
+    except ValueError as error:
+        return f"matchers that cannot be read ({error})"
+    joint = f" {matchers.operator.upper()} "
+    return joint.join(f"{source} → {target}" for source, target in matchers.pairs) or "nothing"
 
 
 def _hub_url(ref: str) -> str:

@@ -196,6 +196,7 @@ def test_a_dry_run_shows_each_outcome_and_writes_nothing(staff_client, emulator,
     assert [p.outcome for p in steps.values()] == ["update", "unchanged", "skipped", "failed"]
     ann = next(p for p in steps.values() if p.outcome == "update")
     assert ann.fields == {"LastName": "Lee"} and ann.sf_id
+    assert "matched by email → Email, update only." in page
     assert "NO_MATCH" in page and "no match (update only)" in page
     assert "MULTIPLE_MATCHES" in page and "2 Contact records match" in page
     assert 'data-outcome="unchanged"' in page and "LastName</span> = Lee" in page
@@ -228,6 +229,9 @@ def test_a_dry_run_names_what_stops_it(staff_client, emulator, connection):
     assert response.status_code == 200
     assert "The dry run could not plan Contact action" in response.content.decode()
     assert 'id="dry-run-rows"' not in response.content.decode()
+    Action.objects.filter(pk=action.pk).update(sobject="Contact", matchers={"email": "Email"})
+    response = staff_client.post(reverse("admin:syncs_action_dry_run", args=[action.pk]))
+    assert "The dry run could not plan Contact action: A list of" in response.content.decode()
 
 
 def test_the_dry_run_needs_the_change_permission(client, django_user_model, connection):
