@@ -4,8 +4,9 @@
 
 1. A fresh SQLite database (`migrate` in a temp FORCEBRIDGE_VAR_DIR, production settings,
    `collectstatic` as `serve` runs it).
-2. Seeds two connections, six syncs with 14 days of runs, 5,000 people and `--rows` record logs
-   over those 14 days (both directions, every outcome, a few error codes), written with the
+2. Seeds two connections, six syncs with 14 days of runs, two actions, 5,000 people and `--rows`
+   record logs over those 14 days (both directions: a tenth hub → Salesforce, owned by the
+   actions; every outcome, a few error codes), written with the
    engine's multi-row INSERT (workspace/sql_rows.py `insert`), 50,000 rows a transaction.
 3. Times each page in this process through Django's test client as a logged-in operator (the
    server's time: routing, queries, template): the logs browser unfiltered, with each filter,
@@ -73,6 +74,7 @@ def seed(rows: int, rng: random.Random) -> dict[str, Any]:
 
     from connections.models import Connection
     from logs.models import RecordLog
+    from syncs.actions import Action
     from syncs.models import Sync, SyncRun
     from workspace.models import Person
     from workspace.sql_rows import insert
@@ -82,6 +84,8 @@ def seed(rows: int, rng: random.Random) -> dict[str, Any]:
     orgs = [Connection.objects.create(name=f"Org {i}") for i in (1, 2)]
     syncs = [Sync.objects.create(connection=orgs[i % 2], name=f"Sync {i}", sobject="Contact",
                                  person_id_field="Id") for i in range(6)]
+    actions = [Action.objects.create(connection=org, name=f"Action {i}", sobject="Contact",
+                                     matchers=[["email", "Email"]]) for i, org in enumerate(orgs)]
     runs = SyncRun.objects.bulk_create([
         SyncRun(sync=syncs[i % 6], trigger="schedule", started_at=start + dt.timedelta(hours=i),
                 finished_at=start + dt.timedelta(hours=i, minutes=2), fetched=rows // 336,
@@ -92,8 +96,8 @@ def seed(rows: int, rng: random.Random) -> dict[str, Any]:
         Person(customer_id=f"003{i:015d}", email=f"person{i}@example.com")
         for i in range(PEOPLE)])
     outcomes = [name for name, share in OUTCOMES for _ in range(share)]
-    columns = ["created_at", "direction", "sync", "run", "sobject", "record_id", "hub_ref",
-               "outcome", "error_code", "message", "changed_fields"]
+    columns = ["created_at", "direction", "sync", "action", "run", "sobject", "record_id",
+               "hub_ref", "outcome", "error_code", "message", "changed_fields"]
     step = (now - start) / rows
     written = 0
     while written < rows:
@@ -105,7 +109,8 @@ def seed(rows: int, rng: random.Random) -> dict[str, Any]:
             out = rng.random() < 0.1
             code = rng.choice(CODES) if outcome == "failed" else ""
             batch.append((start + step * i, "out" if out else "in",
-                          None if out else run.sync_id, run.pk, "Contact",
+                          None if out else run.sync_id, actions[i % 2].pk if out else None,
+                          run.pk, "Contact",
                           person.customer_id, f"person:{person.pk}", outcome, code,
                           f"{code}: refused by Salesforce" if code else "",
                           ["Email", "Title"] if outcome == "updated" else []))
@@ -113,7 +118,8 @@ def seed(rows: int, rng: random.Random) -> dict[str, Any]:
             insert(RecordLog, columns, batch)
         written += len(batch)
     target = people[PEOPLE // 2]
-    return {"connection": orgs[0].pk, "sync": syncs[1].pk, "run": runs[len(runs) // 2].pk,
+    return {"connection": orgs[0].pk, "sync": syncs[1].pk, "action": actions[1].pk,
+            "run": runs[len(runs) // 2].pk,
             "record_id": target.customer_id, "email": target.email,
             "hub_ref": f"person:{target.pk}", "since": (now - dt.timedelta(days=3)),
             "until": (now - dt.timedelta(days=2))}
@@ -129,6 +135,7 @@ def pages(cast: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
         "logs_unfiltered": (logs, {}),
         "logs_connection": (logs, {"connection": cast["connection"]}),
         "logs_sync": (logs, {"sync": cast["sync"]}),
+        "logs_action": (logs, {"action": cast["action"]}),
         "logs_run": (logs, {"run": cast["run"]}),
         "logs_direction_out": (logs, {"direction": "out"}),
         "logs_outcome_failed": (logs, {"outcome": "failed"}),
@@ -141,6 +148,7 @@ def pages(cast: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
         "logs_search_email": (logs, {"q": cast["email"]}),
         "logs_search_hub_ref": (logs, {"q": cast["hub_ref"]}),
         "logs_older_page": (logs, {"outcome": "updated", "before": "@older"}),
+        "logs_action_older_page": (logs, {"action": cast["action"], "before": "@older"}),
         "record_history": (reverse("admin:logs_recordlog_history"),
                            {"record": cast["record_id"], "hub": cast["hub_ref"]}),
         "dashboard": (reverse("dashboard"), {}),

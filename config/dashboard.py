@@ -75,7 +75,7 @@ class Row:
         """The run that failed, or the sync page's error when no run is known."""
         if self.item.last_run_id:
             return reverse("admin:syncs_syncrun_change", args=[self.item.last_run_id])
-        return self.url + "#sync-last-error"
+        return self.url + f"#{self.kind.model._meta.model_name}-last-error"
 
 
 def runnable_state(item: Runnable, now: dt.datetime) -> str:

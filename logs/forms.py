@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from connections.models import Connection
 from logs import search
 from logs.models import RecordLog
+from syncs.actions import Action
 from syncs.models import Sync
+
+# An owner of logs the filter keeps: ("sync", pk) or ("action", pk).
+Owner = tuple[str, int]
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -29,6 +33,8 @@ class LogFilter(forms.Form):
                                         empty_label="All connections")
     sync = forms.ModelChoiceField(Sync.objects.only("pk", "name"), required=False,
                                   empty_label="All syncs")
+    action = forms.ModelChoiceField(Action.objects.only("pk", "name"), required=False,
+                                    empty_label="All actions")
     direction = forms.ChoiceField(required=False,
                                   choices=[("", "Both directions"), *RecordLog.Direction.choices])
     outcome = forms.ChoiceField(required=False,
@@ -43,6 +49,9 @@ class LogFilter(forms.Form):
         since, until = data.get("since"), data.get("until")
         if since and until and since >= until:
             self.add_error("until", "Must be after “From”.")
+        if data.get("sync") and data.get("action"):
+            self.add_error("action", "Choose a sync or an action, not both: a log belongs to "
+                           "one of them.")
         return data
 
     def narrowed(self) -> bool:
@@ -51,41 +60,47 @@ class LogFilter(forms.Form):
 
     def selective(self) -> bool:
         """Whether a filter narrows the logs to one record, run or sync."""
-        return self.is_valid() and any(self.cleaned_data[name] for name in ("q", "sync", "run"))
+        return self.is_valid() and any(self.cleaned_data[name]
+                                       for name in ("q", "sync", "action", "run"))
 
     def queryset(self) -> QuerySet[RecordLog]:
         """The logs the filter keeps (none if it is invalid), newest first."""
-        return self._filtered(self._syncs())
+        return self._filtered(self._owners())
 
     def parts(self) -> list[QuerySet[RecordLog]]:
-        """The same logs as disjoint querysets, one per sync of a chosen connection, so each
-        page is read from the (sync, created_at) index (logs/keyset.py merges them)."""
-        syncs = self._syncs()
-        if syncs is None or len(syncs) < 2:
-            return [self._filtered(syncs)]
-        return [self._filtered([pk]) for pk in syncs]
+        """The same logs as disjoint querysets, one per sync or action of a chosen connection,
+        so each page is read from the (sync, created_at) or (action, created_at) index
+        (logs/keyset.py merges them)."""
+        owners = self._owners()
+        if owners is None or len(owners) < 2:
+            return [self._filtered(owners)]
+        return [self._filtered([owner]) for owner in owners]
 
-    def _syncs(self) -> list[int] | None:
-        """The syncs the filter keeps (None: any)."""
+    def _owners(self) -> list[Owner] | None:
+        """The syncs and actions the filter keeps (None: any)."""
         if not self.is_valid():
             return None
-        if self.cleaned_data["sync"]:
-            return [self.cleaned_data["sync"].pk]
-        if self.cleaned_data["connection"]:
-            return list(Sync.objects.filter(connection=self.cleaned_data["connection"])
-                        .values_list("pk", flat=True))
+        data = self.cleaned_data
+        if data["sync"]:
+            return [("sync", data["sync"].pk)]
+        if data["action"]:
+            return [("action", data["action"].pk)]
+        if data["connection"]:
+            return [*(("sync", pk) for pk in Sync.objects.filter(
+                connection=data["connection"]).values_list("pk", flat=True)),
+                    *(("action", pk) for pk in Action.objects.filter(
+                        connection=data["connection"]).values_list("pk", flat=True))]
         return None
 
-    def _filtered(self, syncs: list[int] | None) -> QuerySet[RecordLog]:
+    def _filtered(self, owners: list[Owner] | None) -> QuerySet[RecordLog]:
         logs = RecordLog.objects.order_by("-created_at", "-id")
         if not self.is_valid():
             return logs.none()
         data = self.cleaned_data
         if data["q"]:
             logs = logs.filter(search.matching(data["q"]))
-        if syncs is not None:
-            logs = logs.filter(sync_id=syncs[0]) if len(syncs) == 1 else logs.filter(
-                sync_id__in=syncs)
+        if owners is not None:
+            logs = logs.filter(_of(owners))
         for name in ("direction", "outcome", "error_code", "run"):
             if data[name]:
                 logs = logs.filter(**{name: data[name]})
@@ -94,3 +109,15 @@ class LogFilter(forms.Form):
         if data["until"]:
             logs = logs.filter(created_at__lt=data["until"])
         return logs
+
+
+def _of(owners: list[Owner]) -> Q:
+    """The logs of these syncs and actions (none when the list is empty)."""
+    condition = Q(pk__in=[])
+    for kind in ("sync", "action"):
+        ids = [pk for owner, pk in owners if owner == kind]
+        if len(ids) == 1:
+            condition |= Q(**{f"{kind}_id": ids[0]})
+        elif ids:
+            condition |= Q(**{f"{kind}_id__in": ids})
+    return condition

@@ -60,6 +60,7 @@ class RecordLog(models.Model):
         # and hub_ref's.
         indexes = [
             models.Index(fields=["sync", "created_at", "id"], name="log_sync_time_idx"),
+            models.Index(fields=["action", "created_at", "id"], name="log_action_time_idx"),
             models.Index(fields=["run", "created_at", "id"], name="log_run_time_idx"),
             models.Index(fields=["direction", "created_at", "id"], name="log_direction_time_idx"),
             models.Index(fields=["outcome", "created_at", "id"], name="log_outcome_time_idx"),

@@ -31,7 +31,7 @@ ERROR_INDEX = "log_error_time_idx"  # logs/models.py
 HISTORY = 500
 EXPORT_CHUNK = 2000
 EXPORT_COLUMNS = ["created_at", "direction", "sync", "run", "sobject", "record_id", "hub_ref",
-                  "outcome", "error_code", "message", "changed_fields"]
+                  "outcome", "error_code", "message", "changed_fields", "action"]
 # A cell starting with one of these is a formula to a spreadsheet: written with a quote first.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,11 +75,11 @@ def browse(request: HttpRequest) -> TemplateResponse:
     before = Position.parse(request.GET.get("before", ""))
     after = Position.parse(request.GET.get("after", ""))
     parts = form.parts() if form.is_bound else [logs]
-    page = page_of([part.select_related("sync") for part in parts], before=before, after=after)
+    page = page_of([part.select_related("sync", "action") for part in parts], before=before, after=after)
     groups, groups_capped = (error_groups(logs, by_error_index=not form.selective())
                              if not form.errors else ([], False))
     query = {k: v for k, v in request.GET.items() if k not in ("before", "after") and v}
-    run = SyncRun.objects.select_related("sync").filter(
+    run = SyncRun.objects.select_related("sync", "action").filter(
         pk=form.cleaned_data["run"]).first() if form.is_valid() and form.cleaned_data["run"] else None
     context = {
         **admin.site.each_context(request),
@@ -95,7 +95,8 @@ def browse(request: HttpRequest) -> TemplateResponse:
         "older_url": _page_url(query, "before", page.older),
         "newer_url": _page_url(query, "after", page.newer),
         "newest_url": "?" + urlencode(query) if before or after else "",
-        "retry_offered": run is not None and run.failed > 0,
+        # Retrying reads failed records again from Salesforce: a sync's runs only.
+        "retry_offered": run is not None and run.failed > 0 and run.sync_id is not None,
     }
     return TemplateResponse(request, "admin/logs/browse.html", context)
 
@@ -114,7 +115,7 @@ def history(request: HttpRequest) -> TemplateResponse:
         condition |= Q(record_id=record_id)
     if hub_ref:
         condition |= Q(hub_ref=hub_ref)
-    logs = list(RecordLog.objects.filter(condition).select_related("sync", "run")
+    logs = list(RecordLog.objects.filter(condition).select_related("sync", "action", "run")
                 .order_by("-created_at", "-id")[:HISTORY])
     sobjects = sorted({log.sobject for log in logs})
     context = {
@@ -148,7 +149,7 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     rows = logs.values_list("created_at", "direction", "sync__name", "run_id", "sobject",
                             "record_id", "hub_ref", "outcome", "error_code", "message",
-                            "changed_fields")
+                            "changed_fields", "action__name")
 
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)

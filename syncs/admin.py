@@ -19,11 +19,12 @@ from config.admin import BoundedSearchAdmin, ReadOnlyAdmin
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
-from syncs import mapping_editor, queue, schedule, setup, views
+from syncs import action_form, action_views, mapping_editor, queue, schedule, setup, views
+from syncs.action_form import ActionSetupForm
 from syncs.actions import Action
-from syncs.forms import ActionForm, SyncForm
+from syncs.forms import SyncForm
 from syncs.models import Sync, SyncRun
-from syncs.progress import progress_of
+from syncs.queue import Runnable
 
 STATUS_COLOURS = {
     SyncRun.Status.SUCCEEDED: "#2e7d32",
@@ -77,8 +78,87 @@ class CheckedAgainstOrgAdmin(BoundedSearchAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
+class RunnableAdmin(CheckedAgainstOrgAdmin):
+    """The admin of a runnable row (a sync, an action): its status, the run panel of its
+    page (syncs/views.py), the page's two buttons and the list's actions that do the same."""
+
+    noun = "sync"  # in messages: "A worker starts 1 sync"
+    run_action = "sync_now"  # the list action the page's run button does
+    resync_action = "resync_all"  # the list action the page's rewrite-everything button does
+
+    @admin.display(description="status", ordering="last_status")
+    def status(self, obj: Runnable) -> str:
+        if obj.last_status == SyncRun.Status.RUNNING and not queue.claim_live(obj):
+            # Its worker stopped; the dispatcher closes the run within a minute.
+            return status_badge(SyncRun.Status.FAILED, "failed (the worker stopped)")
+        label = dict(SyncRun.Status.choices).get(obj.last_status, obj.last_status)
+        return status_badge(obj.last_status, label)
+
+    # -- the page's buttons and the list's actions (POST with CSRF) -----------------------------
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        row = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if row is not None:
+            context.update(views.panel_context(row, self.status(row)))
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        name = f"syncs_{self.model._meta.model_name}"
+        kind = {"model": self.model}
+        return [
+            path("<int:pk>/run-now/", wrap(self.run_now_view), name=f"{name}_run_now"),
+            path("<int:pk>/resync/", wrap(self.resync_view), name=f"{name}_resync"),
+            path("<int:pk>/progress/", wrap(views.progress), kind, name=f"{name}_progress"),
+            path("<int:pk>/runs/", wrap(views.run_history), kind, name=f"{name}_runs"),
+            path("<int:pk>/mapping/", wrap(mapping_editor.mapping), kind, name=f"{name}_mapping"),
+            *super().get_urls(),
+        ]
+
+    def run_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._button(request, pk, self.run_action)
+
+    def resync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._button(request, pk, self.resync_action)
+
+    def _button(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        """The page's buttons do what the list's actions do, for one row."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        row = get_object_or_404(self.model, pk=pk)
+        if not self.has_change_permission(request, row):
+            raise PermissionDenied
+        getattr(self, action)(request, self.model.objects.filter(pk=pk))
+        return redirect(reverse(f"admin:syncs_{self.model._meta.model_name}_change", args=[pk]))
+
+    def start(self, row: Runnable, trigger: str) -> None:
+        row.request_run(trigger)
+
+    def _request(self, request: HttpRequest, queryset: QuerySet, trigger: str,
+                 done: str) -> None:
+        enabled = [row for row in queryset if row.enabled]
+        skipped = [row.name for row in queryset if not row.enabled]
+        waiting = {}
+        for row in enabled:
+            self.start(row, trigger)
+            waiting[row.pk] = queue.waiting_for(row)
+        starting = [s for s in enabled if not waiting[s.pk]]
+        if starting:
+            count = f"1 {self.noun}" if len(starting) == 1 else f"{len(starting)} {self.noun}s"
+            self.message_user(request, done.format(count, ", ".join(s.name for s in starting)),
+                              messages.SUCCESS)
+        for row in enabled:
+            if waiting[row.pk]:
+                self.message_user(request, f"{row.name}: {waiting[row.pk]}.", messages.INFO)
+        if skipped:
+            self.message_user(request, f"Skipped (disabled): {', '.join(skipped)}. Enable a "
+                              f"{self.noun} to run it.", messages.WARNING)
+
+
 @admin.register(Sync)
-class SyncAdmin(CheckedAgainstOrgAdmin):
+class SyncAdmin(RunnableAdmin):
     form = SyncForm
     list_display = ["name", "sobject", "data_format", "connection", "enabled", "status",
                     "last_run", "schedule_text", "next_run_at"]
@@ -121,14 +201,6 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
     def field_renames(self, obj: Sync) -> str:
         return ", ".join(f"{source} → {target}" for source, target in obj.renames.items()) or "–"
 
-    @admin.display(description="status", ordering="last_status")
-    def status(self, obj: Sync) -> str:
-        if obj.last_status == SyncRun.Status.RUNNING and not queue.claim_live(obj):
-            # Its worker stopped; the dispatcher closes the run within a minute.
-            return status_badge(SyncRun.Status.FAILED, "failed (the worker stopped)")
-        label = dict(SyncRun.Status.choices).get(obj.last_status, obj.last_status)
-        return status_badge(obj.last_status, label)
-
     @admin.display(description="last run", ordering="last_run_at")
     def last_run(self, obj: Sync) -> str:
         if not obj.last_run_id or not obj.last_run_at:
@@ -162,29 +234,17 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
             "<th>fetched</th><th>created/updated/deleted</th><th>failed</th><th>API calls</th>"
             "<th></th></tr></thead><tbody>{}</tbody></table>", rows)
 
-    # -- the sync page's buttons and the list's actions (POST with CSRF) --------------------------
-
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        sync = self.get_object(request, object_id)
-        context = dict(extra_context or {})
-        if sync is not None:
-            context["sync_status"] = self.status(sync)
-            context["sync_queued"] = queue.waiting_for(sync) if sync.run_requested else ""
-            context["progress"] = progress_of(sync)
-        return super().change_view(request, object_id, form_url, context)
+    def start(self, row: Sync, trigger: str) -> None:
+        if trigger == Sync.Trigger.RESYNC:
+            row.resync()
+        else:
+            row.request_run(trigger)
 
     def get_urls(self) -> list:
         wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/run-now/", wrap(self.run_now_view), name="syncs_sync_run_now"),
-            path("<int:pk>/resync/", wrap(self.resync_view), name="syncs_sync_resync"),
-            path("<int:pk>/progress/", wrap(views.progress), name="syncs_sync_progress"),
-            path("<int:pk>/runs/", wrap(views.run_history), name="syncs_sync_runs"),
             path("setup/", wrap(setup.setup), name="syncs_sync_setup"),
             path("<int:pk>/setup/", wrap(setup.setup), name="syncs_sync_setup_edit"),
-            path("<int:pk>/mapping/", wrap(mapping_editor.mapping), {"model": Sync},
-                 name="syncs_sync_mapping"),
             *super().get_urls(),
         ]
 
@@ -196,21 +256,10 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
             return redirect(reverse("admin:syncs_sync_setup") + (f"?{query}" if query else ""))
         return super().add_view(request, form_url, extra_context)
 
-    def run_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._button(request, pk, "sync_now")
-
-    def resync_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._button(request, pk, "resync_all")
-
-    def _button(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        """The page's buttons do what the list's actions do, for one sync."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        sync = get_object_or_404(Sync, pk=pk)
-        if not self.has_change_permission(request, sync):
-            raise PermissionDenied
-        getattr(self, action)(request, Sync.objects.filter(pk=pk))
-        return redirect(reverse("admin:syncs_sync_change", args=[pk]))
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        context = {**(extra_context or {}), "panel_links": "admin/syncs/sync/edit_links.html"}
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Sync]) -> None:
@@ -222,69 +271,66 @@ class SyncAdmin(CheckedAgainstOrgAdmin):
         self._request(request, queryset, Sync.Trigger.RESYNC,
                       "Resync requested for {}: every record is read and rewritten: {}.")
 
-    def _request(self, request: HttpRequest, queryset: QuerySet[Sync], trigger: str,
-                 done: str) -> None:
-        enabled = [sync for sync in queryset if sync.enabled]
-        skipped = [sync.name for sync in queryset if not sync.enabled]
-        waiting = {}
-        for sync in enabled:
-            if trigger == Sync.Trigger.RESYNC:
-                sync.resync()
-            else:
-                sync.request_run(trigger)
-            waiting[sync.pk] = queue.waiting_for(sync)
-        starting = [s for s in enabled if not waiting[s.pk]]
-        if starting:
-            count = "1 sync" if len(starting) == 1 else f"{len(starting)} syncs"
-            self.message_user(request, done.format(count, ", ".join(s.name for s in starting)),
-                              messages.SUCCESS)
-        for sync in enabled:
-            if waiting[sync.pk]:
-                self.message_user(request, f"{sync.name}: {waiting[sync.pk]}.", messages.INFO)
-        if skipped:
-            self.message_user(request, f"Skipped (disabled): {', '.join(skipped)}. Enable a "
-                              "sync to run it.", messages.WARNING)
-
 
 @admin.register(Action)
-class ActionAdmin(CheckedAgainstOrgAdmin):
-    """Actions (data out): the form checks them against describe on save; "Push now" drains
-    their changes and "Reconcile" writes every record they cover."""
+class ActionAdmin(RunnableAdmin):
+    """Actions (data out): the set-up form is checked against describe on save; the page has
+    the run panel ("Run now" drains the hub's changes, "Reconcile all" compares every record
+    the action covers) and a dry run (syncs/action_views.py)."""
 
-    form = ActionForm
+    form = ActionSetupForm
+    noun = "action"
+    run_action = "push_now"
+    resync_action = "reconcile"
     list_display = ["name", "sobject", "entity", "operation", "connection", "enabled",
-                    "allow_create", "last_status", "last_run_at", "next_run_at"]
+                    "allow_create", "status", "last_run_at", "next_run_at"]
     list_filter = ["enabled", "last_status", "operation", "sobject", "connection"]
     search_fields = ["name", "sobject"]
     list_select_related = ["connection"]
     actions = ["push_now", "reconcile"]
-    fieldsets = [
-        (None, {"fields": ["name", "connection", "sobject", "enabled"]}),
-        ("What and how", {"fields": ["entity", "object_type", "operation", "matchers",
-                                     "matcher_operator", "allow_create", "field_mappings"]}),
-        ("Salesforce", {"fields": ["batch_mode", "bulk_threshold", "assignment_rules",
-                                   "duplicate_allow_save"]}),
-        ("Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",
-                                           "start_at"]}),
-    ]
+    fieldsets = action_form.FIELDSETS
+
+    def get_fieldsets(self, request: HttpRequest, obj: Action | None = None) -> list:
+        if obj is None or self.has_change_permission(request, obj):
+            return self.fieldsets
+        # Read-only: the rows are shown by a display method ("field_mappings" is the rows'
+        # related manager on the model, which the admin would call).
+        return [(title, {**options, "fields": ["mapped_fields" if name == "field_mappings"
+                                               else name for name in options["fields"]]})
+                for title, options in self.fieldsets]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Action | None = None) -> list:
+        return [*super().get_readonly_fields(request, obj), "mapped_fields"]
+
+    @admin.display(description="field mappings")
+    def mapped_fields(self, obj: Action) -> str:
+        return ", ".join(f"{row.source or repr(row.default)} → {row.target}"
+                         + (f" ({row.transform})" if row.transform else "")
+                         for row in obj.field_rows()) or "–"
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        context = {**(extra_context or {}), "panel_extra": "admin/syncs/action/dry_run_button.html",
+                   "panel_links": "admin/syncs/action/edit_links.html"}
+        return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self) -> list:
-        return [path("<int:pk>/mapping/", self.admin_site.admin_view(mapping_editor.mapping),
-                     {"model": Action}, name="syncs_action_mapping"), *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [path("<int:pk>/dry-run/", wrap(action_views.dry_run_view),
+                     name="syncs_action_dry_run"),
+                path("fields/", wrap(action_views.object_fields), name="syncs_action_fields"),
+                *super().get_urls()]
 
-    @admin.action(description="Push now (changes)", permissions=["change"])
+    @admin.action(description="Run now (the hub's changes)", permissions=["change"])
     def push_now(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:
-        for action in queryset.filter(enabled=True):
-            action.request_run(Action.Trigger.MANUAL)
-        self.message_user(request, "A worker writes their changes within seconds.",
-                          messages.SUCCESS)
+        self._request(request, queryset, Action.Trigger.MANUAL,
+                      "A worker writes the hub's changes of {} within seconds: {}.")
 
-    @admin.action(description="Reconcile (every record)", permissions=["change"])
+    @admin.action(description="Reconcile all (every record)", permissions=["change"])
     def reconcile(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:
-        for action in queryset.filter(enabled=True):
-            action.request_run(Action.Trigger.RESYNC)
-        self.message_user(request, "A worker writes every record they cover within seconds.",
-                          messages.SUCCESS)
+        self._request(request, queryset, Action.Trigger.RESYNC,
+                      "Reconcile requested for {}: every hub record is compared with "
+                      "Salesforce and what differs is written: {}.")
 
 
 @admin.register(SyncRun)
@@ -303,7 +349,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def run_status(self, obj: SyncRun) -> str:
-        if obj.status == SyncRun.Status.RUNNING and not queue.claim_live(obj.sync):
+        if obj.status == SyncRun.Status.RUNNING and not queue.claim_live(obj.owner):
             # Its worker stopped; the dispatcher closes the run within a minute.
             return status_badge(SyncRun.Status.FAILED, "failed (the worker stopped)")
         return status_badge(obj.status, obj.get_status_display())

@@ -1,12 +1,17 @@
-"""The sync pages beyond the change form: the live progress partial, the run history, and
-"Retry failed records" of a run.
+"""The pages of a runnable row (a sync or an action) beyond its change form: the run panel
+(status, live progress, the two buttons), the progress partial, the run history, and "Retry
+failed records" of a run.
 
-Admin pages hung off SyncAdmin (syncs/admin.py `get_urls`). The progress partial is polled by
-static/forcebridge/progress.js every second while a run is active; it answers HTTP 286 once the
-run ended (django-htmx's "stop polling"), with the run's final state as its body.
+Admin pages hung off SyncAdmin and ActionAdmin (syncs/admin.py `get_urls`), one view per page
+for both kinds: a `Panel` says what differs (labels, element ids, URL names). The progress
+partial is polled by static/forcebridge/progress.js every second while a run is active; it
+answers HTTP 286 once the run ended (django-htmx's "stop polling"), with the run's final state
+as its body.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -18,37 +23,94 @@ from django.urls import reverse
 
 from logs.models import RecordLog
 from logs.views import error_groups
+from syncs import queue
+from syncs.actions import Action
 from syncs.models import Sync, SyncRun
 from syncs.progress import progress_of
+from syncs.queue import Runnable
 
 # The status that tells the polling script to stop (django-htmx's HTMX_STOP_POLLING).
 STOP_POLLING = 286
 RUNS_PER_PAGE = 25
 
 
-def _viewable(request: HttpRequest, pk: int) -> Sync:
-    if not request.user.has_perm("syncs.view_sync"):
+@dataclass(frozen=True)
+class Panel:
+    """What the run panel of one kind of runnable row says and links to."""
+
+    model: type[Runnable]
+    run_label: str  # the button that runs it now
+    run_id: str  # that button's element id
+    resync_label: str  # the button that rewrites everything
+    resync_id: str
+    confirm: str  # the question before rewriting everything ({} is the row's name)
+
+    @property
+    def prefix(self) -> str:
+        """Element ids (`sync-progress`) and URL names (`syncs_sync_progress`)."""
+        return self.model._meta.model_name
+
+    @property
+    def logs_filter(self) -> str:
+        """The logs browser's parameter for this kind's logs (`sync=` / `action=`)."""
+        return self.prefix
+
+    def url(self, name: str, pk: int) -> str:
+        return reverse(f"admin:syncs_{self.prefix}_{name}", args=[pk])
+
+
+PANELS = {
+    Sync: Panel(Sync, "Sync now", "sync-now", "Resync all data", "resync-all",
+                "Resync all data of “{}”? Every record is read again from Salesforce and "
+                "rewritten in the hub; records no longer in Salesforce are removed."),
+    Action: Panel(Action, "Run now", "run-now", "Reconcile all", "reconcile-all",
+                  "Reconcile “{}”? Every hub record the action covers is compared with "
+                  "Salesforce, and what differs is written there."),
+}
+
+
+def panel_context(row: Runnable, status: str) -> dict:
+    """The change page's run panel: the row's status badge, what a request waits for, the
+    progress of its run, and the kind's labels and links."""
+    panel = PANELS[type(row)]
+    return {
+        "panel": panel,
+        "row_status": status,
+        "row_queued": queue.waiting_for(row) if row.run_requested else "",
+        "progress": progress_of(row),
+        "panel_urls": {name: panel.url(name, row.pk)
+                       for name in ("run_now", "resync", "progress", "runs")},
+        "panel_confirm": panel.confirm.format(row.name),
+    }
+
+
+def _viewable(request: HttpRequest, model: type[Runnable], pk: int) -> Runnable:
+    meta = model._meta
+    if not request.user.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
         raise PermissionDenied
-    return get_object_or_404(Sync, pk=pk)
+    return get_object_or_404(model, pk=pk)
 
 
-def progress(request: HttpRequest, pk: int) -> TemplateResponse:
-    """The progress partial of one sync; 286 once nothing runs or waits to run."""
-    report = progress_of(_viewable(request, pk))
+def progress(request: HttpRequest, pk: int, model: type[Runnable] = Sync) -> TemplateResponse:
+    """The progress partial of one sync or action; 286 once nothing runs or waits to run."""
+    report = progress_of(_viewable(request, model, pk))
     return TemplateResponse(request, "admin/syncs/sync/progress.html", {"progress": report},
                             status=200 if report.active else STOP_POLLING)
 
 
-def run_history(request: HttpRequest, pk: int) -> TemplateResponse:
-    """Every run of one sync, newest first, a page at a time (runs per sync stay few)."""
-    sync = _viewable(request, pk)
-    paginator = Paginator(sync.runs.all(), RUNS_PER_PAGE)
+def run_history(request: HttpRequest, pk: int,
+                model: type[Runnable] = Sync) -> TemplateResponse:
+    """Every run of one sync or action, newest first, a page at a time (runs per row stay
+    few)."""
+    row = _viewable(request, model, pk)
+    paginator = Paginator(row.runs.all(), RUNS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         **admin.site.each_context(request),
-        "title": f"Runs of {sync.name}",
-        "sync": sync,
-        "opts": Sync._meta,
+        "title": f"Runs of {row.name}",
+        "row": row,
+        "panel": PANELS[model],
+        "opts": model._meta,
         "page": page,
     }
     return TemplateResponse(request, "admin/syncs/sync/runs.html", context)

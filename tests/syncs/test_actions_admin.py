@@ -21,7 +21,7 @@ ADD = reverse("admin:syncs_action_add")
 def form_data(connection, **values) -> dict:
     data = {"name": "People → Contacts", "connection": connection.pk, "sobject": "Contact",
             "enabled": "on", "entity": "people", "operation": "update",
-            "matchers": '[["email", "Email"]]', "matcher_operator": "or",
+            "matchers_source": "email", "matchers_field": "Email", "matcher_operator": "or",
             "field_mappings": '[["firstName", "FirstName"], {"source": "signup", "target": '
             '"Birthdate", "transform": "unix_to_iso"}]',
             "batch_mode": "auto", "bulk_threshold": "2000", "schedule_kind": "daily",
@@ -41,7 +41,7 @@ def test_a_valid_action_is_saved_with_its_rows(staff_client, connection):
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"matchers": '[["bio", "Description"]]'},
+    ({"matchers_source": "bio", "matchers_field": "Description"},
      "Description cannot be a record matcher: Salesforce cannot filter on it"),
     ({"field_mappings": '[["created", "CreatedDate"]]'},
      "CreatedDate is not updateable in Salesforce"),
