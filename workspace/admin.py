@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
@@ -140,10 +141,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return ["name"] if obj is None else self.fields
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
-        key = None if change else obj.generate()
+        if not change:
+            obj.new_key = obj.generate()
         super().save_model(request, obj, form, change)
-        if key is not None:
-            # Shown this once: only the hash is stored, so it can never be shown again.
-            self.message_user(request, format_html(
-                "The API key of “{}” is <code>{}</code>. Copy it now: it cannot be shown again.",
-                obj.name, key), messages.WARNING)
+
+    def response_add(self, request: HttpRequest, obj: ApiKey,
+                     post_url_continue: str | None = None) -> HttpResponse:
+        """The key, in the answer to the POST itself: shown this once, kept nowhere (a
+        redirect would carry it in the message cookie or the session)."""
+        return TemplateResponse(request, "admin/workspace/apikey/created.html", {
+            **self.admin_site.each_context(request), "title": "API key created",
+            "api_key": obj, "key": obj.new_key, "opts": self.opts})

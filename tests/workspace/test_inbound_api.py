@@ -102,15 +102,24 @@ def test_keys_are_stored_hashed_and_printed_once_by_the_command(capsys):
 
 
 def test_the_admin_creates_a_key_and_shows_it_once(staff_client):
-    response = staff_client.post("/admin/workspace/apikey/add/", {"name": "app"}, follow=True)
+    response = staff_client.post("/admin/workspace/apikey/add/", {"name": "app"})
     assert response.status_code == 200
     api_key = ApiKey.objects.get(name="app")
-    shown = [str(m) for m in response.context["messages"]]
-    key = re.search(r"<code>(fb_[^<]+)</code>", " ".join(shown)).group(1)
+    key = re.search(r'<code id="api-key">(fb_[^<]+)</code>', response.content.decode()).group(1)
     assert ApiKey.authenticate(key) == api_key
-    change = staff_client.get(f"/admin/workspace/apikey/{api_key.pk}/change/")
-    assert change.status_code == 200 and key not in change.content.decode()
-    assert api_key.prefix in change.content.decode()
+    assert key not in str(response.cookies) and key not in str(dict(staff_client.session))
+    for page in ("/admin/workspace/apikey/", f"/admin/workspace/apikey/{api_key.pk}/change/"):
+        shown = staff_client.get(page)
+        assert shown.status_code == 200 and key not in shown.content.decode()
+        assert api_key.prefix in shown.content.decode()
+
+
+def test_an_operator_revokes_a_key_in_the_admin(staff_client, client, key):
+    api_key = ApiKey.objects.get()
+    response = staff_client.post(f"/admin/workspace/apikey/{api_key.pk}/change/",
+                                 {"name": "website"})  # "active" unticked
+    assert response.status_code == 302
+    assert post(client, "identify", {"userId": "u"}, key).status_code == 401
 
 
 def test_nothing_else_opened_the_admin_still_needs_a_login(client, key):
