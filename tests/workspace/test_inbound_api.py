@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import database_url_for_subprocess, run_manage
 from workspace.models import (
     ApiKey,
     Change,
@@ -357,3 +359,16 @@ def test_remembered_message_ids_are_pruned_after_the_retention(client, key):
     assert InboundMessage.prune(days=1) == 0
     InboundMessage.objects.update(received_at="2020-01-01T00:00:00Z")
     assert InboundMessage.prune(days=1) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rate_limit_is_shared_by_every_process(client, settings):
+    """Another web process spent the key's allowance: this one answers 429 too."""
+    settings.FORCEBRIDGE_API_RATE_LIMIT = 1
+    api_key, key = ApiKey.issue("shared")
+    spend = (f"import django; django.setup(); from workspace.models import ApiKey; "
+             f"print(ApiKey.objects.get(pk={api_key.pk}).take(5, 1))")
+    done = run_manage(["-c", spend], dict(os.environ, DATABASE_URL=database_url_for_subprocess()))
+    assert done.returncode == 0 and done.stdout.split() == ["0"], done.stderr[-2000:]
+    response = post(client, "identify", {"userId": "u"}, key)
+    assert response.status_code == 429 and 2 <= int(response["Retry-After"]) <= 4
