@@ -30,7 +30,7 @@ from workspace.hub import HubWriter, Item, Ref, Result
 from workspace.lock import lock_hub
 from workspace.messages import OBJECT_TYPE_TRAITS, Message, Problem
 from workspace.models import ApiKey, InboundMessage, ObjectType
-from workspace.sql_rows import insert
+from workspace.sql_rows import insert, select_in
 
 # The object type of a group that names none: Customer.io's typical mapping of Accounts.
 DEFAULT_OBJECT_TYPE = ("Account", "Accounts")
@@ -99,8 +99,8 @@ class Inbound:
 
     def _unseen(self, entries: list[Entry], receipt: Receipt) -> list[Entry]:
         given = [m.message_id for _, m in entries if m.given_id]
-        seen = set(InboundMessage.objects.filter(
-            api_key=self.api_key, message_id__in=given).values_list("message_id", flat=True))
+        seen = {row[0] for row in select_in(InboundMessage.objects.filter(api_key=self.api_key),
+                                            ["message_id"], message_id=given)}
         fresh = []
         for entry in entries:
             if entry[1].message_id in seen:
