@@ -45,7 +45,6 @@ class Receipt:
     accepted: int = 0
     duplicates: int = 0
     errors: list[tuple[int | None, Problem]] = field(default_factory=list)
-    refused: int = 0  # valid messages the hub did not apply (an e-mail clash)
     invalid: int = 0  # messages naming what does not exist (an unknown object type)
 
     def as_json(self) -> dict[str, Any]:
@@ -125,7 +124,6 @@ class Inbound:
                                                 strict=True):
                 if result.outcome in ("conflict", "skipped", "failed"):
                     receipt.errors.append((index, Problem(field_of_conflict, result.message)))
-                    receipt.refused += 1
                 else:
                     applied.append(message)
         return applied
