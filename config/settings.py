@@ -21,6 +21,7 @@ from config.secrets_bootstrap import demo_secret, validate_fernet_keys
 from connections.conf import DEFAULTS as CONNECTION_DEFAULTS
 from logs.conf import DEFAULTS as LOG_DEFAULTS
 from syncs.conf import DEFAULTS as SYNC_DEFAULTS
+from workspace.conf import DEFAULTS as API_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(read.raw("FORCEBRIDGE_VAR_DIR") or BASE_DIR / "var")
@@ -197,6 +198,9 @@ FORCEBRIDGE_DISPATCH_SECONDS = read.whole_number(
     "FORCEBRIDGE_DISPATCH_SECONDS", SYNC_DEFAULTS["FORCEBRIDGE_DISPATCH_SECONDS"], 1, 3600)
 FORCEBRIDGE_LOG_RETENTION_DAYS = read.whole_number(
     "FORCEBRIDGE_LOG_RETENTION_DAYS", LOG_DEFAULTS["FORCEBRIDGE_LOG_RETENTION_DAYS"], 1, 3650)
+# Inbound API messages per second and key (workspace/conf.py).
+FORCEBRIDGE_API_RATE_LIMIT = read.whole_number(
+    "FORCEBRIDGE_API_RATE_LIMIT", API_DEFAULTS["FORCEBRIDGE_API_RATE_LIMIT"], 1, 1_000_000)
 
 Q_CLUSTER = {
     # Queue (list key) and cluster name; clusters sharing a name share the work.

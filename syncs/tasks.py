@@ -21,7 +21,7 @@ from syncs.drain import connection_sources, mark_processed
 from syncs.models import Sync
 from syncs.pull import run_sync
 from syncs.push import run_action
-from workspace.models import Change
+from workspace.models import Change, InboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -107,11 +107,14 @@ def undrained_actions() -> int:
 
 
 def prune_logs() -> int:
-    """Delete record logs and processed outbox rows older than the log retention."""
+    """Delete record logs, processed outbox rows and the inbound API's remembered messageIds
+    older than the log retention."""
     deleted = RecordLog.prune()
     changes = Change.prune(days=retention_days())
-    logger.info("pruned %d record logs and %d processed outbox rows", deleted, changes)
-    return deleted + changes
+    message_ids = InboundMessage.prune(days=retention_days())
+    logger.info("pruned %d record logs, %d processed outbox rows and %d inbound messageIds",
+                deleted, changes, message_ids)
+    return deleted + changes + message_ids
 
 
 def ensure_schedules(**kwargs: Any) -> None:

@@ -1,4 +1,5 @@
-"""The hub in the admin, read-only: people, object types, objects, relationships, events.
+"""The hub in the admin, read-only: people, object types, objects, relationships, events;
+and the inbound API's keys (created here, the key shown once).
 
 Rows are written only by `workspace.hub` (the syncs); here operators look things up. Search is
 exact on indexed columns (an e-mail address, a customer id, an object id) and lists never count
@@ -12,11 +13,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
-from workspace.models import Event, Object, ObjectType, Person, Relationship
+from workspace.models import ApiKey, Event, Object, ObjectType, Person, Relationship
 
 
 def people_matching(term: str) -> Q:
@@ -124,3 +126,29 @@ class EventAdmin(HubAdmin):
     def lookup(self, term: str) -> Q:
         people = Person.objects.filter(people_matching(term)).values("pk")
         return Q(person__in=people) | Q(source_id=term)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys of the inbound API: created with a name, the secret shown once in a message."""
+
+    list_display = ["name", "prefix", "is_active", "created_at", "last_used_at"]
+    list_filter = ["is_active"]
+    fields = ["name", "is_active", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+        return ["name"] if obj is None else self.fields
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if not change:
+            obj.new_key = obj.generate()
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request: HttpRequest, obj: ApiKey,
+                     post_url_continue: str | None = None) -> HttpResponse:
+        """The key, in the answer to the POST itself: shown this once, kept nowhere (a
+        redirect would carry it in the message cookie or the session)."""
+        return TemplateResponse(request, "admin/workspace/apikey/created.html", {
+            **self.admin_site.each_context(request), "title": "API key created",
+            "api_key": obj, "key": obj.new_key, "opts": self.opts})

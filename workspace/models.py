@@ -7,8 +7,14 @@ transaction). Attributes are JSON with the hub's own trait names (see `mappings.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
+import secrets
+import time
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from workspace.sql_rows import delete_in_batches
@@ -136,8 +142,10 @@ class SourceRecord(models.Model):
         RELATIONSHIP = "relationship"
         EVENT = "event"
 
-    source = models.CharField(max_length=50, help_text='e.g. "sync:12"')
-    record_id = models.CharField(max_length=18)
+    source = models.CharField(max_length=50, help_text='e.g. "sync:12" or "api:3"')
+    # 18 characters for a Salesforce id; the inbound API keys its records by userId, groupId
+    # and messageId (up to 200 characters, `workspace.messages`), hence the room.
+    record_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     modstamp = models.CharField(max_length=28, blank=True)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE,
@@ -215,3 +223,108 @@ class Change(models.Model):
         """
         cutoff = (now or timezone.now()) - dt.timedelta(days=days)
         return delete_in_batches(cls.objects.filter(processed_at__lt=cutoff), batch)
+
+
+class ApiKey(models.Model):
+    """A key of the inbound API; only its SHA-256 is stored (the key is shown once, at creation).
+
+    Keys are 32 random bytes, so a plain hash is safe to store and lets a request find its
+    key with one indexed lookup. `rate_until` carries the rate limit (`take`).
+    """
+
+    name = models.CharField(max_length=100, help_text="Who or what uses this key.")
+    prefix = models.CharField(max_length=16, editable=False,
+                              help_text="The key's first characters, to tell keys apart.")
+    hashed = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField("active", default=True,
+                                    help_text="Inactive keys are refused (401).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The rate limiter's "theoretical arrival time" (epoch seconds): when the messages already
+    # admitted would have been spent at the allowed rate.
+    rate_until = models.FloatField(default=0.0, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def source(self) -> str:
+        """The hub source (and outbox origin) of what this key writes."""
+        return f"api:{self.pk}"
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def generate(self) -> str:
+        """Give this (unsaved) key a new secret; the secret, to show once."""
+        key = "fb_" + secrets.token_urlsafe(32)
+        self.prefix, self.hashed = key[:11], self.digest(key)
+        return key
+
+    @classmethod
+    def issue(cls, name: str) -> tuple[ApiKey, str]:
+        """A new active key named `name`, saved; with its secret (shown once, never stored)."""
+        api_key = cls(name=name)
+        key = api_key.generate()
+        api_key.full_clean()
+        api_key.save()
+        return api_key, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> ApiKey | None:
+        """The active key with this secret, or None."""
+        if not key:
+            return None
+        return cls.objects.filter(hashed=cls.digest(key), is_active=True).first()
+
+    def take(self, messages: int, per_second: int) -> int:
+        """Admit `messages` at `per_second` (0: admitted); else the seconds to wait (≥ 1).
+
+        A GCRA limiter in one conditional UPDATE, so every web process shares it through the
+        database:
+        1. Each message costs 1/per_second s; `rate_until` is when the admitted ones are paid.
+        2. A request is admitted while `rate_until` is at most one second ahead of now (a
+           second's burst), even a batch costing more: the next requests then wait it out, so
+           the average rate holds and a large batch is never refused forever.
+        3. The UPDATE moves `rate_until` on only if the condition holds (exactly one row);
+           otherwise the wait is what is left beyond the burst.
+        """
+        now = time.time()
+        burst = 1.0
+        if ApiKey.objects.filter(pk=self.pk, rate_until__lte=now + burst).update(
+                rate_until=Greatest(F("rate_until"), Value(now)) + messages / per_second,
+                last_used_at=timezone.now()):
+            return 0
+        until = ApiKey.objects.filter(pk=self.pk).values_list("rate_until", flat=True).first()
+        return max(1, math.ceil((until or now) - now - burst))
+
+
+class InboundMessage(models.Model):
+    """A messageId an API key sent, so a replay of it changes nothing (kept for log retention)."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="messages")
+    message_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "message_id"],
+                                    name="inbound_message_unique_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+    @classmethod
+    def prune(cls, *, days: int, now: dt.datetime | None = None) -> int:
+        """Delete messageIds received more than `days` ago, a batch at a time; how many went.
+
+        The daily log-pruning task passes the record logs' retention: a replay older than
+        that is applied again (its event is still not duplicated: its source id is the same).
+        """
+        cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+        return delete_in_batches(cls.objects.filter(received_at__lt=cutoff), PRUNE_BATCH)

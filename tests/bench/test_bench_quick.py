@@ -53,3 +53,6 @@ def test_quick_push_bench_prints_json_within_the_api_call_goals():
         assert verdicts[goal], (goal, report)
     assert report["latency"]["missed"] == 0 and report["latency"]["p50_seconds"] > 0
     assert isinstance(verdicts["records_per_second"], bool) and isinstance(verdicts["ratio"], bool)
+    inbound = report["inbound"]
+    assert inbound["accepted"] == inbound["in_hub"] == inbound["messages"], inbound
+    assert inbound["messages_per_second"] > 0 and isinstance(inbound["pass"], bool)

@@ -1,4 +1,5 @@
-"""/healthz answers 200 when database and broker answer, 503 otherwise; all else needs a login."""
+"""/healthz answers 200 when database and broker answer, 503 otherwise; all else needs a login
+(the inbound API its own key)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,14 @@ def _plain_urls(resolver: URLResolver, prefix: str = "") -> list[str]:
 def test_every_other_url_redirects_anonymous_users_to_login(client):
     login = reverse("admin:login")
     urls = [u for u in _plain_urls(get_resolver()) if u not in {"/healthz", login}]
+    # The inbound API authenticates its own keys: 401, never a page or a login redirect.
+    api = [u for u in urls if u.startswith("/api/v1/")]
+    assert len(api) == 4
+    for url in api:
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 401 and "WWW-Authenticate" in response, url
+    urls = [u for u in urls if u not in api]
     assert "/admin/" in urls and "/" in urls and "/admin/django_q/schedule/" in urls
     for url in urls:
         response = client.get(url)

@@ -95,6 +95,8 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     ("FORCEBRIDGE_QUOTA_RETRY_MINUTES", "99999", "a whole number from 1 to 1440"),
     ("FORCEBRIDGE_SYNC_OVERLAP_SECONDS", "-1", "a whole number from 0 to 86400"),
     ("FORCEBRIDGE_BUDGET_RECHECK_MINUTES", "0", "a whole number from 1 to 1440"),
+    ("FORCEBRIDGE_API_RATE_LIMIT", "0", "a whole number from 1 to 1000000"),
+    ("FORCEBRIDGE_API_RATE_LIMIT", "fast", "a whole number from 1 to 1000000"),
     # Not one of the accepted names.
     ("LOG_LEVEL", "LOUD", "one of CRITICAL, FATAL, ERROR, WARN, WARNING, INFO, DEBUG, NOTSET"),
     ("FORCEBRIDGE_QUEUE_NAME", "my queue", "letters, digits and - _ . : only"),
