@@ -53,16 +53,19 @@ def run_action(action_id: int, *, trigger: str = Trigger.CHANGE,
     held = claim(action) if action is not None else None
     if held is None:
         return None
-    push = None
+    push, reconcile = None, full
     try:
         requested = held.take_request()
-        if requested and trigger in (Trigger.SCHEDULE, Trigger.CHANGE):
-            trigger = requested
+        if requested and (trigger == Trigger.CHANGE or trigger == Trigger.SCHEDULE
+                          and requested != Trigger.CHANGE):
+            trigger = requested  # a scheduled reconcile covers the changes it was asked for
         reconcile = full or trigger in (Trigger.RESYNC, Trigger.SCHEDULE)
         push = Push(action, held, Trigger.RESYNC if full else trigger, reconcile=reconcile)
         return push.run()
     finally:
-        held.release(deferred=push is not None and push.deferred)
+        # A change drain keeps the reconcile schedule's next slot.
+        held.release(deferred=push is not None and push.deferred,
+                     scheduled=reconcile or trigger != Trigger.CHANGE)
 
 
 class Push:
