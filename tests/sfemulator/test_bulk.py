@@ -151,6 +151,13 @@ def test_delete_then_hard_delete(sf: Salesforce) -> None:
     )
     remaining = sf.query_all("SELECT Id FROM Contact", include_deleted=True)["records"]
     assert [r["Id"] for r in remaining] == [ids[0]]
+    # Deleting again: the recycle bin's record is deleted, the purged ones are no reference.
+    [again] = sf.bulk2.Contact.delete(records=[{"Id": i} for i in ids], wait=0)
+    errors = {row["sf__Id"]: row["sf__Error"]
+              for row in rows_of(sf.bulk2.Contact.get_failed_records(again["job_id"]))}
+    assert errors == {ids[0]: "ENTITY_IS_DELETED:entity is deleted:--",
+                      **dict.fromkeys(ids[1:], "INVALID_CROSS_REFERENCE_KEY:invalid cross "
+                                                "reference id:--")}
 
 
 def test_query_pages_with_locator(org: Emulator, sf: Salesforce, api: Api) -> None:

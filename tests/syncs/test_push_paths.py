@@ -139,7 +139,7 @@ def ok_sync(sync) -> bool:
 class CrashBeforeLogging(Push):
     """A run whose process dies after Salesforce answered and before the batch commits."""
 
-    def apply(self, run, records, *, compare, commit):
+    def apply(self, run, records, *, compare, commit, gone=()):
         steps = self.parts.planner.plan(records, compare=compare)
         self.parts.write(steps)
         raise SystemExit("worker killed")
