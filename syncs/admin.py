@@ -248,7 +248,8 @@ class ActionAdmin(CheckedAgainstOrgAdmin):
     actions = ["push_now", "reconcile"]
     fieldsets = [
         (None, {"fields": ["name", "connection", "sobject", "enabled"]}),
-        ("What and how", {"fields": ["entity", "object_type", "operation", "matchers",
+        ("What and how", {"fields": ["entity", "object_type", "event_names", "operation",
+                                     "matchers",
                                      "matcher_operator", "allow_create", "field_mappings"]}),
         ("Salesforce", {"fields": ["batch_mode", "bulk_threshold", "assignment_rules",
                                    "duplicate_allow_save"]}),

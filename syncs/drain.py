@@ -47,7 +47,8 @@ class Drain:
         self.claim = claim
         self.position = action.outbox_position
         self.own = sources | {action.source}
-        self.entity = "person" if action.entity == Action.Entity.PEOPLE else "object"
+        self.entity = {Action.Entity.PEOPLE: "person", Action.Entity.EVENTS: "event"}.get(
+            action.entity, "object")
         self.deletes = action.operation == Action.Operation.DELETE
         self.mapped = {row.source for row in action.field_rows()} | {
             attribute for attribute, _ in action.matcher_set().pairs}
@@ -65,7 +66,8 @@ class Drain:
             if origin in self.own:
                 batch.echoes += 1
                 continue
-            if op == Change.Op.UPDATED and fields and not self.mapped.intersection(fields) \
+            if op == Change.Op.UPDATED and fields and self.entity != "event" \
+                    and not self.mapped.intersection(fields) \
                     and not any(source.startswith("related:") for source in self.mapped):
                 continue  # only attributes this action does not write changed
             wanted[entity_id] = None

@@ -30,6 +30,7 @@ from syncs.actions import Action
 from syncs.cursor import id_in
 from syncs.drain import Drain, connection_sources
 from syncs.hub_deletions import deleted_for_good
+from syncs.hub_events import HubEvents, remember_written
 from syncs.hub_records import HubRecords
 from syncs.models import SyncRun
 from syncs.planner import Planner, Step
@@ -105,7 +106,8 @@ class Push:
         writer = BatchWriter(client, action.sobject, action.headers(), bulk_from=bulk_from,
                              external_id_field=planner.external_id)
         batch = BATCH if bulk_from is None else BULK_BATCH
-        hub = HubRecords(action, sources)
+        hub = (HubEvents if action.entity == Action.Entity.EVENTS else HubRecords)(action,
+                                                                                 sources)
         drain = Drain(action, self.claim, sources)
         self.parts = Parts(client, planner, writer)
         if self.reconcile:
@@ -142,6 +144,8 @@ class Push:
             RecordLog.write(results, direction=RecordLog.Direction.OUT,
                             sobject=self.action.sobject, run_id=run.pk,
                             action_id=self.action.pk)
+            if self.action.entity == Action.Entity.EVENTS:
+                remember_written(self.action, results)
             commit()
 
 
