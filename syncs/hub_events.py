@@ -4,9 +4,10 @@ An event reads as a flat dict: `name`, `timestamp` (ISO-8601, so a date or datet
 takes it as it is), `source_id` (its unique key: a good external id), `hub_id`, each property
 as `properties.X`, and its person as `person.X` (attributes, plus `person.email`,
 `person.customer_id`, `person.hub_id`) with `person.salesforce_id`: the Contact (else Lead) the
-person came from through this connection's syncs — for `WhoId`. Events the action already
-wrote (`WrittenEvent`) and those marked deleted are not read; an action's event names, when
-given, filter what is read.
+person came from through this connection's syncs — for `WhoId`. A timestamp or Salesforce id
+that is not known is absent (the field is left alone), not empty (which would clear it).
+Events the action already wrote (`WrittenEvent`) and those marked deleted are not read; an
+action's event names, when given, filter what is read.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ class HubEvents(HubRecords):
         records = []
         for row in rows:
             person = row.person
-            record: dict[str, Any] = {
-                "name": row.name, "hub_id": row.pk, "source_id": row.source_id,
-                "timestamp": canonical_datetime(row.timestamp) if row.timestamp else None}
+            record: dict[str, Any] = {"name": row.name, "hub_id": row.pk,
+                                      "source_id": row.source_id}
+            # What is not known is absent, not empty: absent leaves a field alone.
+            if row.timestamp:
+                record["timestamp"] = canonical_datetime(row.timestamp)
             record.update((f"properties.{key}", value)
                           for key, value in (row.properties or {}).items())
             record.update((f"person.{key}", value)
@@ -52,7 +55,8 @@ class HubEvents(HubRecords):
                 or None
             record["person.customer_id"] = person.customer_id
             record["person.hub_id"] = person.pk
-            record["person.salesforce_id"] = salesforce.get(person.pk)
+            if person.pk in salesforce:
+                record["person.salesforce_id"] = salesforce[person.pk]
             records.append((f"event:{row.pk}", record))
         return records
 
