@@ -61,7 +61,7 @@ class Drain:
         batch = Batch(last_id=rows[-1][0] if rows else None)
         wanted: dict[int, None] = {}
         for _, entity, entity_id, op, fields, origin in rows:
-            if entity != self.entity or op == Change.Op.DELETED and not self.deletes:
+            if entity != self.entity or (op == Change.Op.DELETED and not self.deletes):
                 continue
             if origin in self.own:
                 batch.echoes += 1

@@ -64,8 +64,8 @@ def run_action(action_id: int, *, trigger: str = Trigger.CHANGE,
     push, reconcile = None, full
     try:
         requested = held.take_request()
-        if requested and (trigger == Trigger.CHANGE or trigger == Trigger.SCHEDULE
-                          and requested != Trigger.CHANGE):
+        if requested and (trigger == Trigger.CHANGE or (trigger == Trigger.SCHEDULE
+                                                         and requested != Trigger.CHANGE)):
             trigger = requested  # a scheduled reconcile covers the changes it was asked for
         reconcile = full or trigger in (Trigger.RESYNC, Trigger.SCHEDULE)
         push = Push(action, held, Trigger.RESYNC if full else trigger, reconcile=reconcile)
@@ -254,7 +254,8 @@ def settle(step: Step, answer: dict[str, Any]) -> None:
     text = "; ".join(f"{e.get('message', '')}" + (f" (fields: {', '.join(e['fields'])})"
                                                    if e.get("fields") else "")
                      for e in errors)
-    step.done(Outcome.FAILED, code=code, message=f"{step.op} refused: {text}", changed=sorted(step.values))
+    step.done(Outcome.FAILED, code=code, message=f"{step.op} refused: {text}",
+              changed=sorted(step.values))
 
 
 def _all_rows(client: SalesforceClient, soql: str) -> list[dict[str, Any]]:
