@@ -180,7 +180,10 @@ def _operation(
         if target is None or target.name != sobject:
             raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
         if operation == "delete":
-            org.delete(sobject, record_id, BULK_HEADERS)
+            try:
+                org.delete(sobject, record_id, BULK_HEADERS)
+            except MissingRecord:  # purged or never there; the recycle bin's: ENTITY_IS_DELETED
+                raise cross_reference_error() from None
         else:
             org.rules.check_locks([to18(record_id)])
             org.hard_delete(record_id)

@@ -1,8 +1,10 @@
 """sObject Collections (`/composite/sobjects`): up to 200 records per call, allOrNone rollback.
 
 Per-record results come back in request order with `statusCode` (not `errorCode`) in errors.
-As on Salesforce (REST API Developer Guide, "sObject Collections"): an update naming a
-well-formed id that does not exist fails INVALID_CROSS_REFERENCE_KEY (not NOT_FOUND), and an
+As on Salesforce (REST API Developer Guide, "sObject Collections"): an update or a delete
+naming a well-formed id that does not exist (never did, or purged from the recycle bin) fails
+INVALID_CROSS_REFERENCE_KEY (not NOT_FOUND, which only REST's record URLs answer), a delete of
+a record in the recycle bin fails ENTITY_IS_DELETED, and an
 upsert call that carries one external id twice fails both records with DUPLICATE_VALUE.
 """
 
@@ -163,7 +165,10 @@ def _update(call: Call, record: Any) -> dict[str, Any]:
 
 
 def _delete(call: Call, record_id: str) -> dict[str, Any]:
-    deleted = call.org.delete(None, record_id, WriteHeaders.of(call.request.headers))
+    try:
+        deleted = call.org.delete(None, record_id, WriteHeaders.of(call.request.headers))
+    except MissingRecord:
+        raise cross_reference_error() from None
     return {"id": deleted, "success": True, "errors": []}
 
 

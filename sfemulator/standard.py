@@ -173,6 +173,8 @@ def _task() -> SObjectType:
         F("IsClosed", "boolean", label="Closed",
           derive=lambda r: r.get("Status") == "Completed"),
         F("Description", "textarea", label="Comments"), *_audit(),
+        # An org's own external id on activities (e.g. what wrote each Task from an event).
+        _ext_id(),
     ])
 
 

@@ -32,14 +32,15 @@ MATCHER_ROW = ('<tr class="fb-matcher-row"><td><input name="{}_source" value="{}
                'autocomplete="off" placeholder="Salesforce field, e.g. Email" '
                'aria-label="Salesforce field"></td></tr>')
 
-FIELDS = ["name", "connection", "enabled", "sobject", "entity", "object_type", "operation",
+FIELDS = ["name", "connection", "enabled", "sobject", "entity", "object_type", "event_names",
+          "operation",
           "matchers", "matcher_operator", "allow_create", "field_mappings", "batch_mode",
           "bulk_threshold", "assignment_rules", "duplicate_allow_save", "schedule_kind",
           "every_minutes", "cron", "start_at"]
 FIELDSETS = [
     (None, {"fields": ["name", "connection", "enabled"]}),
     ("1. Salesforce object", {"fields": ["sobject"]}),
-    ("2. Trigger: which hub records", {"fields": ["entity", "object_type"]}),
+    ("2. Trigger: which hub records", {"fields": ["entity", "object_type", "event_names"]}),
     ("3. Operation and record matchers", {"fields": ["operation", "matchers",
                                                      "matcher_operator", "allow_create"]}),
     ("4. Fields written", {"fields": ["field_mappings"]}),

@@ -1,8 +1,14 @@
-"""Actions: hub people or objects written to one Salesforce object (data out).
+"""Actions: hub people, objects or events written to one Salesforce object (data out).
 
 An action row is also its own entry in the run queue (`syncs.queue.Runnable`); its schedule is
 that of whole reconciles, while hub changes wake it within seconds (syncs/push.py drains the
 outbox from `outbox_position`, the last `Change.id` it passed).
+
+An event is immutable, so an events action only creates (or upserts on an external id): each
+event written is remembered in a `WrittenEvent` row, committed with its record log, and an
+event with such a row is never read again by that action, so re-drains and reconciles never
+duplicate it. (An external-id upsert also closes the one window left: a crash between
+Salesforce's answer and that commit.)
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class Action(Runnable, RowOwner):
     class Entity(models.TextChoices):
         PEOPLE = "people", "People"
         OBJECTS = "objects", "Objects of one type"
+        EVENTS = "events", "Events"
 
     class Operation(models.TextChoices):
         CREATE = "create"
@@ -54,6 +61,10 @@ class Action(Runnable, RowOwner):
     object_type = models.ForeignKey("workspace.ObjectType", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="actions",
                                     help_text="Objects only: the hub object type written.")
+    event_names = models.CharField(
+        max_length=500, blank=True,
+        help_text="Events only: the event names written, comma-separated (blank: every "
+        "event).")
     operation = models.CharField(max_length=8, choices=Operation.choices,
                                  default=Operation.UPDATE)
     matchers = models.JSONField(
@@ -99,9 +110,15 @@ class Action(Runnable, RowOwner):
         """How the hub names what this action wrote (Change.origin)."""
         return f"action:{self.pk}"
 
+    @property
+    def names(self) -> list[str]:
+        """The event names an events action writes (empty: every event)."""
+        return [name.strip() for name in self.event_names.split(",") if name.strip()]
+
     def mapping(self) -> Mapping:
         """The value `mappings` works from: the object and the rows (hub → Salesforce)."""
-        shape = Format.PERSON if self.entity == self.Entity.PEOPLE else Format.OBJECT
+        shape = {self.Entity.PEOPLE: Format.PERSON, self.Entity.EVENTS: Format.EVENT}.get(
+            self.entity, Format.OBJECT)
         return Mapping(sobject=self.sobject, format=shape, rows=tuple(self.field_rows()),
                        object_type=self.object_type.singular if self.object_type_id else "")
 
@@ -141,6 +158,14 @@ class Action(Runnable, RowOwner):
                 errors["matchers"] = f"A {self.operation} needs at least one record matcher."
         if self.entity == self.Entity.OBJECTS and not self.object_type_id:
             errors["object_type"] = "Required when the trigger is objects."
+        if self.entity == self.Entity.EVENTS and self.operation not in EVENT_OPERATIONS:
+            errors["operation"] = ("An event is written once: create, or upsert on an "
+                                   "external id (events are never updated or deleted).")
+        elif self.entity == self.Entity.EVENTS and self.operation == self.Operation.UPSERT \
+                and not self.allow_create:
+            errors["allow_create"] = "An events action's upsert creates records: allow it."
+        if self.event_names and self.entity != self.Entity.EVENTS:
+            errors["event_names"] = "Only an events action filters by event name."
         if not 1 <= (self.bulk_threshold or 0) <= 100_000_000:
             errors["bulk_threshold"] = "At least 1 record."
         field, message = schedule.problem(self.schedule_kind, every_minutes=self.every_minutes,
@@ -160,3 +185,26 @@ class Action(Runnable, RowOwner):
                                    else rows, creates=self.creates)
         if problems:
             raise ValidationError(problems)
+
+
+# What an events action may do, and the trigger each object defaults to (the issue's).
+EVENT_OPERATIONS = (Action.Operation.CREATE, Action.Operation.UPSERT)
+DEFAULT_ENTITY = {"Lead": Action.Entity.PEOPLE, "Contact": Action.Entity.PEOPLE,
+                  "Account": Action.Entity.OBJECTS}
+
+
+class WrittenEvent(models.Model):
+    """An event an events action wrote, and the Salesforce record it became (never again)."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="written_events")
+    event = models.ForeignKey("workspace.Event", on_delete=models.CASCADE,
+                              related_name="written_by")
+    record_id = models.CharField("Salesforce id", max_length=18)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["action", "event"],
+                                               name="written_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: event {self.event_id} → {self.record_id}"

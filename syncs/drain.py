@@ -4,7 +4,9 @@ An action reads the changes after `outbox_position` (the last `Change.id` it pas
 order, and moves its position in the transaction that logs what it wrote, through its claim.
 A change is marked processed once every enabled action has passed it, so `Change.prune` can
 delete it. Changes that came from a sync of the action's own connection are passed without
-being written: they are what the pull read from that org (no echo).
+being written: they are what the pull read from that org (no echo). Deletions cross over only
+when the action's operation is delete; their ids are also listed apart (`Batch.deleted`), as
+a record deleted for good can no longer be read (syncs/hub_deletions.py).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from workspace.models import Change
 
 @dataclass
 class Batch:
-    """The changes of one read: the hub ids to write, what was passed, the last id read."""
+    """The changes of one read: the hub ids to write (those deleted in the hub also in
+    `deleted`), what was passed, the last id read."""
 
     ids: list[int] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)
     echoes: int = 0
     last_id: int | None = None
 
@@ -43,7 +47,9 @@ class Drain:
         self.claim = claim
         self.position = action.outbox_position
         self.own = sources | {action.source}
-        self.entity = "person" if action.entity == Action.Entity.PEOPLE else "object"
+        self.entity = {Action.Entity.PEOPLE: "person", Action.Entity.EVENTS: "event"}.get(
+            action.entity, "object")
+        self.deletes = action.operation == Action.Operation.DELETE
         self.mapped = {row.source for row in action.field_rows()} | {
             attribute for attribute, _ in action.matcher_set().pairs}
 
@@ -55,15 +61,18 @@ class Drain:
         batch = Batch(last_id=rows[-1][0] if rows else None)
         wanted: dict[int, None] = {}
         for _, entity, entity_id, op, fields, origin in rows:
-            if entity != self.entity or op == Change.Op.DELETED:
+            if entity != self.entity or (op == Change.Op.DELETED and not self.deletes):
                 continue
             if origin in self.own:
                 batch.echoes += 1
                 continue
-            if op == Change.Op.UPDATED and fields and not self.mapped.intersection(fields) \
+            if op == Change.Op.UPDATED and fields and self.entity != "event" \
+                    and not self.mapped.intersection(fields) \
                     and not any(source.startswith("related:") for source in self.mapped):
                 continue  # only attributes this action does not write changed
             wanted[entity_id] = None
+            if op == Change.Op.DELETED:
+                batch.deleted.append(entity_id)
         batch.ids = list(wanted)
         return batch
 

@@ -20,8 +20,9 @@ from connections.errors import SalesforceError
 from connections.models import Connection
 from mappings.mapping import FieldRow, Transform
 from mappings.presets import default_fields, object_choices
-from syncs.actions import Action
+from syncs.actions import DEFAULT_ENTITY, Action
 from syncs.models import Sync
+from workspace.models import ObjectType
 
 PRESET_FIELDS = ("data_format", "person_id_field", "person_match", "object_id_field",
                  "object_type", "event_name_field", "event_timestamp_field", "fields")
@@ -177,7 +178,7 @@ class ActionForm(forms.ModelForm):
     class Meta:
         model = Action
         fields = ["name", "connection", "sobject", "enabled", "entity", "object_type",
-                  "operation", "matchers", "matcher_operator", "allow_create",
+                  "event_names", "operation", "matchers", "matcher_operator", "allow_create",
                   "field_mappings", "batch_mode", "bulk_threshold", "assignment_rules",
                   "duplicate_allow_save", "schedule_kind", "every_minutes", "cron", "start_at"]
         field_classes = {"matchers": BoundedJSONField}
@@ -188,6 +189,28 @@ class ActionForm(forms.ModelForm):
             [row.source, row.target] if row.plain else row._asdict()
             for row in self.instance.field_rows()])
         self.rows: list[FieldRow] = []
+        if "entity" in self.fields:
+            # Blank: the object's usual trigger (Lead, Contact → people; Account → objects).
+            self.fields["entity"].required = False
+            self.fields["entity"].choices = [("", "The object's usual one (Lead, Contact → "
+                                              "people; Account → objects)"),
+                                             *Action.Entity.choices]
+            if self.instance.pk is None:
+                self.initial["entity"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        """A blank trigger becomes the object's usual one; an objects trigger with no type
+        takes the hub type named like the object (Account → Accounts) when there is one."""
+        data = super().clean()
+        sobject = data.get("sobject") or ""
+        if "entity" in self.fields and not data.get("entity"):
+            data["entity"] = DEFAULT_ENTITY.get(sobject, "")
+            if not data["entity"]:
+                self.add_error("entity", f"{sobject or 'This object'} has no usual trigger: "
+                               "choose people, objects of one type or events.")
+        if data.get("entity") == Action.Entity.OBJECTS and not data.get("object_type"):
+            data["object_type"] = ObjectType.objects.filter(singular=sobject).first()
+        return data
 
     def clean_field_mappings(self) -> list[FieldRow]:
         value = self.cleaned_data.get("field_mappings") or []

@@ -5,7 +5,8 @@ it, else the normalised address) and `hub_id`; an object as its attributes plus 
 and `hub_id`. A source `related:Account` is the Salesforce id of the person's related Account
 object when that object came from Salesforce through this connection (for `AccountId`), and
 `related:Account.object_id` is the related object's hub id (for an external-id lookup such
-as `Account.Ext__c`). Each record is keyed by its hub reference (`person:12`).
+as `Account.Ext__c`). Each record is keyed by its hub reference (`person:12`). A delete
+action also reads the records marked deleted (`deleted_at`): deleting is what it does to them.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ class HubRecords:
                                if row.source.startswith(RELATED)})
 
     def queryset(self) -> Any:
+        live = {} if self.action.operation == Action.Operation.DELETE else {
+            "deleted_at__isnull": True}
         if self.people:
-            return Person.objects.filter(deleted_at__isnull=True)
-        return Object.objects.filter(deleted_at__isnull=True, type_id=self.action.object_type_id)
+            return Person.objects.filter(**live)
+        return Object.objects.filter(**live, type_id=self.action.object_type_id)
 
     def load(self, ids: list[int]) -> list[tuple[str, dict[str, Any]]]:
         """(hub reference, record) of the ids that still exist and are covered, in id order."""

@@ -151,7 +151,9 @@ class Planner:
             # A created record carries its matcher values, so the next batch finds it.
             step.values = {**{k: v for k, v in step.match.items() if k != "Id"}, **step.values}
         else:
-            step.done(Outcome.SKIPPED, code="NO_MATCH", message=f"{why} (update only)")
+            step.done(Outcome.SKIPPED, code="NO_MATCH", message=f"{why}: nothing to delete"
+                      if self.action.operation == Action.Operation.DELETE
+                      else f"{why} (update only)")
 
     def dedupe(self, steps: list[Step]) -> None:
         """Of the steps writing one Salesforce record (or external id), only the last goes."""

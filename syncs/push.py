@@ -5,7 +5,8 @@ then `Push.run()`:
 1. builds the parts from describe: the planner (values, matchers; syncs/planner.py) and the
    batch writer (collections or Bulk API 2.0; syncs/writes.py);
 2. a reconcile (`--full`, "Resync", its schedule) writes every hub record the action covers;
-3. drains the outbox from the action's position (syncs/drain.py), batch by batch;
+3. drains the outbox from the action's position (syncs/drain.py), batch by batch; a delete
+   action also takes the hub's deletions (those removed for good: syncs/hub_deletions.py);
 4. each batch: plan (one matcher query per 200 records, or none), write, then in one
    transaction the record logs, the run's counters and the new outbox position. A crash
    before that commit re-plans the batch on the next run, and its matcher query finds what was
@@ -16,6 +17,7 @@ QuotaExhausted stops the run as "deferred" with the position kept.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -27,6 +29,8 @@ from logs.models import RecordLog
 from syncs.actions import Action
 from syncs.cursor import id_in
 from syncs.drain import Drain, connection_sources
+from syncs.hub_deletions import deleted_for_good
+from syncs.hub_events import HubEvents, remember_written
 from syncs.hub_records import HubRecords
 from syncs.models import SyncRun
 from syncs.planner import Planner, Step
@@ -39,6 +43,10 @@ from workspace.models import Change
 # Hub records per batch: sObject Collections send them 200 a call; a bulk batch is one job.
 BATCH = 2000
 BULK_BATCH = 10_000
+# What Salesforce answers a delete of a record that is gone: in the recycle bin, or purged
+# (or never there) — INVALID_CROSS_REFERENCE_KEY from collections and Bulk API 2.0, NOT_FOUND
+# from a REST record URL. The deletion is done, not failed (see ../shared/SALESFORCE.md).
+ALREADY_DELETED = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
 
 
 def run_action(action_id: int, *, trigger: str = Trigger.CHANGE,
@@ -53,16 +61,19 @@ def run_action(action_id: int, *, trigger: str = Trigger.CHANGE,
     held = claim(action) if action is not None else None
     if held is None:
         return None
-    push = None
+    push, reconcile = None, full
     try:
         requested = held.take_request()
-        if requested and trigger in (Trigger.SCHEDULE, Trigger.CHANGE):
-            trigger = requested
+        if requested and (trigger == Trigger.CHANGE or (trigger == Trigger.SCHEDULE
+                                                         and requested != Trigger.CHANGE)):
+            trigger = requested  # a scheduled reconcile covers the changes it was asked for
         reconcile = full or trigger in (Trigger.RESYNC, Trigger.SCHEDULE)
         push = Push(action, held, Trigger.RESYNC if full else trigger, reconcile=reconcile)
         return push.run()
     finally:
-        held.release(deferred=push is not None and push.deferred)
+        # A change drain keeps the reconcile schedule's next slot.
+        held.release(deferred=push is not None and push.deferred,
+                     scheduled=reconcile or trigger != Trigger.CHANGE)
 
 
 class Push:
@@ -95,7 +106,8 @@ class Push:
         writer = BatchWriter(client, action.sobject, action.headers(), bulk_from=bulk_from,
                              external_id_field=planner.external_id)
         batch = BATCH if bulk_from is None else BULK_BATCH
-        hub = HubRecords(action, sources)
+        hub = (HubEvents if action.entity == Action.Entity.EVENTS else HubRecords)(action,
+                                                                                 sources)
         drain = Drain(action, self.claim, sources)
         self.parts = Parts(client, planner, writer)
         if self.reconcile:
@@ -111,13 +123,17 @@ class Push:
             if read.last_id is None:
                 break
             last = read.last_id
-            self.apply(run, hub.load(read.ids), compare=False,
-                       commit=lambda last=last: drain.advance(last))
+            records = hub.load(read.ids)
+            gone = deleted_for_good(action, hub.kind, read.deleted, {ref for ref, _ in records})
+            self.apply(run, records, compare=False, commit=lambda last=last: drain.advance(last),
+                       gone=gone)
 
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
-              compare: bool, commit: Any) -> None:
-        """Plan and write one batch, then log it, count it and `commit()` in one transaction."""
+              compare: bool, commit: Any, gone: Sequence[Step] = ()) -> None:
+        """Plan and write one batch (and the deletions `gone` already planned), then log it,
+        count it and `commit()` in one transaction."""
         steps = self.parts.planner.plan(records, compare=compare) if records else []
+        steps += gone
         self.parts.write(steps)
         results = [step.result for step in steps]
         counts = Counter(COUNTER_OF[result.outcome] for result in results)
@@ -128,6 +144,8 @@ class Push:
             RecordLog.write(results, direction=RecordLog.Direction.OUT,
                             sobject=self.action.sobject, run_id=run.pk,
                             action_id=self.action.pk)
+            if self.action.entity == Action.Entity.EVENTS:
+                remember_written(self.action, results)
             commit()
 
 
@@ -143,6 +161,8 @@ class Parts:
         """Send each operation's steps and give every step its result."""
         for operation in ("create", "update", "upsert", "delete"):
             todo = [step for step in steps if step.result is None and step.op == operation]
+            if operation == "delete":
+                todo = [step for step in todo if self.of_the_object(step)]
             if not todo:
                 continue
             try:
@@ -157,6 +177,17 @@ class Parts:
                 settle(step, answer)
             if operation == "update":
                 self.follow_converted(todo)
+
+    def of_the_object(self, step: Step) -> bool:
+        """Whether a record to delete is one of the action's object: a collection delete takes
+        ids of any object, so an id of another one (a wrong attribute) fails instead."""
+        prefix = self.planner.described.get("keyPrefix") or ""
+        if not prefix or step.sf_id[:3] == prefix:
+            return True
+        step.done(Outcome.FAILED, code="NOT_THIS_OBJECT", message=(
+            f"{step.sf_id!r} is not the id of a {self.planner.sobject} (its ids start with "
+            f"{prefix}); nothing was deleted"))
+        return False
 
     def unknown_creates(self, steps: list[Step], error: Transient) -> None:
         """Creates whose outcome is unknown (a time-out or 5xx after sending): look them up
@@ -215,11 +246,16 @@ def settle(step: Step, answer: dict[str, Any]) -> None:
         step.done(outcome, changed=sorted(step.values) if step.op != "delete" else [])
         return
     errors = answer.get("errors") or [{}]
+    code = error_code(answer) or "FAILED"
+    if step.op == "delete" and code in ALREADY_DELETED:
+        step.done(Outcome.SKIPPED, code=code, message=f"already deleted in Salesforce "
+                  f"({code}: {errors[0].get('message', '')}); nothing to do")
+        return
     text = "; ".join(f"{e.get('message', '')}" + (f" (fields: {', '.join(e['fields'])})"
                                                    if e.get("fields") else "")
                      for e in errors)
-    step.done(Outcome.FAILED, code=error_code(answer) or "FAILED",
-              message=f"{step.op} refused: {text}", changed=sorted(step.values))
+    step.done(Outcome.FAILED, code=code, message=f"{step.op} refused: {text}",
+              changed=sorted(step.values))
 
 
 def _all_rows(client: SalesforceClient, soql: str) -> list[dict[str, Any]]:

@@ -10,7 +10,9 @@ carries wake-ups. The rules this module keeps:
    open, so no run shows "running" once its claim is gone.
 3. "Sync now" and "Resync" are remembered in `run_requested` and never dropped: a request made
    while the row is held runs as soon as the claim is released or expires.
-4. Releasing gives the claim back with the next due time, whatever happened to the run.
+4. Releasing gives the claim back with the next due time, whatever happened to the run. A
+   run that was not the scheduled one (an action draining hub changes) keeps the schedule's
+   slot: changes wake an action through `run_requested` alone, never through `next_run_at`.
 """
 
 from __future__ import annotations
@@ -95,10 +97,12 @@ class Runnable(models.Model):
 
     def request_run(self, trigger: str = Trigger.MANUAL, **fields: Any) -> None:
         """Mark the row due now and wake a worker once the request is committed (`fields` are
-        written with the request, e.g. a resync's flag)."""
+        written with the request, e.g. a resync's flag). A CHANGE request (hub changes to
+        drain) leaves `next_run_at`, the schedule's slot, alone."""
         with transaction.atomic():
-            values: dict[str, Any] = {"run_requested": trigger, "next_run_at": timezone.now(),
-                                      **fields}
+            values: dict[str, Any] = {"run_requested": trigger, **fields}
+            if trigger != Trigger.CHANGE:
+                values["next_run_at"] = timezone.now()
             type(self).objects.filter(pk=self.pk).update(**values)
             for name, value in values.items():
                 setattr(self, name, value)
@@ -209,21 +213,26 @@ class Claim:
         a locked database with back-off."""
         _retry_locked(lambda: _close(self, run, status, error, api_calls))
 
-    def release(self, *, deferred: bool = False) -> None:
-        """Give the claim back with the next due time: now if asked again meanwhile, the quota
-        retry if deferred, else the schedule's next slot (none while disabled)."""
+    def release(self, *, deferred: bool = False, scheduled: bool = True) -> None:
+        """Give the claim back with the next due time: now if asked again meanwhile (hub
+        changes excepted: they only wake a worker), the quota retry if deferred, the slot it
+        had if this run was not the scheduled one (`scheduled` False: a change drain), else
+        the schedule's next slot (none while disabled)."""
         row = self.row
-        fresh = type(row).objects.filter(pk=row.pk).values("run_requested", "enabled").first()
+        fresh = type(row).objects.filter(pk=row.pk).values(
+            "run_requested", "enabled", "next_run_at").first()
         if fresh is None:
             return
         stop: dict[str, Any] = {}
-        if fresh["run_requested"]:
+        if fresh["run_requested"] and fresh["run_requested"] != Trigger.CHANGE:
             next_at = timezone.now()
         elif deferred:
             next_at = timezone.now() + dt.timedelta(
                 minutes=conf.get("FORCEBRIDGE_QUOTA_RETRY_MINUTES"))
         elif not fresh["enabled"]:
             next_at = None
+        elif not scheduled and fresh["next_run_at"] is not None:
+            next_at = fresh["next_run_at"]
         else:
             try:
                 next_at = row.schedule_next()
@@ -342,6 +351,9 @@ def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:
                                                              "run_requested"):
         if model.objects.filter(pk=pk, next_run_at=due_at).update(
                 next_run_at=now + claim_expiry() / 2):
-            enqueue(model, pk, requested or Trigger.SCHEDULE)
+            # Pending hub changes do not make a due row's run a mere drain: a scheduled run
+            # covers them.
+            enqueue(model, pk, requested if requested not in ("", Trigger.CHANGE)
+                    else Trigger.SCHEDULE)
             enqueued += 1
     return enqueued

@@ -72,7 +72,7 @@ def wake_actions(origin: str) -> int:
     woken = 0
     for pk in actions.values_list("pk", flat=True):
         if Action.objects.filter(pk=pk, run_requested="").update(
-                run_requested=queue.Trigger.CHANGE, next_run_at=timezone.now()):
+                run_requested=queue.Trigger.CHANGE):
             queue.enqueue(Action, pk, queue.Trigger.CHANGE)
             woken += 1
     return woken
@@ -86,22 +86,29 @@ def dispatch(now: dt.datetime | None = None) -> int:
 
 def undrained_actions() -> int:
     """The safety net of wake-ups: request a run of each enabled, idle action that has
-    changes to write; move past changes that are only echoes of its own org; then mark what
-    every action has passed as processed."""
+    changes to write (and wake it again when its request has waited half a claim expiry: the
+    broker lost the wake-up); move past changes that are only echoes of its own org; then
+    mark what every action has passed as processed. No wake-up moves `next_run_at`: that is
+    the reconcile schedule's."""
     woken = 0
+    stale = timezone.now() - queue.claim_expiry() / 2
     for action in Action.objects.filter(enabled=True, claimed_at__isnull=True):
         pending = Change.objects.filter(processed_at__isnull=True, id__gt=action.outbox_position)
         last = pending.order_by("-id").values_list("id", flat=True).first()
         if last is None:
             continue
-        if pending.exclude(origin__in=connection_sources(action) | {action.source}).exists():
-            if not action.run_requested:
-                action.request_run(queue.Trigger.CHANGE)
-                woken += 1
-        else:
+        wanted = pending.exclude(origin__in=connection_sources(action) | {action.source})
+        if not wanted.exists():
             Action.objects.filter(pk=action.pk, claimed_at__isnull=True,
                                   outbox_position=action.outbox_position).update(
                 outbox_position=last)
+        elif not action.run_requested:
+            action.request_run(queue.Trigger.CHANGE)
+            woken += 1
+        elif action.run_requested == queue.Trigger.CHANGE and wanted.filter(
+                created_at__lt=stale).exists():
+            queue.enqueue(Action, action.pk, queue.Trigger.CHANGE)
+            woken += 1
     mark_processed()
     return woken
 

@@ -5,12 +5,15 @@ ingest job per column set above it. Bulk results (successful, failed, unprocesse
 downloaded and matched back to the record they belong to: by Id (update, delete), by the
 external id (upsert), by the row as sent (insert). Rows with different column sets go in
 different jobs, so no row is padded with a column it did not have (in Bulk CSV an empty cell
-leaves a field alone and `#N/A` clears it). Records Salesforce still reports locked
-(UNABLE_TO_LOCK_ROW) after the client's own resends are sent again in smaller batches.
+leaves a field alone and `#N/A` clears it). Records Salesforce reports locked
+(UNABLE_TO_LOCK_ROW) are sent again in smaller batches, `LOCK_ROUNDS` rounds at most: through
+collections, halving each round; through Bulk API 2.0, a new job of only the locked rows, then
+halving. A record still locked after the last round keeps its failure, saying so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from connections.bulk_api import CSV_NULL
@@ -86,19 +89,8 @@ class BatchWriter:
         bodies = [record["Id"] for record in records] if operation == "delete" else \
             [nested(record) for record in records]
         results = self._send(operation, bodies)
-        size = len(records)
-        for _ in range(LOCK_ROUNDS):
-            locked = [i for i, result in enumerate(results) if error_code(result)
-                      in RETRYABLE_CODES]
-            if not locked:
-                break
-            size = max(1, min(size, len(locked)) // 2)
-            for start in range(0, len(locked), size):
-                part = locked[start:start + size]
-                for index, result in zip(part, self._send(operation, [bodies[i] for i in part]),
-                                         strict=True):
-                    results[index] = result
-        return results
+        return resend_locked(results, lambda part: self._send(operation, [bodies[i]
+                                                                         for i in part]))
 
     def _send(self, operation: str, bodies: list[Any]) -> list[dict]:
         return self.client.collection(operation, self.sobject, bodies,
@@ -109,6 +101,13 @@ class BatchWriter:
     # -- Bulk API 2.0 ----------------------------------------------------------------------
 
     def _bulk(self, operation: str, records: list[dict[str, Any]]) -> list[dict]:
+        """Jobs of every record, then new, smaller jobs of the rows found locked."""
+        results = self._jobs(operation, records)
+        return resend_locked(results, lambda part: self._jobs(operation, [records[i]
+                                                                          for i in part]),
+                             whole_first=True)
+
+    def _jobs(self, operation: str, records: list[dict[str, Any]]) -> list[dict]:
         """One job per column set; each result matched back to its record."""
         groups: dict[tuple[str, ...], list[int]] = {}
         for index, record in enumerate(records):
@@ -138,3 +137,32 @@ class BatchWriter:
         if operation == "upsert":
             return (_cell(row.get(self.external_id_field or "")).casefold(),)
         return tuple(sorted((column, _cell(value)) for column, value in row.items()))
+
+
+def resend_locked(results: list[dict], send: Callable[[list[int]], list[dict]], *,
+                  whole_first: bool = False) -> list[dict]:
+    """Send the records whose result says locked again, `send(indexes)` a batch at a time.
+
+    1. Each round takes the records still locked, in batches of half the last size (with
+       `whole_first`, the first round sends them all in one batch: a bulk job costs calls).
+    2. After `LOCK_ROUNDS` rounds, a record still locked keeps its failure, which says so.
+    """
+    size = len(results)
+    for round_ in range(LOCK_ROUNDS):
+        locked = [i for i, result in enumerate(results) if error_code(result)
+                  in RETRYABLE_CODES]
+        if not locked:
+            return results
+        size = min(size, len(locked))
+        if not (whole_first and round_ == 0):
+            size = max(1, size // 2)
+        for start in range(0, len(locked), size):
+            part = locked[start:start + size]
+            for index, result in zip(part, send(part), strict=True):
+                results[index] = result
+    for result in results:
+        if error_code(result) in RETRYABLE_CODES:
+            error = result["errors"][0]
+            error["message"] = (f"{error.get('message') or ''} (still locked after "
+                                f"{LOCK_ROUNDS} resends in smaller batches)").strip()
+    return results

@@ -109,6 +109,25 @@ def test_update_without_id_and_of_a_missing_record_fail_per_record(sf: Salesforc
     assert errors[1] == "ENTITY_IS_DELETED:entity is deleted:--"
 
 
+def test_locked_records_fail_per_row_in_an_ingest_job(org: Emulator, sf: Salesforce) -> None:
+    # The write rules' row locks hold for Bulk API 2.0 as for REST: the locked record, and a
+    # new record naming a locked parent, fail UNABLE_TO_LOCK_ROW; the rest of the job is written.
+    account = sf.Account.create({"Name": "Parent"})["id"]
+    free, locked = (sf.Contact.create({"LastName": n})["id"] for n in ("Free", "Locked"))
+    org.control.write_rules(locked_records={locked: 1, account: 1})
+    [update] = sf.bulk2.Contact.update(records=[{"Id": free, "Title": "a"},
+                                                {"Id": locked, "Title": "b"}], wait=0)
+    [insert] = sf.bulk2.Contact.insert(records=[{"LastName": "Child", "AccountId": account}],
+                                       wait=0)
+    for totals in (update, insert):
+        assert totals["numberRecordsFailed"] == 1
+        [failed] = rows_of(sf.bulk2.Contact.get_failed_records(totals["job_id"]))
+        assert failed["sf__Error"].startswith("UNABLE_TO_LOCK_ROW:unable to obtain exclusive")
+    assert sf.Contact.get(free)["Title"] == "a" and sf.Contact.get(locked)["Title"] is None
+    [again] = sf.bulk2.Contact.update(records=[{"Id": locked, "Title": "b"}], wait=0)
+    assert again["numberRecordsFailed"] == 0 and sf.Contact.get(locked)["Title"] == "b"
+
+
 def test_upsert_by_external_id(sf: Salesforce) -> None:
     sf.Contact.create({"LastName": "Old", "Forcebridge_Id__c": "p-1"})
     [totals] = sf.bulk2.Contact.upsert(
@@ -151,6 +170,13 @@ def test_delete_then_hard_delete(sf: Salesforce) -> None:
     )
     remaining = sf.query_all("SELECT Id FROM Contact", include_deleted=True)["records"]
     assert [r["Id"] for r in remaining] == [ids[0]]
+    # Deleting again: the recycle bin's record is deleted, the purged ones are no reference.
+    [again] = sf.bulk2.Contact.delete(records=[{"Id": i} for i in ids], wait=0)
+    errors = {row["sf__Id"]: row["sf__Error"]
+              for row in rows_of(sf.bulk2.Contact.get_failed_records(again["job_id"]))}
+    assert errors == {ids[0]: "ENTITY_IS_DELETED:entity is deleted:--",
+                      **dict.fromkeys(ids[1:], "INVALID_CROSS_REFERENCE_KEY:invalid cross "
+                                                "reference id:--")}
 
 
 def test_query_pages_with_locator(org: Emulator, sf: Salesforce, api: Api) -> None:

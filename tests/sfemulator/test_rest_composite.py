@@ -8,7 +8,9 @@ import pytest
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from .conftest import Api
+from sfemulator import Emulator
+
+from .conftest import Api, error_of
 
 ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                "message": "Record rolled back because not all records were valid and the "
@@ -59,16 +61,20 @@ def test_update_all_or_none_restores_values(sf: Salesforce) -> None:
     assert sf.Contact.get(first)["Title"] == "New"
 
 
-def test_delete_by_ids(sf: Salesforce, api: Api) -> None:
-    ids = [sf.Contact.create({"LastName": n})["id"] for n in ("A", "B")]
+def test_delete_by_ids(org: Emulator, sf: Salesforce, api: Api) -> None:
+    ids = [sf.Contact.create({"LastName": n})["id"] for n in ("A", "B", "C")]
     sf.Contact.delete(ids[1])
+    org.control.delete("Contact", ids[2], hard=True)
     reply = api("DELETE", "composite/sobjects", params={"ids": ",".join(ids),
                                                         "allOrNone": "false"})
     assert reply.status_code == 200
     results = reply.json()
     assert results[0] == {"id": ids[0], "success": True, "errors": []}
     assert results[1]["success"] is False
+    # In the recycle bin: ENTITY_IS_DELETED; purged (or never there): no such reference.
     assert results[1]["errors"][0]["statusCode"] == "ENTITY_IS_DELETED"
+    assert results[2]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
+    assert error_of(api("DELETE", f"sobjects/Contact/{ids[2]}"))[:2] == (404, "NOT_FOUND")
     rolled = api("DELETE", "composite/sobjects",
                  params={"ids": f"{ids[0]},nonsense", "allOrNone": "true"}).json()
     assert rolled[1]["errors"][0]["statusCode"] == "MALFORMED_ID"

@@ -13,6 +13,7 @@ from mappings.mapping import FieldRow
 from syncs.actions import Action
 from syncs.models import SyncRun
 from tests.syncs.push_cast import hub_people, make_action
+from workspace.models import ObjectType
 
 pytestmark = pytest.mark.django_db
 ADD = reverse("admin:syncs_action_add")
@@ -73,3 +74,28 @@ def test_push_now_prints_the_run_and_fails_with_the_reason(emulator, connection)
     with pytest.raises(CommandError, match="failed: .*Nope__c"):
         call_command("push_now", "people", "--full", stdout=out)
     assert SyncRun.objects.filter(action=action, status="failed").count() == 1
+
+
+def test_a_blank_trigger_takes_the_objects_usual_one(staff_client, connection):
+    ObjectType.objects.create(singular="Account", plural="Accounts")
+    for sobject, matchers in (("Lead", '[["email", "Email"]]'), ("Account", '[["sfid", "Id"]]')):
+        response = staff_client.post(ADD, form_data(
+            connection, name=sobject, sobject=sobject, entity="", matchers=matchers,
+            field_mappings="[]"))
+        assert response.status_code == 302, response.content.decode()[:3000]
+    assert dict(Action.objects.values_list("sobject", "entity")) == {"Lead": "people",
+                                                                     "Account": "objects"}
+    assert Action.objects.get(sobject="Account").object_type.singular == "Account"
+    refused = staff_client.post(ADD, form_data(connection, name="tasks", sobject="Task",
+                                               entity="", operation="create", matchers="[]",
+                                               field_mappings="[]"))
+    assert "Task has no usual trigger" in refused.content.decode()
+    events = staff_client.post(ADD, form_data(
+        connection, name="tasks", sobject="Task", entity="events", operation="create",
+        matchers="[]", event_names="Signed up",
+        field_mappings='[["name", "Subject"], ["person.salesforce_id", "WhoId"]]'))
+    assert events.status_code == 302, events.content.decode()[:3000]
+    assert Action.objects.get(name="tasks").names == ["Signed up"]
+    wrong = staff_client.post(ADD, form_data(connection, name="bad", sobject="Task",
+                                             entity="events", matchers='[["name", "Subject"]]'))
+    assert "An event is written once" in wrong.content.decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from connections.bulk_api import _request
 from logs.models import RecordLog
 from syncs.models import SyncRun
 from syncs.push import Push
@@ -138,7 +139,7 @@ def ok_sync(sync) -> bool:
 class CrashBeforeLogging(Push):
     """A run whose process dies after Salesforce answered and before the batch commits."""
 
-    def apply(self, run, records, *, compare, commit):
+    def apply(self, run, records, *, compare, commit, gone=()):
         steps = self.parts.planner.plan(records, compare=compare)
         self.parts.write(steps)
         raise SystemExit("worker killed")
@@ -169,3 +170,27 @@ def test_a_change_made_during_an_outage_is_delivered_once_it_recovers(emulator, 
     run = ok(action)
     assert run.created == 1 and len(emulator.control.records("Contact")) == 1
     assert ok(action).fetched == 0
+
+
+def test_bulk_rows_found_locked_are_sent_again_in_smaller_jobs(emulator, connection,
+                                                               sf_client):
+    ids = emulator.control.insert("Contact", *[{"LastName": f"L{i}", "Email": f"p{i}@x.io"}
+                                               for i in range(5)])
+    # Locked for the first job only, for the first two, and until cleared.
+    emulator.control.write_rules(locked_records={ids[1]: 1, ids[2]: 2, ids[3]: None})
+    hub_people(*[{"email": f"p{i}@x.io", "lastName": f"N{i}"} for i in range(5)])
+    action = make_action(connection, rows=ROWS, batch_mode="bulk")
+    emulator.control.clear_counters()
+    run = ok(action)
+    assert (run.updated, run.failed) == (4, 1)
+    names = {r["Id"]: r["LastName"] for r in emulator.control.records("Contact")}
+    assert [names[i] for i in ids] == ["N0", "N1", "N2", "L3", "N4"]
+    failed = RecordLog.objects.get(run=run, outcome="failed")
+    assert (failed.record_id, failed.error_code) == (ids[3], "UNABLE_TO_LOCK_ROW")
+    assert "still locked after 3 resends" in failed.message
+    assert {log.record_id for log in RecordLog.objects.filter(run=run, outcome="updated")} == {
+        ids[0], ids[1], ids[2], ids[4]}
+    # Jobs: all 5 rows; the 3 locked in one job; the 2 still locked a job each; the last.
+    jobs = sf_client.bulk_api.json(lambda sf: _request(sf, "GET", "ingest"))["records"]
+    assert [job["object"] for job in jobs] == ["Contact"] * 5
+    assert emulator.control.counters().get("composite") is None
