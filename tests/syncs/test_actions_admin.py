@@ -78,24 +78,25 @@ def test_push_now_prints_the_run_and_fails_with_the_reason(emulator, connection)
 
 def test_a_blank_trigger_takes_the_objects_usual_one(staff_client, connection):
     ObjectType.objects.create(singular="Account", plural="Accounts")
-    for sobject, matchers in (("Lead", '[["email", "Email"]]'), ("Account", '[["sfid", "Id"]]')):
+    for sobject, source, field in (("Lead", "email", "Email"), ("Account", "sfid", "Id")):
         response = staff_client.post(ADD, form_data(
-            connection, name=sobject, sobject=sobject, entity="", matchers=matchers,
-            field_mappings="[]"))
+            connection, name=sobject, sobject=sobject, entity="", matchers_source=source,
+            matchers_field=field, field_mappings="[]"))
         assert response.status_code == 302, response.content.decode()[:3000]
     assert dict(Action.objects.values_list("sobject", "entity")) == {"Lead": "people",
                                                                      "Account": "objects"}
     assert Action.objects.get(sobject="Account").object_type.singular == "Account"
     refused = staff_client.post(ADD, form_data(connection, name="tasks", sobject="Task",
-                                               entity="", operation="create", matchers="[]",
-                                               field_mappings="[]"))
+                                               entity="", operation="create", matchers_source="",
+                                               matchers_field="", field_mappings="[]"))
     assert "Task has no usual trigger" in refused.content.decode()
     events = staff_client.post(ADD, form_data(
         connection, name="tasks", sobject="Task", entity="events", operation="create",
-        matchers="[]", event_names="Signed up",
+        matchers_source="", matchers_field="", event_names="Signed up",
         field_mappings='[["name", "Subject"], ["person.salesforce_id", "WhoId"]]'))
     assert events.status_code == 302, events.content.decode()[:3000]
     assert Action.objects.get(name="tasks").names == ["Signed up"]
     wrong = staff_client.post(ADD, form_data(connection, name="bad", sobject="Task",
-                                             entity="events", matchers='[["name", "Subject"]]'))
+                                             entity="events", matchers_source="name",
+                                             matchers_field="Subject"))
     assert "An event is written once" in wrong.content.decode()
