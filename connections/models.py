@@ -88,9 +88,15 @@ class Connection(models.Model):
         "of its limit, leaving the rest to the org's other integrations.",
     )
     account_external_id_field = models.CharField(
-        "external ID for accounts", max_length=80, default="Id",
-        help_text="Account field used as the account id in the hub and written back on upload.",
+        "external ID for accounts", max_length=80, blank=True,
+        help_text="Account field (API name) holding the hub's account id: the initial import "
+        "keys accounts by it and actions creating or matching Accounts write it. Blank: "
+        "accounts are keyed by their Salesforce Id and nothing is written back.",
     )
+    ongoing_import = models.BooleanField(
+        "ongoing import of new Salesforce users and accounts", default=False,
+        help_text="On: the syncs of the initial import keep running on their schedule. Off: "
+        "they run once, when the initial import is pressed, and stay disabled.")
 
     # Filled by the OAuth flow.
     status = models.CharField(
