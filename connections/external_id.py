@@ -37,7 +37,8 @@ def problem(account_describe: dict[str, Any], name: str) -> tuple[str, str]:
 
 def _reason(field: dict[str, Any]) -> str:
     name = f"Account.{field['name']}"
-    if not (field.get("externalId") or field.get("unique") or field.get("idLookup")):
+    # Not idLookup alone: Account.Name is one in real orgs, and names repeat.
+    if not (field.get("externalId") or field.get("unique")):
         return (f"{name} is not an external id (nor unique): two accounts could carry the same "
                 "account id. Mark it External ID and Unique in Salesforce, or choose another "
                 "field.")

@@ -41,20 +41,26 @@ class ConnectionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields.get("account_external_id_field")
-        suitable = self._suitable_account_fields()
-        if field is not None and suitable:
-            field.help_text += f" Suitable fields in this org: {', '.join(suitable)}."
+        choices = self._account_field_choices()
+        if choices:
+            # A select of the suitable fields; still checked in clean (the cache may be old).
+            self.fields["account_external_id_field"].widget = forms.Select(choices=choices)
 
-    def _suitable_account_fields(self) -> list[str]:
+    def _account_field_choices(self) -> list[tuple[str, str]]:
         """Account fields that can carry the hub's account id, from the cached describe (no
-        API call)."""
+        API call), after "none" and with the current value even if no longer suitable."""
         if not self.instance.pk:
             return []
         cached = schema.peek(self.instance, "Account")
         if cached is None:
             return []
-        return [f["name"] for f in cached[0].get("fields", []) if external_id.suitable(f)]
+        choices = [("", "None: accounts keyed by their Salesforce Id")]
+        choices += [(f["name"], f"{f.get('label') or f['name']} ({f['name']})")
+                    for f in cached[0].get("fields", []) if external_id.suitable(f)]
+        current = self.instance.account_external_id_field
+        if current and current not in {name for name, _ in choices}:
+            choices.append((current, f"{current} (not suitable in the current schema)"))
+        return choices
 
     def clean_account_external_id_field(self) -> str:
         """A changed field is checked against the org's Account describe when connected."""

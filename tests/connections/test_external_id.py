@@ -58,11 +58,12 @@ def test_blank_or_id_means_accounts_keyed_by_their_salesforce_id(emulator, conne
     assert stored_key(connection) == ""
 
 
-def test_the_page_lists_the_suitable_fields_once_account_is_described(emulator, connection,
+def test_the_page_offers_the_suitable_fields_once_account_is_described(emulator, connection,
                                                                       oauth_client):
     oauth_client.post(f"/admin/connections/connection/{connection.pk}/refresh-schema/")
     page = oauth_client.get(connection.get_absolute_url()).content.decode()
-    assert "Suitable fields in this org: " in page and "Forcebridge_Id__c" in page
+    assert '<option value="Forcebridge_Id__c">' in page and '<option value="Name"' not in page
+    assert '<option value="" selected>None: accounts keyed by their Salesforce Id' in page
     assert 'id="initial-import"' in page
 
 

@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.db import transaction
 from django.urls import reverse
 
+from logs.models import RecordLog
 from mappings.mapping import FieldRow
 from syncs.actions import Action
 from syncs.models import Sync
@@ -37,14 +38,16 @@ def run_requested(connection) -> None:
 
 
 def org(emulator) -> dict[str, str]:
-    """Two accounts with their own account ids, a contact of the first, a lead."""
-    acme, globex = emulator.control.insert(
-        "Account", {"Name": "Acme", KEY: "acc-1"}, {"Name": "Globex", KEY: "acc-2"})
+    """Two accounts with their own account ids and one without, a contact of the first, a
+    lead."""
+    acme, globex, hooli = emulator.control.insert(
+        "Account", {"Name": "Acme", KEY: "acc-1"}, {"Name": "Globex", KEY: "acc-2"},
+        {"Name": "Hooli"})
     (ann,) = emulator.control.insert("Contact", {"LastName": "Lee", "FirstName": "Ann",
                                                  "Email": "ann@acme.io", "AccountId": acme})
     emulator.control.insert("Lead", {"LastName": "Ng", "Company": "Initech",
                                      "Email": "bo@initech.io"})
-    return {"acme": acme, "globex": globex, "ann": ann}
+    return {"acme": acme, "globex": globex, "hooli": hooli, "ann": ann}
 
 
 def accounts() -> dict[str, dict]:
@@ -72,6 +75,9 @@ def test_initial_import_brings_everything_in_once_even_when_pressed_twice(
     run_requested(connection)
     assert {p.email for p in Person.objects.all()} == {"ann@acme.io", "bo@initech.io"}
     assert accounts().keys() == {"acc-1", "acc-2"} and accounts()["acc-1"]["name"] == "Acme"
+    # An account without an account id is left out, with the reason in its record log.
+    log = RecordLog.objects.get(record_id=ids["hooli"])
+    assert (log.outcome, log.error_code) == ("skipped", "MISSING_IDENTIFIER")
     (link,) = Relationship.objects.select_related("person", "object")
     assert (link.person.customer_id, link.object.object_id) == (ids["ann"], "acc-1")
     for sync in Sync.objects.filter(connection=connection):
@@ -100,7 +106,7 @@ def test_ongoing_import_keeps_the_syncs_on_their_schedule(emulator, connection,
     syncs = list(Sync.objects.filter(connection=connection))
     assert len(syncs) == 4 and mine.pk in {s.pk for s in syncs}
     assert all(s.enabled and s.next_run_at is not None for s in syncs)
-    assert len(accounts()) == 2 and Person.objects.count() == 2
+    assert len(accounts()) == 3 and Person.objects.count() == 2
 
 
 def test_a_reused_accounts_sync_keyed_otherwise_is_named_in_a_warning(emulator, connection,
