@@ -96,7 +96,7 @@ class Connection(models.Model):
     ongoing_import = models.BooleanField(
         "ongoing import of new Salesforce users and accounts", default=False,
         help_text="On: the syncs of the initial import keep running on their schedule. Off: "
-        "they run once, when the initial import is pressed, and stay disabled.")
+        "they run once and stay disabled. Applied when Initial import is pressed.")
 
     # Filled by the OAuth flow.
     status = models.CharField(

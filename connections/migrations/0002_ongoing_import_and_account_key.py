@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='connection',
             name='ongoing_import',
-            field=models.BooleanField(default=False, help_text='On: the syncs of the initial import keep running on their schedule. Off: they run once, when the initial import is pressed, and stay disabled.', verbose_name='ongoing import of new Salesforce users and accounts'),
+            field=models.BooleanField(default=False, help_text='On: the syncs of the initial import keep running on their schedule. Off: they run once and stay disabled. Applied when Initial import is pressed.', verbose_name='ongoing import of new Salesforce users and accounts'),
         ),
         migrations.AlterField(
             model_name='connection',

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from logs.models import RecordLog
-from mappings.mapping import FieldRow
+from mappings.mapping import FieldRow, Format
+from syncs import initial_import
 from syncs.actions import Action
 from syncs.models import Sync
 from syncs.pull import run_sync
@@ -169,3 +170,18 @@ def test_accounts_written_from_the_hub_carry_their_id_so_the_import_matches_them
     run_requested(connection)
     assert accounts().keys() == {"hub-7", "hub-8"}
     assert accounts()["hub-8"]["domain"] == "initech.io"  # the hub's own attributes stay
+
+
+def test_an_org_without_account_contact_relation_relates_contacts_by_their_account(
+        emulator, connection, sf_client):
+    ids = org(emulator)
+    connection.account_external_id_field = KEY
+    part = initial_import.Part("Contact", Format.RELATIONSHIP, "Account contacts")
+    sync = initial_import.new_sync(connection, part, sf_client)
+    assert (sync.person_id_field, sync.object_id_field, sync.filter) == (
+        "Id", f"Account.{KEY}", "AccountId != null")
+    sync.save()
+    run = run_sync(sync.pk, trigger=Sync.Trigger.MANUAL)
+    assert run.status == "succeeded" and run.fetched == 1, run.error
+    (link,) = Relationship.objects.select_related("person", "object")
+    assert (link.person.customer_id, link.object.object_id) == (ids["ann"], "acc-1")
