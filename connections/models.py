@@ -89,9 +89,8 @@ class Connection(models.Model):
     )
     account_external_id_field = models.CharField(
         "external ID for accounts", max_length=80, blank=True,
-        help_text="Account field (API name) holding the hub's account id: the initial import "
-        "keys accounts by it and actions creating or matching Accounts write it. Blank: "
-        "accounts are keyed by their Salesforce Id and nothing is written back.",
+        help_text="Account field holding the hub's account id: imports key accounts by it, "
+        "actions writing Accounts fill it. Blank: accounts are keyed by their Salesforce Id.",
     )
     ongoing_import = models.BooleanField(
         "ongoing import of new Salesforce users and accounts", default=False,

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='connection',
             name='account_external_id_field',
-            field=models.CharField(blank=True, help_text="Account field (API name) holding the hub's account id: the initial import keys accounts by it and actions creating or matching Accounts write it. Blank: accounts are keyed by their Salesforce Id and nothing is written back.", max_length=80, verbose_name='external ID for accounts'),
+            field=models.CharField(blank=True, help_text="Account field holding the hub's account id: imports key accounts by it, actions writing Accounts fill it. Blank: accounts are keyed by their Salesforce Id.", max_length=80, verbose_name='external ID for accounts'),
         ),
         migrations.RunPython(id_means_none, migrations.RunPython.noop),
     ]
