@@ -14,7 +14,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from config.admin import BoundedSearchAdmin
-from connections import views
+from connections import authorization, views
 from connections.crypto import Secret
 from connections.forms import ConnectionForm
 from connections.models import Connection, ConnectionEvent
@@ -64,7 +64,7 @@ class ConnectionAdmin(BoundedSearchAdmin):
         ("OAuth client", {"fields": ["client_id", "new_client_secret", "clear_client_secret",
                                      "secret_state"]}),
         ("Sync settings", {"fields": ["api_version", "daily_budget_percent",
-                                      "account_external_id_field"]}),
+                                      "account_external_id_field", "ongoing_import"]}),
         ("Salesforce org", {"fields": ["status", "org_id", "user_id", "username",
                                        "instance_url", "connected_at", "api_usage",
                                        "api_usage_at", "last_error", "last_error_at"]}),
@@ -116,6 +116,17 @@ class ConnectionAdmin(BoundedSearchAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Connection | None = None) -> list:
         return self.readonly_fields if obj is not None else []
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        # A changed External ID is checked against the org inside the admin's transaction.
+        if request.method == "POST" and str(object_id).isdigit() and \
+                self.has_change_permission(request):
+            stored = Connection.objects.filter(pk=object_id).first()
+            if stored is not None and request.POST.get(
+                    "account_external_id_field", "").strip() != stored.account_external_id_field:
+                authorization.renew_session(stored)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:

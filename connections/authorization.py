@@ -37,6 +37,23 @@ class Outcome:
     offer_forget: bool = False
 
 
+def renew_session(connection: Connection | None) -> None:
+    """Refresh an expired Salesforce session before a form's transaction opens.
+
+    Forms checked against the org (a sync, an action, the connection's External ID) read
+    describes inside the admin's transaction, where a refreshed (possibly rotated) token could
+    not be committed on its own.
+    """
+    if connection is None or not connection.is_usable:
+        return
+    try:
+        SalesforceClient.for_connection(connection, interactive=True).identity()
+    except SalesforceError as error:
+        # The form checks the row against the org next and shows the reason on the page.
+        logger.info("admin form: connection %s could not renew its session: %s",
+                    connection.pk, error)
+
+
 def begin(connection: Connection, user: Any, redirect_uri: str, allow_org_change: bool) -> str:
     """Store a state + PKCE verifier and return the Salesforce consent page URL."""
     if not connection.oauth_client_id:

@@ -8,6 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from connections import describe as schema
+from connections import external_id
+from connections.client import SalesforceClient
+from connections.errors import SalesforceError
 from connections.models import Connection
 
 
@@ -33,31 +36,49 @@ class ConnectionForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = ["name", "enabled", "environment", "login_url", "authorize_url", "client_id",
-                  "api_version", "daily_budget_percent", "account_external_id_field"]
+                  "api_version", "daily_budget_percent", "account_external_id_field",
+                  "ongoing_import"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = self._account_field_choices()
         if choices:
-            self.fields["account_external_id_field"] = forms.ChoiceField(
-                label="External ID for Accounts", choices=choices,
-                help_text=Connection._meta.get_field("account_external_id_field").help_text,
-            )
+            # A select of the suitable fields; still checked in clean (the cache may be old).
+            self.fields["account_external_id_field"].widget = forms.Select(choices=choices)
 
     def _account_field_choices(self) -> list[tuple[str, str]]:
-        """Account fields that can identify a record, from the cached describe (no API call)."""
+        """Account fields that can carry the hub's account id, from the cached describe (no
+        API call), after "none" and with the current value even if no longer suitable."""
         if not self.instance.pk:
             return []
         cached = schema.peek(self.instance, "Account")
         if cached is None:
             return []
-        fields = [f for f in cached[0].get("fields", [])
-                  if f.get("idLookup") or f.get("externalId") or f.get("unique")]
+        choices = [("", "None: accounts keyed by their Salesforce Id")]
+        choices += [(f["name"], f"{f.get('label') or f['name']} ({f['name']})")
+                    for f in cached[0].get("fields", []) if external_id.suitable(f)]
         current = self.instance.account_external_id_field
-        choices = [(f["name"], f"{f.get('label', f['name'])} ({f['name']})") for f in fields]
         if current and current not in {name for name, _ in choices}:
-            choices.append((current, f"{current} (not in the current schema)"))
+            choices.append((current, f"{current} (not suitable in the current schema)"))
         return choices
+
+    def clean_account_external_id_field(self) -> str:
+        """A changed field is checked against the org's Account describe when connected."""
+        name = self.cleaned_data["account_external_id_field"].strip()
+        if name in external_id.NONE:
+            return ""
+        if name == self.instance.account_external_id_field or not self.instance.is_usable:
+            return name
+        try:
+            described = SalesforceClient.for_connection(
+                self.instance, interactive=True).describe("Account")
+        except SalesforceError as error:
+            raise ValidationError(f"Could not check {name} against Salesforce: {error}",
+                                  code="unchecked") from None
+        name, reason = external_id.problem(described, name)
+        if reason:
+            raise ValidationError(reason, code="external_id")
+        return name
 
     def clean_api_version(self) -> str:
         value = self.cleaned_data["api_version"].strip().lstrip("v")

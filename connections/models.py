@@ -88,9 +88,14 @@ class Connection(models.Model):
         "of its limit, leaving the rest to the org's other integrations.",
     )
     account_external_id_field = models.CharField(
-        "external ID for accounts", max_length=80, default="Id",
-        help_text="Account field used as the account id in the hub and written back on upload.",
+        "external ID for accounts", max_length=80, blank=True,
+        help_text="Account field holding the hub's account id: imports key accounts by it, "
+        "actions writing Accounts fill it. Blank: accounts are keyed by their Salesforce Id.",
     )
+    ongoing_import = models.BooleanField(
+        "ongoing import of new Salesforce users and accounts", default=False,
+        help_text="On: the syncs of the initial import keep running on their schedule. Off: "
+        "they run once and stay disabled. Applied when Initial import is pressed.")
 
     # Filled by the OAuth flow.
     status = models.CharField(

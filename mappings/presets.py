@@ -2,7 +2,9 @@
 
 Contacts and Leads become people (leads identified by e-mail so they graduate to contacts),
 Tasks become events, Accounts / Opportunities / Campaigns become custom objects, and
-AccountContactRelation / OpportunityContactRole become relationships.
+AccountContactRelation / OpportunityContactRole become relationships. New actions start
+from the usual outbound mapping: people by e-mail with their names and phone, Accounts by the
+connection's External ID for accounts (else the domain) with domain and name.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ PRESETS: dict[str, dict[str, Any]] = {
                                "person_match": "customer_id", "object_id_field": "OpportunityId",
                                "object_type": "Opportunity"},
 }
+# What a new action maps before the operator changes it (hub attribute → Salesforce field):
+# the hub's own trait names, as the Contacts and Leads syncs write them (mappings/reserved.py).
+PEOPLE_ROWS = (("email", "Email"), ("firstName", "FirstName"), ("lastName", "LastName"),
+               ("phone", "Phone"))
+ACCOUNT_ROWS = (("domain", "Website"), ("name", "Name"))
 # Types that cannot be synced as plain values (compound fields are read through their parts).
 UNSYNCABLE_TYPES = frozenset({"address", "location", "base64", "anyType", "complexvalue"})
 
@@ -66,3 +73,14 @@ def preset_for(sobject: str, describe: dict) -> dict[str, Any]:
 
 def _plural(name: str) -> str:
     return name[:-1] + "ies" if name.endswith("y") else name + "s"
+
+
+def action_defaults(sobject: str, people: bool, account_key: str = "") -> dict[str, list]:
+    """Field mappings and matchers pre-filled on a new action ({} for other objects)."""
+    if people and sobject in ("", "Contact", "Lead"):
+        return {"field_mappings": [list(row) for row in PEOPLE_ROWS],
+                "matchers": [["email", "Email"]]}
+    if not people and sobject == "Account":
+        return {"field_mappings": [list(row) for row in ACCOUNT_ROWS],
+                "matchers": [["object_id", account_key] if account_key else ["domain", "Website"]]}
+    return {}

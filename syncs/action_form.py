@@ -150,7 +150,8 @@ class ActionSetupForm(ActionForm):
             pairs = [list(pair) for pair in self.instance.matcher_set().pairs]
         except ValueError:  # stored before the checks; shown as stored, refused on save
             pairs = [pair for pair in self.instance.matchers if isinstance(pair, list)]
-        self.initial["matchers"] = pairs
+        if pairs or "matchers" not in self.initial:  # a new action keeps its pre-filled ones
+            self.initial["matchers"] = pairs
         connection = self._connection()
         if connection is None or "sobject" not in self.fields:  # read-only page
             return

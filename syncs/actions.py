@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from connections.external_id import account_key
 from mappings.mapping import FieldRow, Format, Mapping
 from mappings.matchers import Matchers, Operator
 from mappings.models import RowOwner
@@ -121,6 +122,19 @@ class Action(Runnable, RowOwner):
             self.entity, Format.OBJECT)
         return Mapping(sobject=self.sobject, format=shape, rows=tuple(self.field_rows()),
                        object_type=self.object_type.singular if self.object_type_id else "")
+
+    def outbound_rows(self) -> list[FieldRow]:
+        """The rows the writer maps: the stored ones and, for Accounts written from hub objects
+        when the connection names an External ID for accounts, object_id → that field, so an
+        account Forcebridge creates or matches carries the hub's id and the next initial
+        import finds it (connections/external_id.py). A row of the operator's wins."""
+        rows = self.field_rows()
+        key = account_key(self.connection) if (
+            self.sobject == "Account" and self.entity == self.Entity.OBJECTS
+            and self.operation != self.Operation.DELETE) else ""
+        if key and not any(row.target.lower() == key.lower() for row in rows):
+            rows = [*rows, FieldRow("object_id", key)]
+        return rows
 
     def matcher_set(self) -> Matchers:
         return Matchers.from_json(self.matchers, self.matcher_operator)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,8 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config.admin import BoundedSearchAdmin, ReadOnlyAdmin
-from connections.client import SalesforceClient
-from connections.errors import SalesforceError
+from connections.authorization import renew_session
 from connections.models import Connection
 from syncs import action_form, action_views, mapping_editor, queue, schedule, setup, views
 from syncs.action_form import ActionSetupForm
@@ -33,7 +31,6 @@ STATUS_COLOURS = {
     SyncRun.Status.FAILED: "#c62828",
 }
 RECENT_RUNS = 10
-logger = logging.getLogger(__name__)
 
 
 def status_badge(status: str, label: str) -> str:
@@ -41,24 +38,6 @@ def status_badge(status: str, label: str) -> str:
         return "never run"
     return format_html('<strong class="fb-run-status" style="color:{}">{}</strong>',
                        STATUS_COLOURS.get(status, "#616161"), label)
-
-
-def renew_session(connection_id: str) -> None:
-    """Refresh an expired Salesforce session before the admin opens its transaction.
-
-    The sync and action forms read describes (and try a sync's filter) inside that
-    transaction, where a refreshed (possibly rotated) token could not be committed on its own.
-    """
-    connection = (Connection.objects.filter(pk=int(connection_id)).first()
-                  if connection_id.isdigit() else None)
-    if connection is None:
-        return
-    try:
-        SalesforceClient.for_connection(connection, interactive=True).identity()
-    except SalesforceError as error:
-        # The form checks the row against the org next and shows the reason on the page.
-        logger.info("admin form: connection %s could not renew its session: %s",
-                    connection.pk, error)
 
 
 def run_logs_url(run_id: int) -> str:
@@ -74,7 +53,9 @@ class CheckedAgainstOrgAdmin(BoundedSearchAdmin):
         allowed = (self.has_add_permission(request) if object_id is None
                    else self.has_change_permission(request))
         if request.method == "POST" and allowed:
-            renew_session(request.POST.get("connection", ""))
+            connection_id = request.POST.get("connection", "")
+            renew_session(Connection.objects.filter(pk=int(connection_id)).first()
+                          if connection_id.isdigit() else None)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
@@ -245,6 +226,8 @@ class SyncAdmin(RunnableAdmin):
         return [
             path("setup/", wrap(setup.setup), name="syncs_sync_setup"),
             path("<int:pk>/setup/", wrap(setup.setup), name="syncs_sync_setup_edit"),
+            path("initial-import/<int:connection_pk>/", wrap(views.start_initial_import),
+                 name="syncs_sync_initial_import"),
             *super().get_urls(),
         ]
 

@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from config.forms import BoundedJSONField
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
+from connections.external_id import account_key
 from connections.models import Connection
 from mappings.mapping import FieldRow, Transform
-from mappings.presets import default_fields, object_choices
+from mappings.presets import action_defaults, default_fields, object_choices
 from syncs.actions import DEFAULT_ENTITY, Action
 from syncs.models import Sync
 from workspace.models import ObjectType
@@ -185,6 +186,8 @@ class ActionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None and not self.is_bound:
+            self._prefill()
         self.initial.setdefault("field_mappings", [
             [row.source, row.target] if row.plain else row._asdict()
             for row in self.instance.field_rows()])
@@ -211,6 +214,20 @@ class ActionForm(forms.ModelForm):
         if data.get("entity") == Action.Entity.OBJECTS and not data.get("object_type"):
             data["object_type"] = ObjectType.objects.filter(singular=sobject).first()
         return data
+
+    def _prefill(self) -> None:
+        """A new action starts from the usual mapping of its object (mappings/presets.py);
+        the add page's ?sobject=, ?entity= and ?connection= choose which."""
+        sobject = str(self.initial.get("sobject") or "")
+        entity = self.initial.get("entity") or Action.Entity.PEOPLE
+        connection_id = str(self.initial.get("connection") or "")
+        connection = (Connection.objects.filter(pk=int(connection_id)).first()
+                      if connection_id.isdigit() else None)
+        defaults = action_defaults(sobject, entity == Action.Entity.PEOPLE,
+                                   account_key(connection) if connection else "")
+        for name, value in defaults.items():
+            if not self.initial.get(name):
+                self.initial[name] = value
 
     def clean_field_mappings(self) -> list[FieldRow]:
         value = self.cleaned_data.get("field_mappings") or []

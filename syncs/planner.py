@@ -63,7 +63,7 @@ class Planner:
         self.sobject = action.sobject
         self.described = describe(action.sobject)
         self.matchers: Matchers = action.matcher_set()
-        self.outbound = Outbound(action.field_rows(), describe, action.sobject)
+        self.outbound = Outbound(action.outbound_rows(), describe, action.sobject)
         self.keys = Outbound([FieldRow(attribute, name) for attribute, name
                               in self.matchers.pairs], describe, action.sobject)
         self.query = query

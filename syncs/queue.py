@@ -9,7 +9,8 @@ carries wake-ups. The rules this module keeps:
    worker that stopped: whoever takes it (or the dispatcher's `reap`) closes the runs it left
    open, so no run shows "running" once its claim is gone.
 3. "Sync now" and "Resync" are remembered in `run_requested` and never dropped: a request made
-   while the row is held runs as soon as the claim is released or expires.
+   while the row is held runs as soon as the claim is released or expires, and one made of a
+   disabled row (the initial import's one-off runs) runs once.
 4. Releasing gives the claim back with the next due time, whatever happened to the run. A
    run that was not the scheduled one (an action draining hub changes) keeps the schedule's
    slot: changes wake an action through `run_requested` alone, never through `next_run_at`.
@@ -328,7 +329,9 @@ def reap(model: type[Runnable], now: dt.datetime | None = None) -> int:
 
 def due(model: type[Runnable], now: dt.datetime | None = None) -> models.QuerySet:
     now = now or timezone.now()
-    return model.objects.filter(claimable(now), enabled=True, next_run_at__lte=now)
+    # A run requested of a disabled row runs once (the initial import's one-off runs).
+    return model.objects.filter(claimable(now), Q(enabled=True) | ~Q(run_requested=""),
+                                next_run_at__lte=now)
 
 
 def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:

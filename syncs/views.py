@@ -1,6 +1,6 @@
 """The pages of a runnable row (a sync or an action) beyond its change form: the run panel
-(status, live progress, the two buttons), the progress partial, the run history, and "Retry
-failed records" of a run.
+(status, live progress, the two buttons), the progress partial, the run history, "Retry
+failed records" of a run, and the connection page's "Initial import" button.
 
 Admin pages hung off SyncAdmin and ActionAdmin (syncs/admin.py `get_urls`), one view per page
 for both kinds: a `Panel` says what differs (labels, element ids, URL names). The progress
@@ -20,10 +20,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from connections.errors import SalesforceError
+from connections.models import Connection
 from logs.models import RecordLog
 from logs.views import error_groups
-from syncs import queue
+from syncs import initial_import, queue
 from syncs.actions import Action
 from syncs.models import Sync, SyncRun
 from syncs.progress import progress_of
@@ -138,3 +141,38 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"Run #{run.pk} has no failed record with a Salesforce id to "
                       "read again.")
     return redirect(reverse("admin:syncs_sync_change", args=[run.sync_id]))
+
+
+def start_initial_import(request: HttpRequest, connection_pk: int) -> HttpResponse:
+    """"Initial import" (POST): make or reuse the import's syncs and run them; the message
+    links to each sync's page, where its run shows its progress."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not (request.user.has_perm("syncs.add_sync") and request.user.has_perm("syncs.change_sync")):
+        raise PermissionDenied
+    connection = get_object_or_404(Connection, pk=connection_pk)
+    back = redirect(connection.get_absolute_url())
+    if not connection.is_usable:
+        messages.error(request, "Initial import: connect Salesforce first (the connection is "
+                       f"{connection.get_status_display().lower()}).")
+        return back
+    try:
+        outcome = initial_import.start(connection)
+    except SalesforceError as error:
+        messages.error(request, f"Initial import not started: {error}")
+        return back
+    for problem in outcome.problems:
+        messages.error(request, f"Initial import: {problem}")
+    for warning in outcome.warnings:
+        messages.warning(request, f"Initial import: {warning}")
+    if outcome.syncs:
+        links = format_html_join(", ", '<a href="{}">{}</a>', (
+            (reverse("admin:syncs_sync_change", args=[sync.pk]), sync.name)
+            for sync in outcome.syncs))
+        after = ("they then keep running on their schedule" if connection.ongoing_import else
+                 "they are then disabled (ongoing import is off)")
+        messages.success(request, format_html(
+            "Initial import started: {} sync(s) made, {} reused, each running now ({}): {}. "
+            "Each sync's page shows its progress and record logs.",
+            len(outcome.created), len(outcome.reused), after, links))
+    return back
