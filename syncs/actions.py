@@ -39,6 +39,11 @@ class Action(Runnable, RowOwner):
         UPSERT = "upsert"
         DELETE = "delete"
 
+    class OnLeave(models.TextChoices):
+        NOTHING = "nothing", "Nothing (log it)"
+        CLEAR = "clear", "Clear the mapped fields in Salesforce"
+        DELETE = "delete", "Delete the Salesforce record"
+
     class BatchMode(models.TextChoices):
         AUTO = "auto", "Auto (sObject Collections; Bulk API 2.0 from the threshold)"
         COLLECTIONS = "collections", "sObject Collections only"
@@ -62,6 +67,15 @@ class Action(Runnable, RowOwner):
         "external id or any filterable field.")
     matcher_operator = models.CharField(max_length=3, choices=Operator.choices,
                                         default=Operator.OR)
+    segments = models.ManyToManyField(
+        "mappings.Segment", blank=True, related_name="actions",
+        help_text="Only members of these segments are written (several: a member of any of "
+        "them). None: every record.")
+    on_leave = models.CharField(
+        "when a record leaves the segments", max_length=8, choices=OnLeave.choices,
+        default=OnLeave.NOTHING,
+        help_text="Leaving is always logged (LEFT_SEGMENT); clearing empties the mapped fields "
+        "that can be emptied (not the matchers).")
     allow_create = models.BooleanField(
         "allow creating records", default=False,
         help_text="Off: records with no match in Salesforce are skipped (update only).")
@@ -141,6 +155,8 @@ class Action(Runnable, RowOwner):
                 errors["matchers"] = f"A {self.operation} needs at least one record matcher."
         if self.entity == self.Entity.OBJECTS and not self.object_type_id:
             errors["object_type"] = "Required when the trigger is objects."
+        if self.on_leave != self.OnLeave.NOTHING and self.operation == self.Operation.DELETE:
+            errors["on_leave"] = "A delete action has nothing to clear or delete on leaving."
         if not 1 <= (self.bulk_threshold or 0) <= 100_000_000:
             errors["bulk_threshold"] = "At least 1 record."
         field, message = schedule.problem(self.schedule_kind, every_minutes=self.every_minutes,
@@ -160,3 +176,25 @@ class Action(Runnable, RowOwner):
                                    else rows, creates=self.creates)
         if problems:
             raise ValidationError(problems)
+
+
+class ActionMember(models.Model):
+    """A hub record in an action's segments when the action last ran (syncs/membership.py).
+
+    Each run compares the segments' members with these rows in SQL: members without a row
+    entered (written), rows without a member left (logged, and cleared or deleted in
+    Salesforce if the action says so). Only actions limited by segments have rows.
+    """
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="members")
+    # A Person or an Object id, by the action's entity (no foreign key: it is either).
+    entity_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index of both comparisons (by action, then hub id).
+            models.UniqueConstraint(fields=["action", "entity_id"], name="action_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: {self.entity_id}"

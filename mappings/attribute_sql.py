@@ -1,0 +1,142 @@
+"""One key of a hub record's JSON attributes in SQL, the same on SQLite and PostgreSQL.
+
+Segments (mappings/segments.py) compare attributes inside the database, so these are
+expressions, never Python. Each is written once per database, because the two keep JSON
+differently (SQLite: text and `JSON_*` functions; PostgreSQL: `jsonb` and its operators):
+- `JSONType`: the JSON type of the value (NULL when the key is absent); compare it with the
+  sets `NUMBER`, `STRING`, `BOOLEAN`, `NULL` (each database names the types its own way).
+- `JSONText`: the value as SQL text or number (a string unquoted, a number as it is).
+- `IsoEpoch`: Unix seconds of an ISO-8601 text (`2024-05-01`, `2024-05-01T09:30[:00[.000]]`,
+  with `Z`, `±hh:mm` or `±hhmm`; no offset means UTC), NULL for any other text. It never
+  raises, whatever the text: a bad value in one record must not fail the query for all.
+Keys are always object keys (never array positions), quoted, so any name is safe.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import NotSupportedError
+from django.db.models import Case, CharField, Expression, FloatField, Func, Value, When
+from django.db.models.functions import Cast
+from django.db.models.lookups import GreaterThanOrEqual, In
+
+NUMBER = ("integer", "real", "number")
+STRING = ("text", "string")
+BOOLEAN = ("true", "false", "boolean")
+NULL = ("null",)
+# What `IsoEpoch` reads as a date (the rest of the text is checked by the database's own
+# date parser on SQLite; PostgreSQL checks all of it here, since its casts raise).
+ISO_POSTGRES = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                r"(Z|z|[+-][0-9]{2}:?[0-9]{2})?)?$")
+ISO_SQLITE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
+# A number this large is a Unix time in milliseconds: as seconds it would be past year 5000.
+MILLISECONDS_FROM = 100_000_000_000
+
+
+class KeyFunc(Func):
+    """A function of one JSON column and one key, written per database (`sqlite`, `postgres`)."""
+
+    sqlite = ""
+    postgres = ""
+
+    def __init__(self, column: Any, key: str, **extra: Any) -> None:
+        super().__init__(column, **extra)
+        self.key = key
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        raise NotSupportedError(f"{type(self).__name__} is written for SQLite and PostgreSQL")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return self.sqlite % sql, [*params, "$." + json.dumps(self.key)]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return self.postgres % sql, [*params, self.key]
+
+
+class JSONType(KeyFunc):
+    sqlite = "JSON_TYPE(%s, %%s)"
+    postgres = "JSONB_TYPEOF(%s -> %%s)"
+    output_field = CharField()
+
+
+class JSONText(KeyFunc):
+    sqlite = "JSON_EXTRACT(%s, %%s)"
+    postgres = "(%s ->> %%s)"
+    output_field = CharField()
+
+
+def _repeat(template: str, compiler: Any, expression: Expression) -> tuple[str, list]:
+    """`template` with every `{t}` the compiled `expression` (its parameters repeated)."""
+    sql, params = compiler.compile(expression)
+    return template.replace("{t}", f"({sql})"), list(params) * template.count("{t}")
+
+
+class IsoEpoch(Func):
+    """Unix seconds of an ISO-8601 text, NULL when it is not one (see the module docstring)."""
+
+    output_field = FloatField()
+    # SQLite: the date and time before any fraction or offset go to UNIXEPOCH (NULL when it
+    # cannot read them), then the offset is taken off.
+    _SQLITE_LOCAL = ("CASE WHEN SUBSTR({t}, 17, 1) = ':' THEN SUBSTR({t}, 1, 19) "
+                     "WHEN LENGTH({t}) >= 16 THEN SUBSTR({t}, 1, 16) "
+                     "ELSE {t} END")
+    _SQLITE_OFFSET = (
+        "CASE WHEN LENGTH({t}) <= 16 THEN 0 "
+        "WHEN SUBSTR({t}, -6, 1) IN ('+', '-') AND SUBSTR({t}, -3, 1) = ':' THEN "
+        "(CAST(SUBSTR({t}, -5, 2) AS INTEGER) * 3600 + CAST(SUBSTR({t}, -2, 2) AS INTEGER) * 60)"
+        " * (CASE SUBSTR({t}, -6, 1) WHEN '-' THEN -1 ELSE 1 END) "
+        "WHEN SUBSTR({t}, -5, 1) IN ('+', '-') THEN "
+        "(CAST(SUBSTR({t}, -4, 2) AS INTEGER) * 3600 + CAST(SUBSTR({t}, -2, 2) AS INTEGER) * 60)"
+        " * (CASE SUBSTR({t}, -5, 1) WHEN '-' THEN -1 ELSE 1 END) "
+        "ELSE 0 END")
+    # PostgreSQL: only text the pattern accepts is read; the calendar arithmetic goes through
+    # an interval, which never raises (a 31 February is 3 March, where a cast would fail).
+    _POSTGRES_OFFSET = (
+        "COALESCE((SELECT (CAST(SUBSTR(o, 2, 2) AS INTEGER) * 3600"
+        " + CAST(RIGHT(o, 2) AS INTEGER) * 60) * (CASE LEFT(o, 1) WHEN '-' THEN -1 ELSE 1 END)"
+        " FROM (SELECT SUBSTRING({t} FROM '([+-][0-9]{2}:?[0-9]{2})$') AS o) AS tail"
+        " WHERE o IS NOT NULL), 0)")
+    _POSTGRES = (
+        "CASE WHEN {t} ~ '" + ISO_POSTGRES + "' THEN EXTRACT(EPOCH FROM ("
+        "TIMESTAMP '1970-01-01' + MAKE_INTERVAL("
+        "years => CAST(SUBSTR({t}, 1, 4) AS INTEGER) - 1970,"
+        " months => CAST(SUBSTR({t}, 6, 2) AS INTEGER) - 1,"
+        " days => CAST(SUBSTR({t}, 9, 2) AS INTEGER) - 1,"
+        " hours => CASE WHEN LENGTH({t}) > 10 THEN CAST(SUBSTR({t}, 12, 2) AS INTEGER) ELSE 0 END,"
+        " mins => CASE WHEN LENGTH({t}) > 10 THEN CAST(SUBSTR({t}, 15, 2) AS INTEGER) ELSE 0 END,"
+        " secs => CASE WHEN SUBSTR({t}, 17, 1) = ':' THEN CAST(SUBSTR({t}, 18, 2) AS INTEGER)"
+        " ELSE 0 END))) - (" + _POSTGRES_OFFSET + ") END")
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        raise NotSupportedError("IsoEpoch is written for SQLite and PostgreSQL")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        template = (f"CASE WHEN {{t}} GLOB '{ISO_SQLITE_GLOB}' THEN "
+                    f"UNIXEPOCH({self._SQLITE_LOCAL}) - ({self._SQLITE_OFFSET}) END")
+        return _repeat(template, compiler, self.source_expressions[0])
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        # `%` is the parameter mark's escape in Django's SQL: the pattern has none.
+        return _repeat(self._POSTGRES, compiler, self.source_expressions[0])
+
+
+def number_of(kind: Any, column: Any, key: str) -> Case:
+    """The value as a number when it is a JSON number, else NULL (a cast of text would raise
+    on PostgreSQL, so the type is tested first, in a CASE)."""
+    return Case(When(In(kind, NUMBER), then=Cast(JSONText(column, key), FloatField())),
+                default=None, output_field=FloatField())
+
+
+def moment_of(kind: Any, column: Any, key: str) -> Case:
+    """The value as Unix seconds: a JSON number is a Unix time (milliseconds from
+    `MILLISECONDS_FROM`), a string ISO-8601 (`IsoEpoch`); anything else NULL."""
+    number = number_of(kind, column, key)
+    return Case(
+        When(GreaterThanOrEqual(number, MILLISECONDS_FROM), then=number / Value(1000.0)),
+        When(In(kind, NUMBER), then=number),
+        When(In(kind, STRING), then=IsoEpoch(JSONText(column, key))),
+        default=None, output_field=FloatField())

@@ -1,0 +1,293 @@
+"""Segments: saved conditions over hub people or objects, checked once and run as one query.
+
+A segment's conditions are JSON, a list of
+    {"attribute": "plan", "operator": "equals", "value": "pro"}
+    {"operator": "related_to", "object_type": "Account", "match": "all", "conditions": [...]}
+joined by all (AND) or any (OR). An attribute is a key of the record's JSON `attributes`,
+or a column: `email` and `customer_id` (people), `object_id` (objects).
+
+`problems(conditions, people=...)` is the one check (the model's clean and save, hence the
+admin form, call it): each problem names the condition's position, its attribute and why.
+`matching(conditions, join, people=...)` turns checked conditions into one `Q`, evaluated by
+the database (SQLite or PostgreSQL alike, see mappings/attribute_sql.py), never in Python:
+1. text operators (equals, not_equals, contains, starts_with, in_list) compare the value as
+   text: strings, and numbers written as text ("5" equals 5); equals "true"/"false" (or a JSON
+   boolean) also matches the JSON booleans. contains and starts_with ignore case; equals does
+   not. not_equals also matches records without the attribute.
+2. greater and less compare JSON numbers only (a number stored as text is not a number).
+3. before, after and within_days read a JSON number as a Unix time (seconds; from
+   100,000,000,000 on, milliseconds) and a string as ISO-8601 (no offset: UTC); anything else
+   never matches. within_days N: from N days ago up to now (not in the future).
+4. is_set: present, not null and not ""; is_not_set: the opposite.
+5. related_to: a person related (workspace.Relationship) to a live object of the type whose
+   own attributes meet the nested conditions (none: any such object); in an objects segment,
+   an object related to a person meeting them. Nested conditions cannot nest again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, TextField, Value
+from django.db.models.functions import Cast
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IContains,
+    In,
+    IsNull,
+    IStartsWith,
+    LessThan,
+    LessThanOrEqual,
+)
+
+from mappings.attribute_sql import (
+    BOOLEAN,
+    MILLISECONDS_FROM,
+    NULL,
+    NUMBER,
+    STRING,
+    JSONText,
+    JSONType,
+    moment_of,
+    number_of,
+)
+from mappings.values import InvalidValue, to_epoch
+from workspace.models import ObjectType, Relationship
+
+OPERATORS = {
+    "equals": "equals", "not_equals": "does not equal", "contains": "contains",
+    "starts_with": "starts with", "greater": "is greater than", "less": "is less than",
+    "is_set": "is set", "is_not_set": "is not set", "before": "is before", "after": "is after",
+    "within_days": "is within the last N days", "in_list": "is one of",
+    "related_to": "is related to",
+}
+TEXT = frozenset({"equals", "not_equals", "contains", "starts_with", "in_list"})
+NO_VALUE = frozenset({"is_set", "is_not_set"})
+COLUMNS = {True: ("email", "customer_id"), False: ("object_id",)}
+JOINS = ("all", "any")
+MAX_LIST = 1000
+MAX_CONDITIONS = 50
+SECONDS_PER_DAY = 86_400
+
+
+def problems(conditions: Any, *, people: bool, nested: bool = False,
+             where: str = "") -> list[str]:
+    """What is wrong with these conditions, one message per problem (none: they are fine)."""
+    if not isinstance(conditions, list):
+        return ["Conditions must be a list."]
+    if len(conditions) > MAX_CONDITIONS:
+        return [f"At most {MAX_CONDITIONS} conditions, not {len(conditions)}."]
+    found = []
+    for position, condition in enumerate(conditions, 1):
+        place = f"{where}{position}"
+        if not isinstance(condition, dict):
+            found.append(f"Condition {place}: not an object with an operator.")
+            continue
+        operator = condition.get("operator")
+        name = "related to" if operator == "related_to" else \
+            str(condition.get("attribute", ""))[:60] or "no attribute"
+        reason = _problem(condition, people=people, nested=nested, place=place)
+        if isinstance(reason, list):
+            found.extend(reason)
+        elif reason:
+            found.append(f"Condition {place} ({name}): {reason}")
+    return found
+
+
+def _problem(condition: dict, *, people: bool, nested: bool, place: str) -> str | list[str]:
+    operator = condition.get("operator")
+    if operator not in OPERATORS:
+        return f"unknown operator {operator!r}; one of {', '.join(OPERATORS)}."
+    if operator == "related_to":
+        return _related_problem(condition, people=people, nested=nested, place=place)
+    extra = set(condition) - {"attribute", "operator", "value"}
+    if extra:
+        return f"unknown keys {', '.join(sorted(map(str, extra)))}."
+    attribute = condition.get("attribute")
+    if not isinstance(attribute, str) or not attribute.strip():
+        return "an attribute is needed (a key of the attributes, or " \
+            f"{' or '.join(COLUMNS[people])})."
+    if len(attribute) > 255:
+        return "the attribute name is longer than 255 characters."
+    if attribute in COLUMNS[not people] and attribute not in COLUMNS[people]:
+        return f"{attribute} is not a column of {'people' if people else 'objects'}."
+    if attribute in COLUMNS[people] and operator not in TEXT | NO_VALUE:
+        return f"{attribute} is text: {OPERATORS[operator]!r} needs an attribute."
+    return _value_problem(operator, condition)
+
+
+def _value_problem(operator: str, condition: dict) -> str:
+    has, value = "value" in condition, condition.get("value")
+    if operator in NO_VALUE:
+        return "takes no value." if has and value is not None else ""
+    if not has or value is None:
+        return f"{OPERATORS[operator]!r} needs a value."
+    if operator == "in_list":
+        if not isinstance(value, list):
+            return f"'is one of' needs a list of values, not {value!r}."
+        if not value or len(value) > MAX_LIST:
+            return f"'is one of' needs 1 to {MAX_LIST} values."
+        if any(isinstance(v, (bool, list, dict)) or v is None for v in value):
+            return "'is one of' takes text and numbers only."
+        return ""
+    if operator in ("greater", "less", "within_days"):
+        if numeric(value) is None:
+            return f"{OPERATORS[operator]!r} needs a number, not {value!r}."
+        if operator == "within_days" and not 0 < numeric(value) <= 100_000:
+            return f"'within the last N days' needs a number of days above 0, not {value!r}."
+        return ""
+    if operator in ("before", "after"):
+        try:
+            instant(value)
+        except InvalidValue:
+            return f"{value!r} is not a date: ISO-8601 (2024-05-01, 2024-05-01T09:30:00Z) " \
+                "or a Unix time."
+        return ""
+    if isinstance(value, (list, dict)):
+        return f"{OPERATORS[operator]!r} needs one text, number or boolean value."
+    if operator in ("contains", "starts_with") and (isinstance(value, bool) or value == ""):
+        return f"{OPERATORS[operator]!r} needs some text."
+    return ""
+
+
+def _related_problem(condition: dict, *, people: bool, nested: bool,
+                     place: str) -> str | list[str]:
+    if nested:
+        return "'related to' cannot be nested in another 'related to'."
+    extra = set(condition) - {"operator", "object_type", "match", "conditions"}
+    if extra:
+        return f"unknown keys {', '.join(sorted(map(str, extra)))}."
+    if condition.get("match", "all") not in JOINS:
+        return f"match must be 'all' or 'any', not {condition.get('match')!r}."
+    kind = condition.get("object_type")
+    if people:
+        if not isinstance(kind, str) or not ObjectType.objects.filter(singular=kind).exists():
+            return f"no object type {kind!r} (the singular name, e.g. 'Account')."
+    elif kind not in (None, "", "person"):
+        return "in an objects segment, 'related to' means people: leave object_type out."
+    return problems(condition.get("conditions", []), people=not people, nested=True,
+                    where=f"{place}.")
+
+
+def numeric(value: Any) -> float | None:
+    """A condition's value as a number (a number, or text that is one); None if it is not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+def instant(value: Any) -> float:
+    """A date condition's value as Unix seconds: a Unix time (seconds or milliseconds, as
+    stored attributes are read) or ISO-8601 text; InvalidValue if it is neither."""
+    number = numeric(value) if not isinstance(value, str) else None
+    if number is not None:
+        return number / 1000 if abs(number) >= MILLISECONDS_FROM else number
+    return float(to_epoch(value, "value"))
+
+
+def matching(conditions: list[dict], join: str, *, people: bool, now: float | None = None,
+             prefix: str = "") -> Q:
+    """One Q for checked conditions (`problems` found none); `now`: Unix seconds (tests)."""
+    now = time.time() if now is None else now
+    parts = [_condition(c, people=people, now=now, prefix=prefix) for c in conditions]
+    combined = Q()
+    for part in parts:
+        combined = (combined | part) if join == "any" and combined else (combined & part)
+    return combined
+
+
+def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
+    operator = condition["operator"]
+    if operator == "related_to":
+        return _related(condition, people=people, now=now)
+    attribute, value = condition["attribute"], condition.get("value")
+    if attribute in COLUMNS[people]:
+        return _column(F(prefix + attribute), operator, value)
+    column = F(prefix + "attributes")
+    kind = JSONType(column, attribute)
+    text = Cast(JSONText(column, attribute), TextField())
+    present = In(kind, [*NUMBER, *STRING, *BOOLEAN, "object", "array"])
+    empty = Q(In(kind, STRING)) & Q(Exact(text, ""))
+    missing = Q(IsNull(kind, True)) | Q(In(kind, NULL))
+    if operator == "is_set":
+        return Q(present) & ~empty
+    if operator == "is_not_set":
+        return missing | empty
+    if operator == "equals":
+        return _equals(kind, text, column, attribute, value)
+    if operator == "not_equals":
+        return ~_equals(kind, text, column, attribute, value) | missing
+    scalar = Q(In(kind, [*STRING, *NUMBER]))
+    if operator == "contains":
+        return scalar & Q(IContains(text, str(value)))
+    if operator == "starts_with":
+        return scalar & Q(IStartsWith(text, str(value)))
+    if operator == "in_list":
+        return scalar & Q(In(text, [str(v) for v in value]))
+    if operator in ("greater", "less"):
+        compare = GreaterThan if operator == "greater" else LessThan
+        return Q(compare(number_of(kind, column, attribute), numeric(value)))
+    moment = moment_of(kind, column, attribute)
+    if operator == "before":
+        return Q(LessThan(moment, instant(value)))
+    if operator == "after":
+        return Q(GreaterThan(moment, instant(value)))
+    return Q(GreaterThanOrEqual(moment, now - numeric(value) * SECONDS_PER_DAY)) \
+        & Q(LessThanOrEqual(moment, now))
+
+
+def _equals(kind: Any, text: Any, column: Any, attribute: str, value: Any) -> Q:
+    """Equal as text, as a number when the value is one, as a boolean when it is one."""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    found = Q(In(kind, STRING)) & Q(Exact(text, str(value)))
+    if isinstance(value, str) and value in ("true", "false"):
+        # SQLite names the type of true "true"; PostgreSQL names it "boolean", text "true".
+        found |= Q(Exact(kind, value)) | (Q(Exact(kind, "boolean")) & Q(Exact(text, value)))
+    if numeric(value) is not None:
+        found |= Q(Exact(number_of(kind, column, attribute), numeric(value)))
+    return found
+
+
+def _column(column: F, operator: str, value: Any) -> Q:
+    """A condition on a text column (email, customer_id, object_id)."""
+    missing = Q(IsNull(column, True)) | Q(Exact(column, ""))
+    if operator == "is_set":
+        return ~missing
+    if operator == "is_not_set":
+        return missing
+    if operator == "in_list":
+        return Q(In(column, [str(v) for v in value]))
+    if operator == "contains":
+        return Q(IContains(column, str(value)))
+    if operator == "starts_with":
+        return Q(IStartsWith(column, str(value)))
+    text = "true" if value is True else "false" if value is False else str(value)
+    if operator == "equals":
+        return Q(Exact(column, Value(text)))
+    return ~Q(Exact(column, Value(text))) | missing
+
+
+def _related(condition: dict, *, people: bool, now: float) -> Q:
+    """Exists a live relationship to a live record of the other kind meeting the conditions."""
+    other = "object__" if people else "person__"
+    links = Relationship.objects.filter(
+        **{"deleted_at__isnull": True, f"{other}deleted_at__isnull": True,
+           "person" if people else "object": OuterRef("pk")})
+    if people:
+        links = links.filter(object__type__singular=condition["object_type"])
+    links = links.filter(matching(condition.get("conditions", []),
+                                  condition.get("match", "all"), people=not people, now=now,
+                                  prefix=other))
+    return Q(Exists(links))
