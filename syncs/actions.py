@@ -166,6 +166,18 @@ class Action(Runnable, RowOwner):
         if errors:
             raise ValidationError(errors)
 
+    def segments_problem(self, segments: list[Any]) -> str:
+        """Why these segments cannot limit this action (not of its records); "" if they can."""
+        for segment in segments:
+            if segment.entity != self.entity or (
+                    self.entity == self.Entity.OBJECTS
+                    and segment.object_type_id != self.object_type_id):
+                what = "people" if self.entity == self.Entity.PEOPLE else \
+                    f"objects of type {self.object_type}"
+                return f"The segment {segment.name!r} is not over {what}, which this action " \
+                    "writes."
+        return ""
+
     def validate_against_salesforce(self, client: SalesforceClient,
                                     rows: list[FieldRow] | None = None) -> None:
         """Describe-based checks of the object, matchers and mapped fields; ValidationError."""

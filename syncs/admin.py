@@ -250,6 +250,7 @@ class ActionAdmin(CheckedAgainstOrgAdmin):
         (None, {"fields": ["name", "connection", "sobject", "enabled"]}),
         ("What and how", {"fields": ["entity", "object_type", "operation", "matchers",
                                      "matcher_operator", "allow_create", "field_mappings"]}),
+        ("Segments", {"fields": ["segments", "on_leave"]}),
         ("Salesforce", {"fields": ["batch_mode", "bulk_threshold", "assignment_rules",
                                    "duplicate_allow_save"]}),
         ("Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",

@@ -172,7 +172,7 @@ class ActionForm(forms.ModelForm):
         model = Action
         fields = ["name", "connection", "sobject", "enabled", "entity", "object_type",
                   "operation", "matchers", "matcher_operator", "allow_create",
-                  "field_mappings", "batch_mode", "bulk_threshold", "assignment_rules",
+                  "field_mappings", "segments", "on_leave", "batch_mode", "bulk_threshold", "assignment_rules",
                   "duplicate_allow_save", "schedule_kind", "every_minutes", "cron", "start_at"]
         field_classes = {"matchers": BoundedJSONField}
 
@@ -182,6 +182,19 @@ class ActionForm(forms.ModelForm):
             [row.source, row.target] if row.plain else row._asdict()
             for row in self.instance.field_rows()])
         self.rows: list[FieldRow] = []
+        # Absent from a form posted without it (as before segments): nothing happens on leaving.
+        self.fields["on_leave"].required = False
+
+    def clean_on_leave(self) -> str:
+        return self.cleaned_data.get("on_leave") or Action.OnLeave.NOTHING
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        shape = Action(entity=cleaned.get("entity"), object_type=cleaned.get("object_type"))
+        problem = shape.segments_problem(list(cleaned.get("segments") or []))
+        if problem:
+            self.add_error("segments", problem)
+        return cleaned
 
     def clean_field_mappings(self) -> list[FieldRow]:
         value = self.cleaned_data.get("field_mappings") or []
