@@ -5,7 +5,8 @@ expressions, never Python. Each is written once per database, because the two ke
 differently (SQLite: text and `JSON_*` functions; PostgreSQL: `jsonb` and its operators):
 - `JSONType`: the JSON type of the value (NULL when the key is absent); compare it with the
   sets `NUMBER`, `STRING`, `BOOLEAN`, `NULL` (each database names the types its own way).
-- `JSONText`: the value as SQL text or number (a string unquoted, a number as it is).
+- `JSONText`: the value as SQL text or number (a string unquoted, a number as it is);
+  `JSONString` and `JSONNumber`: the value when it is a string, a number (see each).
 - `IsoEpoch`: Unix seconds of an ISO-8601 text (`2024-05-01`, `2024-05-01T09:30[:00[.000]]`,
   with `Z`, `±hh:mm` or `±hhmm`; no offset means UTC), NULL for any other text. It never
   raises, whatever the text: a bad value in one record must not fail the query for all.
@@ -18,9 +19,7 @@ import json
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models import Case, CharField, Expression, FloatField, Func, Value, When
-from django.db.models.functions import Cast
-from django.db.models.lookups import GreaterThanOrEqual, In
+from django.db.models import BooleanField, CharField, Expression, FloatField, Func
 
 NUMBER = ("integer", "real", "number")
 STRING = ("text", "string")
@@ -69,6 +68,62 @@ class JSONText(KeyFunc):
     output_field = CharField()
 
 
+class JSONString(KeyFunc):
+    """The value when it is a JSON string, to compare with text (`=`, `IN`) only: on SQLite a
+    number or a boolean is an SQL number, never equal to text, so no type test is needed."""
+
+    sqlite = "JSON_EXTRACT(%s, %%s)"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (f"(CASE WHEN JSONB_TYPEOF({sql} -> %s) = 'string' THEN {sql} ->> %s END)",
+                [*params, self.key, *params, self.key])
+
+
+class JSONNumber(KeyFunc):
+    """The value when it is a JSON number. On SQLite a string comes out as text and a boolean
+    as 0 or 1, so compare it between two bounds (text is above every number) and then test
+    the type (`JSONType` in `NUMBER`); PostgreSQL gives NULL for anything but a number (a
+    cast of text would raise there, so the type is tested first, in a CASE)."""
+
+    sqlite = "JSON_EXTRACT(%s, %%s)"
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (f"(CASE WHEN JSONB_TYPEOF({sql} -> %s) = 'number' "
+                f"THEN CAST({sql} ->> %s AS DOUBLE PRECISION) END)",
+                [*params, self.key, *params, self.key])
+
+
+class MayHold(Func):
+    """A cheap test that must hold for a JSON column to hold one of these plain strings
+    (SQLite: the quoted text occurs in the column; the exact test follows). It spares
+    parsing the JSON of most rows. PostgreSQL keeps binary JSON: always true there."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: Any, texts: list[str]) -> None:
+        super().__init__(column)
+        self.texts = texts
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return "1 = 1", []
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        tests = " OR ".join([f"INSTR({sql}, %s) > 0"] * len(self.texts))
+        return f"({tests})", [value for text in self.texts for value in
+                              (*params, json.dumps(text))]
+
+
+def plain(text: str) -> bool:
+    """Whether every JSON writer spells this string one way (printable ASCII, nothing escaped),
+    so `MayHold` can look for it as text."""
+    return text.isascii() and text.isprintable() and not set(text) & {'"', "\\", "/"}
+
+
 def _repeat(template: str, compiler: Any, expression: Expression) -> tuple[str, list]:
     """`template` with every `{t}` the compiled `expression` (its parameters repeated)."""
     sql, params = compiler.compile(expression)
@@ -79,20 +134,10 @@ class IsoEpoch(Func):
     """Unix seconds of an ISO-8601 text, NULL when it is not one (see the module docstring)."""
 
     output_field = FloatField()
-    # SQLite: the date and time before any fraction or offset go to UNIXEPOCH (NULL when it
-    # cannot read them), then the offset is taken off.
-    _SQLITE_LOCAL = ("CASE WHEN SUBSTR({t}, 17, 1) = ':' THEN SUBSTR({t}, 1, 19) "
-                     "WHEN LENGTH({t}) >= 16 THEN SUBSTR({t}, 1, 16) "
-                     "ELSE {t} END")
-    _SQLITE_OFFSET = (
-        "CASE WHEN LENGTH({t}) <= 16 THEN 0 "
-        "WHEN SUBSTR({t}, -6, 1) IN ('+', '-') AND SUBSTR({t}, -3, 1) = ':' THEN "
-        "(CAST(SUBSTR({t}, -5, 2) AS INTEGER) * 3600 + CAST(SUBSTR({t}, -2, 2) AS INTEGER) * 60)"
-        " * (CASE SUBSTR({t}, -6, 1) WHEN '-' THEN -1 ELSE 1 END) "
-        "WHEN SUBSTR({t}, -5, 1) IN ('+', '-') THEN "
-        "(CAST(SUBSTR({t}, -4, 2) AS INTEGER) * 3600 + CAST(SUBSTR({t}, -2, 2) AS INTEGER) * 60)"
-        " * (CASE SUBSTR({t}, -5, 1) WHEN '-' THEN -1 ELSE 1 END) "
-        "ELSE 0 END")
+    # SQLite: its own date parser reads ISO-8601 (NULL when it cannot) but wants the offset
+    # as ±hh:mm, so a ±hhmm offset (Salesforce's +0000) is given its colon for a second try.
+    _SQLITE = (f"CASE WHEN {{t}} GLOB '{ISO_SQLITE_GLOB}' THEN COALESCE(UNIXEPOCH({{t}}), "
+               "UNIXEPOCH(SUBSTR({t}, 1, LENGTH({t}) - 2) || ':' || SUBSTR({t}, -2))) END")
     # PostgreSQL: only text the pattern accepts is read; the calendar arithmetic goes through
     # an interval, which never raises (a 31 February is 3 March, where a cast would fail).
     _POSTGRES_OFFSET = (
@@ -115,28 +160,9 @@ class IsoEpoch(Func):
         raise NotSupportedError("IsoEpoch is written for SQLite and PostgreSQL")
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        template = (f"CASE WHEN {{t}} GLOB '{ISO_SQLITE_GLOB}' THEN "
-                    f"UNIXEPOCH({self._SQLITE_LOCAL}) - ({self._SQLITE_OFFSET}) END")
-        return _repeat(template, compiler, self.source_expressions[0])
+        return _repeat(self._SQLITE, compiler, self.source_expressions[0])
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
         # `%` is the parameter mark's escape in Django's SQL: the pattern has none.
         return _repeat(self._POSTGRES, compiler, self.source_expressions[0])
 
-
-def number_of(kind: Any, column: Any, key: str) -> Case:
-    """The value as a number when it is a JSON number, else NULL (a cast of text would raise
-    on PostgreSQL, so the type is tested first, in a CASE)."""
-    return Case(When(In(kind, NUMBER), then=Cast(JSONText(column, key), FloatField())),
-                default=None, output_field=FloatField())
-
-
-def moment_of(kind: Any, column: Any, key: str) -> Case:
-    """The value as Unix seconds: a JSON number is a Unix time (milliseconds from
-    `MILLISECONDS_FROM`), a string ISO-8601 (`IsoEpoch`); anything else NULL."""
-    number = number_of(kind, column, key)
-    return Case(
-        When(GreaterThanOrEqual(number, MILLISECONDS_FROM), then=number / Value(1000.0)),
-        When(In(kind, NUMBER), then=number),
-        When(In(kind, STRING), then=IsoEpoch(JSONText(column, key))),
-        default=None, output_field=FloatField())

@@ -26,8 +26,9 @@ the database (SQLite or PostgreSQL alike, see mappings/attribute_sql.py), never 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, F, OuterRef, Q, TextField, Value
 from django.db.models.functions import Cast
@@ -49,10 +50,13 @@ from mappings.attribute_sql import (
     NULL,
     NUMBER,
     STRING,
+    IsoEpoch,
+    JSONNumber,
+    JSONString,
     JSONText,
     JSONType,
-    moment_of,
-    number_of,
+    MayHold,
+    plain,
 )
 from mappings.values import InvalidValue, to_epoch
 from workspace.models import ObjectType, Relationship
@@ -71,6 +75,15 @@ JOINS = ("all", "any")
 MAX_LIST = 1000
 MAX_CONDITIONS = 50
 SECONDS_PER_DAY = 86_400
+# Stands for "no bound" in a comparison (the largest float).
+HUGE = 1.7e308
+# An `in_list` of more values is not prefiltered as text (see attribute_sql.MayHold).
+MAX_PREFILTER = 20
+# The order the database tests conditions in (joined all or any alike): cheapest first, so
+# most rows are decided before a date is parsed or a relationship looked up.
+COST = {"equals": 0, "in_list": 0, "is_set": 1, "is_not_set": 1, "not_equals": 1,
+        "contains": 1, "starts_with": 1, "greater": 2, "less": 2, "before": 3, "after": 3,
+        "within_days": 3, "related_to": 4}
 
 
 def problems(conditions: Any, *, people: bool, nested: bool = False,
@@ -200,7 +213,8 @@ def matching(conditions: list[dict], join: str, *, people: bool, now: float | No
              prefix: str = "") -> Q:
     """One Q for checked conditions (`problems` found none); `now`: Unix seconds (tests)."""
     now = time.time() if now is None else now
-    parts = [_condition(c, people=people, now=now, prefix=prefix) for c in conditions]
+    ordered = sorted(conditions, key=lambda c: COST[c["operator"]])
+    parts = [_condition(c, people=people, now=now, prefix=prefix) for c in ordered]
     combined = Q()
     for part in parts:
         combined = (combined | part) if join == "any" and combined else (combined & part)
@@ -225,39 +239,101 @@ def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
     if operator == "is_not_set":
         return missing | empty
     if operator == "equals":
-        return _equals(kind, text, column, attribute, value)
+        return _equals(kind, column, attribute, value)
     if operator == "not_equals":
-        return ~_equals(kind, text, column, attribute, value) | missing
+        return ~_equals(kind, column, attribute, value) | missing
     scalar = Q(In(kind, [*STRING, *NUMBER]))
     if operator == "contains":
         return scalar & Q(IContains(text, str(value)))
     if operator == "starts_with":
         return scalar & Q(IStartsWith(text, str(value)))
     if operator == "in_list":
-        return scalar & Q(In(text, [str(v) for v in value]))
-    if operator in ("greater", "less"):
-        compare = GreaterThan if operator == "greater" else LessThan
-        return Q(compare(number_of(kind, column, attribute), numeric(value)))
-    moment = moment_of(kind, column, attribute)
+        return _one_of(kind, column, attribute, value)
+    if operator == "greater":
+        return _number_between(kind, column, attribute, Bounds(low=numeric(value)))
+    if operator == "less":
+        return _number_between(kind, column, attribute, Bounds(high=numeric(value)))
     if operator == "before":
-        return Q(LessThan(moment, instant(value)))
+        return _moment_between(kind, column, attribute, Bounds(high=instant(value)))
     if operator == "after":
-        return Q(GreaterThan(moment, instant(value)))
-    return Q(GreaterThanOrEqual(moment, now - numeric(value) * SECONDS_PER_DAY)) \
-        & Q(LessThanOrEqual(moment, now))
+        return _moment_between(kind, column, attribute, Bounds(low=instant(value)))
+    return _moment_between(kind, column, attribute, Bounds(
+        now - numeric(value) * SECONDS_PER_DAY, now, inclusive=True))
 
 
-def _equals(kind: Any, text: Any, column: Any, attribute: str, value: Any) -> Q:
+def _equals(kind: Any, column: Any, attribute: str, value: Any) -> Q:
     """Equal as text, as a number when the value is one, as a boolean when it is one."""
     if isinstance(value, bool):
         value = "true" if value else "false"
-    found = Q(In(kind, STRING)) & Q(Exact(text, str(value)))
-    if isinstance(value, str) and value in ("true", "false"):
+    return _one_of(kind, column, attribute, [value])
+
+
+def _one_of(kind: Any, column: Any, attribute: str, values: list[Any]) -> Q:
+    """A JSON string equal to one of the values as text, or a number equal to one of them
+    as a number, or a boolean named "true"/"false" among them."""
+    texts = [str(v) for v in values]
+    found = Q(In(JSONString(column, attribute), texts))
+    if all(plain(text) for text in texts) and len(texts) <= MAX_PREFILTER:
+        found = Q(MayHold(column, texts)) & found
+    numbers = [numeric(v) for v in values if numeric(v) is not None]
+    if numbers:
+        found |= Q(In(JSONNumber(column, attribute), numbers)) & Q(In(kind, NUMBER))
+    for name in {"true", "false"} & set(texts):
         # SQLite names the type of true "true"; PostgreSQL names it "boolean", text "true".
-        found |= Q(Exact(kind, value)) | (Q(Exact(kind, "boolean")) & Q(Exact(text, value)))
-    if numeric(value) is not None:
-        found |= Q(Exact(number_of(kind, column, attribute), numeric(value)))
+        found |= Q(Exact(kind, name)) | (Q(Exact(kind, "boolean"))
+                                         & Q(Exact(JSONText(column, attribute), name)))
     return found
+
+
+class Bounds(NamedTuple):
+    """From `low` to `high` (None: no bound), both excluded unless `inclusive`."""
+
+    low: float | None = None
+    high: float | None = None
+    inclusive: bool = False
+
+    def q(self, expression: Any, *, low: Any = None, high: Any = None) -> Q:
+        """`expression` within the bounds (or within `low`/`high` given instead). A missing
+        bound is the largest number, so SQLite's text (above every number) never passes."""
+        low = self.low if low is None else low
+        high = self.high if high is None else high
+        above = GreaterThanOrEqual if self.inclusive else GreaterThan
+        below = LessThanOrEqual if self.inclusive else LessThan
+        return Q(above(expression, -HUGE if low is None else low)) & Q(below(
+            expression, HUGE if high is None else high))
+
+
+def _number_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q:
+    return bounds.q(JSONNumber(column, attribute)) & Q(In(kind, NUMBER))
+
+
+def _moment_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q:
+    """A Unix time (seconds, or milliseconds from MILLISECONDS_FROM) or an ISO-8601 text
+    within the bounds (Unix seconds).
+
+    Text is first compared as text with the dates a day around the bounds (no offset moves
+    an instant by a day), so only the few texts near the bounds are parsed.
+    """
+    number = JSONNumber(column, attribute)
+    low = -HUGE if bounds.low is None else bounds.low
+    high = HUGE / 1000 if bounds.high is None else bounds.high
+    seconds = bounds.q(number, low=low, high=min(high, MILLISECONDS_FROM - 1))
+    millis = bounds.q(number, low=max(low * 1000, MILLISECONDS_FROM), high=high * 1000)
+    text = JSONString(column, attribute)
+    # "0000" is below every date and above every number (SQLite compares text above them).
+    first = _day(low - SECONDS_PER_DAY) if bounds.low is not None else "0000"
+    near = Q(GreaterThanOrEqual(text, first or "0000"))
+    if bounds.high is not None and _day(high + 2 * SECONDS_PER_DAY):
+        near &= Q(LessThan(text, _day(high + 2 * SECONDS_PER_DAY)))
+    return ((seconds | millis) & Q(In(kind, NUMBER))) | (near & bounds.q(IsoEpoch(text)))
+
+
+def _day(moment: float) -> str:
+    """The UTC date of a Unix time as ISO text ("" outside years 1 to 9999)."""
+    try:
+        return dt.datetime.fromtimestamp(moment, dt.UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 def _column(column: F, operator: str, value: Any) -> Q:

@@ -93,6 +93,12 @@ def one(attribute, operator, value=None, **extra):
     (one("customer_id", "in_list", ["c-bob", "c-cy"]), ["bob", "cy"]),
     (one("email", "starts_with", "D"), ["dee"]),
     (one("customer_id", "is_set"), ["ann", "bob", "cy", "dee"]),
+    # Booleans are neither numbers nor dates (SQLite keeps them as 1 and 0).
+    (one("vip", "greater", -1), []),
+    (one("vip", "equals", 1), []),
+    (one("vip", "before", "2024-01-01"), []),
+    (one("vip", "in_list", ["true"]), ["ann", "dee"]),
+    (one("title", "before", "9999-01-01"), []),
 ])
 def test_each_operator(hub, condition, expected):
     assert members(condition) == expected
