@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import ProtectedError
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 
 from mappings.mapping import FieldRow, Format, Mapping
 from mappings.matchers import Matchers, Operator
-from mappings.models import RowOwner
+from mappings.models import RowOwner, Segment
 from syncs import schedule
 from syncs.queue import Runnable
 from workspace.models import Change
@@ -188,6 +191,15 @@ class Action(Runnable, RowOwner):
                                    else rows, creates=self.creates)
         if problems:
             raise ValidationError(problems)
+
+
+@receiver(pre_delete, sender=Segment)
+def keep_segments_in_use(sender: type, instance: Segment, **kwargs: Any) -> None:
+    """A segment that limits actions is not deleted: they would widen to every record."""
+    used = list(instance.actions.values_list("name", flat=True)[:5])
+    if used:
+        raise ProtectedError(f"The segment {instance.name!r} limits the actions "
+                             f"{', '.join(used)}: remove it from them first.", {instance})
 
 
 class ActionMember(models.Model):

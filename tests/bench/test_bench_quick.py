@@ -53,3 +53,7 @@ def test_quick_push_bench_prints_json_within_the_api_call_goals():
         assert verdicts[goal], (goal, report)
     assert report["latency"]["missed"] == 0 and report["latency"]["p50_seconds"] > 0
     assert isinstance(verdicts["records_per_second"], bool) and isinstance(verdicts["ratio"], bool)
+    # The 600 people of the push phases and 10,000 more for the segment, which some match.
+    segment = report["segment"]
+    assert segment["people"] == 10_600 and segment["members"] > 0, segment
+    assert report["segment_count_ms"] > 0 and isinstance(verdicts["segment_count_ms"], bool)

@@ -8,6 +8,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.urls import reverse
 
 from logs.models import RecordLog
 from mappings.models import Segment
@@ -191,3 +194,18 @@ def test_a_segment_over_other_records_is_refused(emulator, connection):
         "schedule_kind": "daily", "segments": [over_accounts.pk], "on_leave": "clear"})
     assert not form.is_valid()
     assert "is not over people" in str(form.errors["segments"])
+
+
+def test_a_segment_that_limits_an_action_is_not_deleted(connection, staff_client):
+    pro = segment("pro", plan_is("pro"))
+    action = limited(connection, pro)
+    with pytest.raises(ProtectedError, match="limits the actions Contact action"), \
+            transaction.atomic():
+        pro.delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Segment.objects.all().delete()
+    page = staff_client.get(reverse("admin:mappings_segment_delete", args=[pro.pk]))
+    assert page.status_code == 403
+    action.segments.clear()
+    pro.delete()
+    assert not Segment.objects.exists()
