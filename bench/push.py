@@ -15,7 +15,7 @@ and each phase first changes every person's title so every record must be writte
 6. segment_count_ms: --segment-people more hub people (plan, country, and a signup date
    stored as a Unix time for half of them and as ISO-8601 text for the others), then the
    median of 5 counts of a segment with three conditions (plan equals, country in a list,
-   signed up within the last 30 days), timed in the worker.
+   signed up within the last 30 days), timed in the worker (wall and CPU time).
 API calls are the emulator's counted usage. Goals: upsert <= ceil(N/200)+5 calls; e-mail
 matchers <= 2*ceil(N/200)+5; bulk <= 20 calls; >= 3,000 records/s through collections;
 pipeline <= 2x bare; latency p50 <= 2 s, p95 <= 5 s; segment count <= 200 ms over 100,000
@@ -192,13 +192,16 @@ def segment_count(people: int) -> dict[str, Any]:
             insert(Person, ["customer_id", "email", "created_at", "updated_at", "attributes"],
                    rows)
     segment = Segment.objects.create(name="bench", conditions=SEGMENT)
-    times, count = [], 0
+    times, cpu, count = [], [], 0
     for _ in range(5):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         count = segment.count()
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
+    # SQLite runs in this process: its CPU time is the query's work, whatever else the
+    # machine is doing at the time (the wall time is what the goal is judged on).
     return {"people": Person.objects.count(), "conditions": len(SEGMENT), "members": count,
-            "ms": round(statistics.median(times), 1),
+            "ms": round(statistics.median(times), 1), "cpu_ms": round(statistics.median(cpu), 1),
             "all_ms": [round(ms, 1) for ms in times]}
 
 

@@ -135,8 +135,11 @@ class IsoEpoch(Func):
 
     output_field = FloatField()
     # SQLite: its own date parser reads ISO-8601 (NULL when it cannot) but wants the offset
-    # as ±hh:mm, so a ±hhmm offset (Salesforce's +0000) is given its colon for a second try.
-    _SQLITE = (f"CASE WHEN {{t}} GLOB '{ISO_SQLITE_GLOB}' THEN COALESCE(UNIXEPOCH({{t}}), "
+    # as ±hh:mm: Salesforce's +0000 is read as Z, and any other ±hhmm offset is given its
+    # colon for a second try. Each {t} parses the JSON again on SQLite: the usual forms
+    # take two.
+    _SQLITE = (f"CASE WHEN {{t}} GLOB '{ISO_SQLITE_GLOB}' THEN COALESCE("
+               "UNIXEPOCH(REPLACE({t}, '+0000', 'Z')), "
                "UNIXEPOCH(SUBSTR({t}, 1, LENGTH({t}) - 2) || ':' || SUBSTR({t}, -2))) END")
     # PostgreSQL: only text the pattern accepts is read; the calendar arithmetic goes through
     # an interval, which never raises (a 31 February is 3 March, where a cast would fail).

@@ -27,6 +27,7 @@ the database (SQLite or PostgreSQL alike, see mappings/attribute_sql.py), never 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from typing import Any, NamedTuple
 
@@ -34,14 +35,11 @@ from django.db.models import Exists, F, OuterRef, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.db.models.lookups import (
     Exact,
-    GreaterThan,
-    GreaterThanOrEqual,
     IContains,
     In,
     IsNull,
     IStartsWith,
-    LessThan,
-    LessThanOrEqual,
+    Range,
 )
 
 from mappings.attribute_sql import (
@@ -215,10 +213,36 @@ def matching(conditions: list[dict], join: str, *, people: bool, now: float | No
     now = time.time() if now is None else now
     ordered = sorted(conditions, key=lambda c: COST[c["operator"]])
     parts = [_condition(c, people=people, now=now, prefix=prefix) for c in ordered]
+    if join == "any":
+        combined = Q()
+        for part in parts:
+            combined = (combined | part) if combined else part
+        return combined
+    # All: every text prefilter first, so rows most conditions refuse are never parsed.
     combined = Q()
-    for part in parts:
-        combined = (combined | part) if join == "any" and combined else (combined & part)
+    for part in [_prefilter(c, people=people, prefix=prefix) for c in ordered] + parts:
+        combined &= part
     return combined
+
+
+def _prefilter(condition: dict, *, people: bool, prefix: str) -> Q:
+    """The text prefilter a condition's own test starts with (Q(): none)."""
+    if condition["operator"] not in ("equals", "in_list") or \
+            condition.get("attribute") in COLUMNS[people]:
+        return Q()
+    values = condition["value"] if condition["operator"] == "in_list" else [condition["value"]]
+    return _may_hold(F(prefix + "attributes"), values)
+
+
+def _may_hold(column: Any, values: list[Any]) -> Q:
+    """`MayHold` for values that are all plain text (not numbers, not "true"/"false", which
+    also match numbers and booleans); Q() when they are not."""
+    texts = [str(v) for v in values]
+    if len(texts) > MAX_PREFILTER or any(
+            isinstance(value, bool) or numeric(value) is not None for value in values) or any(
+            text in ("true", "false") or not plain(text) for text in texts):
+        return Q()
+    return Q(MayHold(column, texts))
 
 
 def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
@@ -272,9 +296,7 @@ def _one_of(kind: Any, column: Any, attribute: str, values: list[Any]) -> Q:
     """A JSON string equal to one of the values as text, or a number equal to one of them
     as a number, or a boolean named "true"/"false" among them."""
     texts = [str(v) for v in values]
-    found = Q(In(JSONString(column, attribute), texts))
-    if all(plain(text) for text in texts) and len(texts) <= MAX_PREFILTER:
-        found = Q(MayHold(column, texts)) & found
+    found = _may_hold(column, values) & Q(In(JSONString(column, attribute), texts))
     numbers = [numeric(v) for v in values if numeric(v) is not None]
     if numbers:
         found |= Q(In(JSONNumber(column, attribute), numbers)) & Q(In(kind, NUMBER))
@@ -293,14 +315,15 @@ class Bounds(NamedTuple):
     inclusive: bool = False
 
     def q(self, expression: Any, *, low: Any = None, high: Any = None) -> Q:
-        """`expression` within the bounds (or within `low`/`high` given instead). A missing
-        bound is the largest number, so SQLite's text (above every number) never passes."""
-        low = self.low if low is None else low
-        high = self.high if high is None else high
-        above = GreaterThanOrEqual if self.inclusive else GreaterThan
-        below = LessThanOrEqual if self.inclusive else LessThan
-        return Q(above(expression, -HUGE if low is None else low)) & Q(below(
-            expression, HUGE if high is None else high))
+        """`expression` within the bounds (or within `low`/`high` given instead), as one
+        BETWEEN: the expression is computed once (on SQLite each use parses the JSON again).
+        An excluded bound is the next float inward; a missing one the largest number, so
+        SQLite's text (above every number) never passes."""
+        low = (-HUGE if self.low is None else self.low) if low is None else low
+        high = (HUGE if self.high is None else self.high) if high is None else high
+        if not self.inclusive:
+            low, high = math.nextafter(low, HUGE), math.nextafter(high, -HUGE)
+        return Q(Range(expression, (low, high)))
 
 
 def _number_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q:
@@ -321,11 +344,10 @@ def _moment_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q
     millis = bounds.q(number, low=max(low * 1000, MILLISECONDS_FROM), high=high * 1000)
     text = JSONString(column, attribute)
     # "0000" is below every date and above every number (SQLite compares text above them).
-    first = _day(low - SECONDS_PER_DAY) if bounds.low is not None else "0000"
-    near = Q(GreaterThanOrEqual(text, first or "0000"))
-    if bounds.high is not None and _day(high + 2 * SECONDS_PER_DAY):
-        near &= Q(LessThan(text, _day(high + 2 * SECONDS_PER_DAY)))
-    return ((seconds | millis) & Q(In(kind, NUMBER))) | (near & bounds.q(IsoEpoch(text)))
+    first = (_day(low - SECONDS_PER_DAY) if bounds.low is not None else "") or "0000"
+    last = (_day(high + 2 * SECONDS_PER_DAY) if bounds.high is not None else "") or "A"
+    return ((seconds | millis) & Q(In(kind, NUMBER))) | (
+        Q(Range(text, (first, last))) & bounds.q(IsoEpoch(text)))
 
 
 def _day(moment: float) -> str:

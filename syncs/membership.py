@@ -104,7 +104,8 @@ def leaving_steps(planner: Planner, records: list[tuple[str, dict]], on_leave: s
             step.values = dict.fromkeys(clearable(planner))
         steps.append(step)
     live = [step for step in steps if step.result is None]
-    planner.resolve(live)
+    if live:
+        planner.resolve(live)
     for step in live:
         if step.op == "create":
             step.op = ""
