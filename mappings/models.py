@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 
 from mappings import segments
+from mappings.conditions import OPERATORS, problems
 from mappings.mapping import FieldRow, Transform
 from workspace.models import Object, Person
 
@@ -119,7 +120,7 @@ class Segment(models.Model):
     conditions = models.JSONField(
         default=list, blank=True,
         help_text='[{"attribute": "plan", "operator": "equals", "value": "pro"}, ...]. '
-        "Operators: " + ", ".join(segments.OPERATORS) + '. Related: {"operator": '
+        "Operators: " + ", ".join(OPERATORS) + '. Related: {"operator": '
         '"related_to", "object_type": "Account", "match": "all", "conditions": [...]}. '
         "None: every record.")
     created = models.DateTimeField(auto_now_add=True)
@@ -146,7 +147,7 @@ class Segment(models.Model):
             errors["object_type"] = ["Required when the segment is over objects."]
         if self.people and self.object_type_id:
             errors["object_type"] = ["Only for a segment over objects."]
-        found = segments.problems(self.conditions, people=self.people)
+        found = problems(self.conditions, people=self.people)
         if found:
             errors["conditions"] = found
         if errors:

@@ -6,9 +6,7 @@ A segment's conditions are JSON, a list of
 joined by all (AND) or any (OR). An attribute is a key of the record's JSON `attributes`,
 or a column: `email` and `customer_id` (people), `object_id` (objects).
 
-`problems(conditions, people=...)` is the one check (the model's clean and save, hence the
-admin form, call it): each problem names the condition's position, its attribute and why.
-`matching(conditions, join, people=...)` turns checked conditions into one `Q`, evaluated by
+They are checked by `mappings.conditions.problems` on every save. `matching(conditions, join, people=...)` turns checked conditions into one `Q`, evaluated by
 the database (SQLite or PostgreSQL alike, see mappings/attribute_sql.py), never in Python:
 1. text operators (equals, not_equals, contains, starts_with, in_list) compare the value as
    text: strings, and numbers written as text ("5" equals 5); equals "true"/"false" (or a JSON
@@ -22,6 +20,9 @@ the database (SQLite or PostgreSQL alike, see mappings/attribute_sql.py), never 
 5. related_to: a person related (workspace.Relationship) to a live object of the type whose
    own attributes meet the nested conditions (none: any such object); in an objects segment,
    an object related to a person meeting them. Nested conditions cannot nest again.
+On SQLite each use of a JSON value parses the record's JSON again, so conditions are tested
+cheapest first (with join all, every text prefilter first) and each value is used as few
+times as possible.
 """
 
 from __future__ import annotations
@@ -56,22 +57,9 @@ from mappings.attribute_sql import (
     MayHold,
     plain,
 )
-from mappings.values import InvalidValue, to_epoch
-from workspace.models import ObjectType, Relationship
+from mappings.conditions import COLUMNS, instant, numeric
+from workspace.models import Relationship
 
-OPERATORS = {
-    "equals": "equals", "not_equals": "does not equal", "contains": "contains",
-    "starts_with": "starts with", "greater": "is greater than", "less": "is less than",
-    "is_set": "is set", "is_not_set": "is not set", "before": "is before", "after": "is after",
-    "within_days": "is within the last N days", "in_list": "is one of",
-    "related_to": "is related to",
-}
-TEXT = frozenset({"equals", "not_equals", "contains", "starts_with", "in_list"})
-NO_VALUE = frozenset({"is_set", "is_not_set"})
-COLUMNS = {True: ("email", "customer_id"), False: ("object_id",)}
-JOINS = ("all", "any")
-MAX_LIST = 1000
-MAX_CONDITIONS = 50
 SECONDS_PER_DAY = 86_400
 # Stands for "no bound" in a comparison (the largest float).
 HUGE = 1.7e308
@@ -82,129 +70,6 @@ MAX_PREFILTER = 20
 COST = {"equals": 0, "in_list": 0, "is_set": 1, "is_not_set": 1, "not_equals": 1,
         "contains": 1, "starts_with": 1, "greater": 2, "less": 2, "before": 3, "after": 3,
         "within_days": 3, "related_to": 4}
-
-
-def problems(conditions: Any, *, people: bool, nested: bool = False,
-             where: str = "") -> list[str]:
-    """What is wrong with these conditions, one message per problem (none: they are fine)."""
-    if not isinstance(conditions, list):
-        return ["Conditions must be a list."]
-    if len(conditions) > MAX_CONDITIONS:
-        return [f"At most {MAX_CONDITIONS} conditions, not {len(conditions)}."]
-    found = []
-    for position, condition in enumerate(conditions, 1):
-        place = f"{where}{position}"
-        if not isinstance(condition, dict):
-            found.append(f"Condition {place}: not an object with an operator.")
-            continue
-        operator = condition.get("operator")
-        name = "related to" if operator == "related_to" else \
-            str(condition.get("attribute", ""))[:60] or "no attribute"
-        reason = _problem(condition, people=people, nested=nested, place=place)
-        if isinstance(reason, list):
-            found.extend(reason)
-        elif reason:
-            found.append(f"Condition {place} ({name}): {reason}")
-    return found
-
-
-def _problem(condition: dict, *, people: bool, nested: bool, place: str) -> str | list[str]:
-    operator = condition.get("operator")
-    if operator not in OPERATORS:
-        return f"unknown operator {operator!r}; one of {', '.join(OPERATORS)}."
-    if operator == "related_to":
-        return _related_problem(condition, people=people, nested=nested, place=place)
-    extra = set(condition) - {"attribute", "operator", "value"}
-    if extra:
-        return f"unknown keys {', '.join(sorted(map(str, extra)))}."
-    attribute = condition.get("attribute")
-    if not isinstance(attribute, str) or not attribute.strip():
-        return "an attribute is needed (a key of the attributes, or " \
-            f"{' or '.join(COLUMNS[people])})."
-    if len(attribute) > 255:
-        return "the attribute name is longer than 255 characters."
-    if attribute in COLUMNS[not people] and attribute not in COLUMNS[people]:
-        return f"{attribute} is not a column of {'people' if people else 'objects'}."
-    if attribute in COLUMNS[people] and operator not in TEXT | NO_VALUE:
-        return f"{attribute} is text: {OPERATORS[operator]!r} needs an attribute."
-    return _value_problem(operator, condition)
-
-
-def _value_problem(operator: str, condition: dict) -> str:
-    has, value = "value" in condition, condition.get("value")
-    if operator in NO_VALUE:
-        return "takes no value." if has and value is not None else ""
-    if not has or value is None:
-        return f"{OPERATORS[operator]!r} needs a value."
-    if operator == "in_list":
-        if not isinstance(value, list):
-            return f"'is one of' needs a list of values, not {value!r}."
-        if not value or len(value) > MAX_LIST:
-            return f"'is one of' needs 1 to {MAX_LIST} values."
-        if any(isinstance(v, (bool, list, dict)) or v is None for v in value):
-            return "'is one of' takes text and numbers only."
-        return ""
-    if operator in ("greater", "less", "within_days"):
-        if numeric(value) is None:
-            return f"{OPERATORS[operator]!r} needs a number, not {value!r}."
-        if operator == "within_days" and not 0 < numeric(value) <= 100_000:
-            return f"'within the last N days' needs a number of days above 0, not {value!r}."
-        return ""
-    if operator in ("before", "after"):
-        try:
-            instant(value)
-        except InvalidValue:
-            return f"{value!r} is not a date: ISO-8601 (2024-05-01, 2024-05-01T09:30:00Z) " \
-                "or a Unix time."
-        return ""
-    if isinstance(value, (list, dict)):
-        return f"{OPERATORS[operator]!r} needs one text, number or boolean value."
-    if operator in ("contains", "starts_with") and (isinstance(value, bool) or value == ""):
-        return f"{OPERATORS[operator]!r} needs some text."
-    return ""
-
-
-def _related_problem(condition: dict, *, people: bool, nested: bool,
-                     place: str) -> str | list[str]:
-    if nested:
-        return "'related to' cannot be nested in another 'related to'."
-    extra = set(condition) - {"operator", "object_type", "match", "conditions"}
-    if extra:
-        return f"unknown keys {', '.join(sorted(map(str, extra)))}."
-    if condition.get("match", "all") not in JOINS:
-        return f"match must be 'all' or 'any', not {condition.get('match')!r}."
-    kind = condition.get("object_type")
-    if people:
-        if not isinstance(kind, str) or not ObjectType.objects.filter(singular=kind).exists():
-            return f"no object type {kind!r} (the singular name, e.g. 'Account')."
-    elif kind not in (None, "", "person"):
-        return "in an objects segment, 'related to' means people: leave object_type out."
-    return problems(condition.get("conditions", []), people=not people, nested=True,
-                    where=f"{place}.")
-
-
-def numeric(value: Any) -> float | None:
-    """A condition's value as a number (a number, or text that is one); None if it is not."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if number == number and abs(number) != float("inf") else None
-    return None
-
-
-def instant(value: Any) -> float:
-    """A date condition's value as Unix seconds: a Unix time (seconds or milliseconds, as
-    stored attributes are read) or ISO-8601 text; InvalidValue if it is neither."""
-    number = numeric(value) if not isinstance(value, str) else None
-    if number is not None:
-        return number / 1000 if abs(number) >= MILLISECONDS_FROM else number
-    return float(to_epoch(value, "value"))
 
 
 def matching(conditions: list[dict], join: str, *, people: bool, now: float | None = None,
