@@ -66,6 +66,8 @@ def _problem(condition: dict, *, people: bool, nested: bool, place: str) -> str 
     if not isinstance(attribute, str) or not attribute.strip():
         return "an attribute is needed (a key of the attributes, or " \
             f"{' or '.join(COLUMNS[people])})."
+    if attribute != attribute.strip():
+        return f"the attribute {attribute!r} has spaces around it."
     if len(attribute) > 255:
         return "the attribute name is longer than 255 characters."
     if attribute in COLUMNS[not people] and attribute not in COLUMNS[people]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import ProtectedError
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from mappings.mapping import FieldRow, Format, Mapping
@@ -200,6 +200,15 @@ def keep_segments_in_use(sender: type, instance: Segment, **kwargs: Any) -> None
     if used:
         raise ProtectedError(f"The segment {instance.name!r} limits the actions "
                              f"{', '.join(used)}: remove it from them first.", {instance})
+
+
+@receiver(post_save, sender=Segment)
+def rerun_actions_of(sender: type, instance: Segment, created: bool, **kwargs: Any) -> None:
+    """A segment edited: the actions it limits run soon, so whoever entered or left it is
+    written or logged within seconds, as a hub change would be."""
+    if not created:
+        for action in instance.actions.filter(enabled=True):
+            action.request_run(Action.Trigger.CHANGE)
 
 
 class ActionMember(models.Model):

@@ -166,6 +166,8 @@ def test_count_and_preview(hub):
 @pytest.mark.parametrize(("conditions", "message"), [
     (one("plan", "equal", "pro"), "Condition 1 (plan): unknown operator 'equal'"),
     (one("", "equals", "pro"), "Condition 1 (no attribute): an attribute is needed"),
+    (one("plan ", "equals", "pro"), "Condition 1 (plan ): the attribute 'plan ' has spaces"),
+    ([{"operator": "equals", "value": "pro"}], "Condition 1 (no attribute): an attribute"),
     (one("signed_up", "before", "next tuesday"), "Condition 1 (signed_up): 'next tuesday' "
      "is not a date"),
     (one("signed_up", "after", "2024-02-30"), "Condition 1 (signed_up): '2024-02-30' is not "

@@ -116,6 +116,8 @@ def test_entering_with_no_hub_change_as_time_passes_or_a_segment_is_edited(emula
     assert set(contacts(emulator)) == {"ann@x.io"}
     recent.conditions = [{"attribute": "seen", "operator": "within_days", "value": 7}]
     recent.save()
+    action.refresh_from_db()
+    assert action.run_requested == "change"  # edited: the action runs within seconds
     run = ok(action)
     assert logs(run) == {"bob@x.io": ("created", "")}
     # Time passes (the records age past the window): both leave, with no hub change.
