@@ -172,8 +172,8 @@ class ActionForm(forms.ModelForm):
         model = Action
         fields = ["name", "connection", "sobject", "enabled", "entity", "object_type",
                   "operation", "matchers", "matcher_operator", "allow_create",
-                  "field_mappings", "segments", "on_leave", "batch_mode", "bulk_threshold", "assignment_rules",
-                  "duplicate_allow_save", "schedule_kind", "every_minutes", "cron", "start_at"]
+                  "field_mappings", "segments", "on_leave", "batch_mode", "bulk_threshold",
+                  "assignment_rules", "duplicate_allow_save", "schedule_kind", "every_minutes", "cron", "start_at"]
         field_classes = {"matchers": BoundedJSONField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

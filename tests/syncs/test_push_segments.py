@@ -17,7 +17,8 @@ from mappings.models import Segment
 from syncs.actions import ActionMember
 from syncs.forms import ActionForm
 from tests.syncs.push_cast import hub_people, make_action, ok, push
-from workspace.models import ObjectType, Person
+from workspace.hub import HubWriter, Item
+from workspace.models import Object, ObjectType, Person, Relationship
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +212,30 @@ def test_a_segment_that_limits_an_action_is_not_deleted(connection, staff_client
     action.segments.clear()
     pro.delete()
     assert not Segment.objects.exists()
+
+
+def test_an_objects_action_is_limited_by_an_objects_segment_with_related_people(emulator,
+                                                                               connection):
+    accounts = ObjectType.objects.create(singular="Account", plural="Accounts")
+    hub_people({"email": "ann@x.io", "lastName": "Ann", "plan": "pro"},
+               {"email": "bob@x.io", "lastName": "Bob", "plan": "basic"})
+    ann, bob = (Person.objects.get(email=e) for e in ("ann@x.io", "bob@x.io"))
+    with transaction.atomic():
+        HubWriter("api:test").objects(accounts, [
+            Item(f"acc{i}", "", {"name": name, "industry": industry}, object_id=f"acc-{i}")
+            for i, (name, industry) in enumerate([("Acme", "Tech"), ("Shop", "Retail"),
+                                                  ("Byte", "Tech")])])
+    # Acme (Tech) has a pro person, Byte (Tech) a basic one, Shop is Retail.
+    Relationship.objects.create(person=ann, object=Object.objects.get(object_id="acc-0"))
+    Relationship.objects.create(person=bob, object=Object.objects.get(object_id="acc-2"))
+    tech_with_pro = Segment.objects.create(
+        name="tech", entity="objects", object_type=accounts, conditions=[
+            {"attribute": "industry", "operator": "equals", "value": "Tech"},
+            {"operator": "related_to", "conditions": [plan_is("pro")]}])
+    action = make_action(connection, "Account", name="accounts", entity="objects",
+                         object_type=accounts, rows=[("name", "Name")],
+                         matchers=[["name", "Name"]], allow_create=True)
+    action.segments.set([tech_with_pro])
+    run = ok(action)
+    assert [r["Name"] for r in emulator.control.records("Account")] == ["Acme"]
+    assert run.created == 1
