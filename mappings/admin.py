@@ -26,6 +26,11 @@ class SegmentForm(forms.ModelForm):
         field_classes = {"conditions": BoundedJSONField}
         widgets = {"conditions": forms.Textarea(attrs={"rows": 12, "cols": 100})}
 
+    def clean_conditions(self) -> object:
+        """Left empty: no conditions (every record); anything else is checked by the model."""
+        value = self.cleaned_data.get("conditions")
+        return [] if value is None else value
+
 
 @admin.register(Segment)
 class SegmentAdmin(BoundedSearchAdmin):

@@ -43,3 +43,12 @@ def test_a_segment_is_saved_and_its_page_counts_and_previews_the_members(staff_c
     preview = page.split('class="fb-segment-preview"')[1].split("</table>")[0]
     assert preview.count("<tr>") == 10  # the header and the first nine members
     assert "p1@x.io" in preview and "p0@x.io" not in preview
+
+
+def test_the_add_page_renders_and_empty_conditions_mean_everyone(staff_client):
+    assert staff_client.get(ADD).status_code == 200
+    Person.objects.create(email="a@x.io")
+    response = staff_client.post(ADD, {"name": "All", "entity": "people", "match": "all",
+                                       "conditions": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Segment.objects.get().conditions == [] and Segment.objects.get().count() == 1
