@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -19,11 +20,20 @@ from mappings.models import Segment
 PREVIEW = 10
 
 
+class ConditionsField(BoundedJSONField):
+    """Conditions shown one key a line, as an operator reads and edits them."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+
 class SegmentForm(forms.ModelForm):
     class Meta:
         model = Segment
         fields = ["name", "entity", "object_type", "match", "conditions"]
-        field_classes = {"conditions": BoundedJSONField}
+        field_classes = {"conditions": ConditionsField}
         widgets = {"conditions": forms.Textarea(attrs={"rows": 12, "cols": 100})}
 
     def clean_conditions(self) -> object:
