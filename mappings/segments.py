@@ -77,13 +77,16 @@ def matching(conditions: list[dict], join: str, *, people: bool, now: float | No
     """One Q for checked conditions (`problems` found none); `now`: Unix seconds (tests)."""
     now = time.time() if now is None else now
     ordered = sorted(conditions, key=lambda c: COST[c["operator"]])
-    parts = [_condition(c, people=people, now=now, prefix=prefix) for c in ordered]
+    # With join all, every text prefilter comes first (the conditions then skip their own),
+    # so rows that most conditions refuse are never parsed.
+    hoisted = join != "any"
+    parts = [_condition(c, people=people, now=now, prefix=prefix, prefiltered=hoisted)
+             for c in ordered]
     if join == "any":
         combined = Q()
         for part in parts:
             combined = (combined | part) if combined else part
         return combined
-    # All: every text prefilter first, so rows most conditions refuse are never parsed.
     combined = Q()
     for part in [_prefilter(c, people=people, prefix=prefix) for c in ordered] + parts:
         combined &= part
@@ -110,7 +113,9 @@ def _may_hold(column: Any, values: list[Any]) -> Q:
     return Q(MayHold(column, texts))
 
 
-def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
+def _condition(condition: dict, *, people: bool, now: float, prefix: str,
+               prefiltered: bool = False) -> Q:
+    """One condition's Q (`prefiltered`: its `_prefilter` is already in the query)."""
     operator = condition["operator"]
     if operator == "related_to":
         return _related(condition, people=people, now=now)
@@ -128,7 +133,7 @@ def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
     if operator == "is_not_set":
         return missing | empty
     if operator == "equals":
-        return _equals(kind, column, attribute, value)
+        return _equals(kind, column, attribute, value, prefiltered=prefiltered)
     if operator == "not_equals":
         return ~_equals(kind, column, attribute, value) | missing
     scalar = Q(In(kind, [*STRING, *NUMBER]))
@@ -137,7 +142,7 @@ def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
     if operator == "starts_with":
         return scalar & Q(IStartsWith(text, str(value)))
     if operator == "in_list":
-        return _one_of(kind, column, attribute, value)
+        return _one_of(kind, column, attribute, value, prefiltered=prefiltered)
     if operator == "greater":
         return _number_between(kind, column, attribute, Bounds(low=numeric(value)))
     if operator == "less":
@@ -150,18 +155,21 @@ def _condition(condition: dict, *, people: bool, now: float, prefix: str) -> Q:
         now - numeric(value) * SECONDS_PER_DAY, now, inclusive=True))
 
 
-def _equals(kind: Any, column: Any, attribute: str, value: Any) -> Q:
+def _equals(kind: Any, column: Any, attribute: str, value: Any, *,
+            prefiltered: bool = False) -> Q:
     """Equal as text, as a number when the value is one, as a boolean when it is one."""
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return _one_of(kind, column, attribute, [value])
+    return _one_of(kind, column, attribute, [value], prefiltered=prefiltered)
 
 
-def _one_of(kind: Any, column: Any, attribute: str, values: list[Any]) -> Q:
+def _one_of(kind: Any, column: Any, attribute: str, values: list[Any], *,
+            prefiltered: bool = False) -> Q:
     """A JSON string equal to one of the values as text, or a number equal to one of them
     as a number, or a boolean named "true"/"false" among them."""
     texts = [str(v) for v in values]
-    found = _may_hold(column, values) & Q(In(JSONString(column, attribute), texts))
+    found = (Q() if prefiltered else _may_hold(column, values)) \
+        & Q(In(JSONString(column, attribute), texts))
     numbers = [numeric(v) for v in values if numeric(v) is not None]
     if numbers:
         found |= Q(In(JSONNumber(column, attribute), numbers)) & Q(In(kind, NUMBER))
