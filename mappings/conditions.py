@@ -126,6 +126,8 @@ def _related_problem(condition: dict, *, people: bool, nested: bool,
             return f"no object type {kind!r} (the singular name, e.g. 'Account')."
     elif kind not in (None, "", "person"):
         return "in an objects segment, 'related to' means people: leave object_type out."
+    if not isinstance(condition.get("conditions", []), list):
+        return "its conditions must be a list."
     return problems(condition.get("conditions", []), people=not people, nested=True,
                     where=f"{place}.")
 

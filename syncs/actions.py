@@ -140,10 +140,15 @@ class Action(Runnable, RowOwner):
         return headers
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """A new action starts after the outbox's last change: older ones are a reconcile's."""
+        """A new action starts after the outbox's last change: older ones are a reconcile's.
+        An action that now writes other records forgets its members (their ids were of the
+        records it wrote before: people, or objects of another type)."""
         if self.pk is None and not self.outbox_position:
             self.outbox_position = Change.objects.order_by("-id").values_list(
                 "id", flat=True).first() or 0
+        elif self.pk is not None and Action.objects.filter(pk=self.pk).exclude(
+                entity=self.entity, object_type_id=self.object_type_id).exists():
+            ActionMember.objects.filter(action_id=self.pk).delete()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -187,6 +187,12 @@ def test_count_and_preview(hub):
        "conditions": one("employees", "less", "many")}],
      "Condition 1.1 (employees): 'is less than' needs a number"),
     ("plan = pro", "Conditions must be a list."),
+    ([{"operator": "related_to", "object_type": "Account", "conditions": {"a": 1}}],
+     "Condition 1 (related to): its conditions must be a list."),
+    ([{"operator": "related_to", "object_type": "Account",
+       "conditions": [{"operator": "related_to", "object_type": "Account"}]}],
+     "Condition 1.1 (related to): 'related to' cannot be nested"),
+    ([one("plan", "is_set")[0], "plan"], "Condition 2: not an object with an operator."),
 ])
 def test_bad_conditions_are_refused_naming_the_condition_and_reason(hub, conditions, message):
     segment = Segment(name="bad", conditions=conditions)

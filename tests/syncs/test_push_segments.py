@@ -239,3 +239,16 @@ def test_an_objects_action_is_limited_by_an_objects_segment_with_related_people(
     run = ok(action)
     assert [r["Name"] for r in emulator.control.records("Account")] == ["Acme"]
     assert run.created == 1
+
+
+def test_an_action_that_writes_other_records_forgets_its_members(emulator, connection):
+    hub_people({"email": "ann@x.io", "lastName": "Ann", "plan": "pro"})
+    action = limited(connection, segment("pro", plan_is("pro")))
+    ok(action)
+    assert members(action) == {"ann@x.io"}
+    action.save()
+    assert members(action) == {"ann@x.io"}
+    action.entity = "objects"
+    action.object_type = ObjectType.objects.create(singular="Account", plural="Accounts")
+    action.save()
+    assert not ActionMember.objects.filter(action=action).exists()
