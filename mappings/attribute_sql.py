@@ -97,6 +97,53 @@ class JSONNumber(KeyFunc):
                 [*params, self.key, *params, self.key])
 
 
+class NumberBetween(Func):
+    """Whether the value is a JSON number from `low` to `high` (both included), the value read
+    once: SQLite compares its SQL number (text is above every number; booleans, 0 and 1,
+    need the caller's `JSONType` test), PostgreSQL compares `jsonb` (numbers sort apart from
+    strings and booleans there, and a comparison never raises)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: Any, key: str, low: float, high: float) -> None:
+        super().__init__(column)
+        self.key, self.low, self.high = key, low, high
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        raise NotSupportedError("NumberBetween is written for SQLite and PostgreSQL")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (f"JSON_EXTRACT({sql}, %s) BETWEEN %s AND %s",
+                [*params, "$." + json.dumps(self.key), self.low, self.high])
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        bound = "TO_JSONB(CAST(%s AS DOUBLE PRECISION))"
+        return (f"({sql} -> %s) BETWEEN {bound} AND {bound}",
+                [*params, self.key, self.low, self.high])
+
+
+class Within(Func):
+    """Whether a number expression is from `low` to `high` (both included), computed once:
+    SQLite's BETWEEN does; PostgreSQL's would compute it twice, a range containment once."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression: Any, low: float, high: float) -> None:
+        super().__init__(expression)
+        self.low, self.high = low, high
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql}) BETWEEN %s AND %s", [*params, self.low, self.high]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (f"CAST(({sql}) AS NUMERIC) <@ NUMRANGE(CAST(%s AS NUMERIC), "
+                "CAST(%s AS NUMERIC), '[]')", [*params, self.low, self.high])
+
+
 class MayHold(Func):
     """A cheap test that must hold for a JSON column to hold one of these plain strings
     (SQLite: the quoted text occurs in the column; the exact test follows). It spares
@@ -142,12 +189,17 @@ class IsoEpoch(Func):
                "UNIXEPOCH(REPLACE({t}, '+0000', 'Z')), "
                "UNIXEPOCH(SUBSTR({t}, 1, LENGTH({t}) - 2) || ':' || SUBSTR({t}, -2))) END")
     # PostgreSQL: only text the pattern accepts is read; the calendar arithmetic goes through
-    # an interval, which never raises (a 31 February is 3 March, where a cast would fail).
+    # an interval, which never raises (a 31 February is 3 March, where a cast would fail);
+    # the offset is the last 6 (±hh:mm) or 5 (±hhmm) characters.
     _POSTGRES_OFFSET = (
-        "COALESCE((SELECT (CAST(SUBSTR(o, 2, 2) AS INTEGER) * 3600"
-        " + CAST(RIGHT(o, 2) AS INTEGER) * 60) * (CASE LEFT(o, 1) WHEN '-' THEN -1 ELSE 1 END)"
-        " FROM (SELECT SUBSTRING({t} FROM '([+-][0-9]{2}:?[0-9]{2})$') AS o) AS tail"
-        " WHERE o IS NOT NULL), 0)")
+        "CASE WHEN {t} !~ '[+-][0-9]{2}:?[0-9]{2}$' THEN 0"
+        " WHEN LEFT(RIGHT({t}, 6), 1) IN ('+', '-') THEN"
+        " (CAST(SUBSTR(RIGHT({t}, 6), 2, 2) AS INTEGER) * 3600"
+        " + CAST(RIGHT({t}, 2) AS INTEGER) * 60)"
+        " * (CASE LEFT(RIGHT({t}, 6), 1) WHEN '-' THEN -1 ELSE 1 END)"
+        " ELSE (CAST(SUBSTR(RIGHT({t}, 5), 2, 2) AS INTEGER) * 3600"
+        " + CAST(RIGHT({t}, 2) AS INTEGER) * 60)"
+        " * (CASE LEFT(RIGHT({t}, 5), 1) WHEN '-' THEN -1 ELSE 1 END) END")
     _POSTGRES = (
         "CASE WHEN {t} ~ '" + ISO_POSTGRES + "' THEN EXTRACT(EPOCH FROM ("
         "TIMESTAMP '1970-01-01' + MAKE_INTERVAL("

@@ -55,6 +55,8 @@ from mappings.attribute_sql import (
     JSONText,
     JSONType,
     MayHold,
+    NumberBetween,
+    Within,
     plain,
 )
 from mappings.conditions import COLUMNS, instant, numeric
@@ -187,20 +189,29 @@ class Bounds(NamedTuple):
     high: float | None = None
     inclusive: bool = False
 
-    def q(self, expression: Any, *, low: Any = None, high: Any = None) -> Q:
-        """`expression` within the bounds (or within `low`/`high` given instead), as one
-        BETWEEN: the expression is computed once (on SQLite each use parses the JSON again).
-        An excluded bound is the next float inward; a missing one the largest number, so
-        SQLite's text (above every number) never passes."""
+    def limits(self, low: float | None = None, high: float | None = None) -> tuple[float, float]:
+        """The bounds (or `low`/`high` given instead) both included: an excluded bound is the
+        next float inward, a missing one the largest number (above every number, below
+        SQLite's text)."""
         low = (-HUGE if self.low is None else self.low) if low is None else low
         high = (HUGE if self.high is None else self.high) if high is None else high
         if not self.inclusive:
             low, high = math.nextafter(low, HUGE), math.nextafter(high, -HUGE)
-        return Q(Range(expression, (low, high)))
+        return low, high
+
+    def q(self, expression: Any) -> Q:
+        """`expression` within the bounds, as one BETWEEN (computed once on SQLite, where each
+        use of a JSON value parses the JSON again)."""
+        return Q(Within(expression, *self.limits()))
+
+    def numbers(self, column: Any, attribute: str, low: float | None = None,
+                high: float | None = None) -> Q:
+        """The attribute a JSON number within the bounds (or `low`/`high`)."""
+        return Q(NumberBetween(column, attribute, *self.limits(low, high)))
 
 
 def _number_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q:
-    return bounds.q(JSONNumber(column, attribute)) & Q(In(kind, NUMBER))
+    return bounds.numbers(column, attribute) & Q(In(kind, NUMBER))
 
 
 def _moment_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q:
@@ -208,14 +219,14 @@ def _moment_between(kind: Any, column: Any, attribute: str, bounds: Bounds) -> Q
     within the bounds (Unix seconds).
 
     Text is first compared as text with the dates a day around the bounds (no offset moves
-    an instant by a day), so only the few texts near the bounds are parsed.
+    an instant by a day), so only the few texts near the bounds are parsed. `IsoEpoch`
+    reads any value safely (a number's text is no date), so it needs no type test.
     """
-    number = JSONNumber(column, attribute)
     low = -HUGE if bounds.low is None else bounds.low
     high = HUGE / 1000 if bounds.high is None else bounds.high
-    seconds = bounds.q(number, low=low, high=min(high, MILLISECONDS_FROM - 1))
-    millis = bounds.q(number, low=max(low * 1000, MILLISECONDS_FROM), high=high * 1000)
-    text = JSONString(column, attribute)
+    seconds = bounds.numbers(column, attribute, low, min(high, MILLISECONDS_FROM - 1))
+    millis = bounds.numbers(column, attribute, max(low * 1000, MILLISECONDS_FROM), high * 1000)
+    text = JSONText(column, attribute)
     # "0000" is below every date and above every number (SQLite compares text above them).
     first = (_day(low - SECONDS_PER_DAY) if bounds.low is not None else "") or "0000"
     last = (_day(high + 2 * SECONDS_PER_DAY) if bounds.high is not None else "") or "A"
