@@ -7,10 +7,15 @@ differently (SQLite: text and `JSON_*` functions; PostgreSQL: `jsonb` and its op
   sets `NUMBER`, `STRING`, `BOOLEAN`, `NULL` (each database names the types its own way).
 - `JSONText`: the value as SQL text or number (a string unquoted, a number as it is);
   `JSONString` and `JSONNumber`: the value when it is a string, a number (see each).
+- `NumberBetween`, `Within`: a JSON number, or a computed number, between two bounds, each
+  read once (PostgreSQL's BETWEEN would compute its left side twice).
+- `MayHold`: a text prefilter that spares parsing most rows' JSON on SQLite.
 - `IsoEpoch`: Unix seconds of an ISO-8601 text (`2024-05-01`, `2024-05-01T09:30[:00[.000]]`,
   with `Z`, `±hh:mm` or `±hhmm`; no offset means UTC), NULL for any other text. It never
   raises, whatever the text: a bad value in one record must not fail the query for all.
-Keys are always object keys (never array positions), quoted, so any name is safe.
+Keys are always object keys (never array positions), quoted, so any name is safe. On SQLite
+each use of a JSON value parses the record's JSON again, so each is used as few times as
+possible.
 """
 
 from __future__ import annotations
