@@ -3,8 +3,9 @@
 An action limited by segments keeps an `ActionMember` row per hub record it covered when it
 last ran. Each push run compares the segments' members with those rows, in SQL, a chunk of
 ids at a time (never a query per record):
-1. members without a row entered: they are written like a change (a change that made them
-   enter is written by the drain first, which records them, so nothing is written twice);
+1. members without a row entered: they are written like a change, their logs saying so (a
+   change that made them enter is written by the drain first, which records them, so
+   nothing is written twice);
 2. rows whose record is no longer a member left: each is logged (outcome skipped, code
    LEFT_SEGMENT, hub → Salesforce) or, when the action's `on_leave` says so, its Salesforce
    record (found by the matchers) has its mapped fields cleared or is deleted; the log then
@@ -28,6 +29,7 @@ from workspace.items import Outcome
 
 LEFT_SEGMENT = "LEFT_SEGMENT"
 LEFT = "left the action's segments"
+ENTERED = "entered the action's segments"
 
 
 class Membership:
@@ -127,12 +129,14 @@ def clearable(planner: Planner) -> list[str]:
             and planner.outbound.fields[row.target].get("updateable", True)]
 
 
-def mark_left(steps: list[Step]) -> None:
-    """Every leaving's log says so: LEFT_SEGMENT unless Salesforce refused the write."""
+def mark(steps: list[Step], note: str, code: str = "") -> None:
+    """Every log of these steps starts with `note` (entered, left); unless Salesforce
+    refused the write, it takes `code` too (LEFT_SEGMENT)."""
     for step in steps:
         result = step.result
-        if result is None or result.outcome == Outcome.FAILED:
+        if result is None:
             continue
-        result.error_code = LEFT_SEGMENT
-        if not result.message.startswith(LEFT):
-            result.message = f"{LEFT}; {result.message}" if result.message else LEFT
+        if code and result.outcome != Outcome.FAILED:
+            result.error_code = code
+        if not result.message.startswith(note):
+            result.message = f"{note}; {result.message}" if result.message else note

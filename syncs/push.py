@@ -31,7 +31,7 @@ from syncs.actions import Action
 from syncs.cursor import id_in
 from syncs.drain import Drain, connection_sources
 from syncs.hub_records import HubRecords
-from syncs.membership import Membership, leaving_steps, mark_left
+from syncs.membership import ENTERED, LEFT, LEFT_SEGMENT, Membership, leaving_steps, mark
 from syncs.models import SyncRun
 from syncs.planner import Planner, Step
 from syncs.queue import Claim, Trigger, claim
@@ -120,16 +120,20 @@ class Push:
             self.apply(run, hub.load(read.ids), compare=False,
                        commit=lambda last=last: drain.advance(last))
         for ids in self.members.entered(batch):
-            self.apply(run, hub.load(ids), compare=False, commit=self.claim.renew)
+            self.apply(run, hub.load(ids), compare=False, commit=self.claim.renew,
+                       note=ENTERED)
         for ids in self.members.left(batch):
             self.leave(run, ids)
 
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
-              compare: bool, commit: Any) -> None:
+              compare: bool, commit: Any, note: str = "") -> None:
         """Plan and write one batch, then log it, count it and `commit()` in one transaction
-        (with the records' membership, for an action limited by segments)."""
+        (with the records' membership, for an action limited by segments); `note` starts
+        each log's message."""
         steps = self.parts.planner.plan(records, compare=compare) if records else []
         self.parts.write(steps)
+        if note:
+            mark(steps, note)
         ids = [record["hub_id"] for _, record in records]
 
         def done() -> None:
@@ -143,7 +147,7 @@ class Push:
         records = self.hub.load(ids, segmented=False)
         steps = leaving_steps(self.parts.planner, records, self.action.on_leave)
         self.parts.write(steps)
-        mark_left(steps)
+        mark(steps, LEFT, LEFT_SEGMENT)
         self.record(run, steps, lambda: (self.claim.renew(), self.members.remove(ids)))
 
     def record(self, run: SyncRun, steps: list[Step], commit: Any) -> None:

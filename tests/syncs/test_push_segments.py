@@ -95,6 +95,7 @@ def test_entering_after_a_hub_change_is_written_once(emulator, connection):
     emulator.control.clear_counters()
     run = ok(action)
     assert logs(run) == {"bob@x.io": ("created", "")}
+    assert RecordLog.objects.get(run=run).message == "entered the action's segments"
     assert contacts(emulator)["bob@x.io"]["LastName"] == "Bob"
     assert members(action) == {"ann@x.io", "bob@x.io"}
     # A mapped attribute changes as bob enters: written by the drain, not again as an entry.
