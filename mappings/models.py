@@ -1,10 +1,12 @@
-"""Field mappings as rows: one `FieldMapping` per mapped field, owned by a sync or an action.
+"""Field mappings as rows (one `FieldMapping` per mapped field, owned by a sync or an action),
+and segments.
 
 A sync's rows map a Salesforce field (source) to a hub trait (target; blank: the reserved
 trait or the field's own name); an action's rows map a hub attribute (source) to a Salesforce
 field (target). The owners are named by string ("syncs.Sync", "syncs.Action") so `mappings`
 never imports `syncs`; engines read the rows through the `Mapping` value (`FieldRow` tuples).
 A sync or an action is a `RowOwner`: its rows read once per instance, and replaced whole.
+A `Segment` is saved conditions over hub people or objects (actions are limited by them).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from mappings import segments
+from mappings.conditions import OPERATORS, problems
 from mappings.mapping import FieldRow, Transform
+from workspace.models import Object, Person
 
 
 def exactly_one(first: str, second: str, name: str) -> models.CheckConstraint:
@@ -92,3 +98,81 @@ class FieldMapping(models.Model):
     @property
     def row(self) -> FieldRow:
         return FieldRow(self.source, self.target, Transform(self.transform), self.default)
+
+
+class Segment(models.Model):
+    """Saved conditions over hub people or objects of one type (see mappings/segments.py).
+
+    Conditions are checked on every save (`clean`, and `save` itself): a segment that is
+    stored can always be run. `queryset()` is its members as one query; `count()` and
+    `preview()` are what pages show.
+    """
+
+    class Entity(models.TextChoices):
+        PEOPLE = "people", "People"
+        OBJECTS = "objects", "Objects of one type"
+
+    class Join(models.TextChoices):
+        ALL = "all", "All conditions (AND)"
+        ANY = "any", "Any condition (OR)"
+
+    name = models.CharField(max_length=100, unique=True)
+    entity = models.CharField(max_length=8, choices=Entity.choices, default=Entity.PEOPLE)
+    object_type = models.ForeignKey("workspace.ObjectType", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="segments",
+                                    help_text="Objects only: the type of the members.")
+    match = models.CharField(max_length=3, choices=Join.choices, default=Join.ALL)
+    conditions = models.JSONField(
+        default=list, blank=True,
+        help_text='[{"attribute": "plan", "operator": "equals", "value": "pro"}, ...]. '
+        "Operators: " + ", ".join(OPERATORS) + '. Related: {"operator": '
+        '"related_to", "object_type": "Account", "match": "all", "conditions": [...]}. '
+        "None: every record.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse conditions that would not run, whoever saves (the admin, code, a fixture)."""
+        self.clean()
+        super().save(*args, **kwargs)
+
+    @property
+    def people(self) -> bool:
+        return self.entity == self.Entity.PEOPLE
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if not self.people and not self.object_type_id:
+            errors["object_type"] = ["Required when the segment is over objects."]
+        if self.people and self.object_type_id:
+            errors["object_type"] = ["Only for a segment over objects."]
+        found = problems(self.conditions, people=self.people)
+        if found:
+            errors["conditions"] = found
+        if errors:
+            raise ValidationError(errors)
+
+    def q(self, *, now: float | None = None) -> Q:
+        """The members' condition on the members' model (Person or Object)."""
+        return segments.matching(self.conditions, self.match, people=self.people, now=now)
+
+    def queryset(self, *, now: float | None = None) -> QuerySet:
+        """The live members, as one query."""
+        if self.people:
+            base = Person.objects.filter(deleted_at__isnull=True)
+        else:
+            base = Object.objects.filter(deleted_at__isnull=True, type_id=self.object_type_id)
+        return base.filter(self.q(now=now))
+
+    def count(self) -> int:
+        return self.queryset().count()
+
+    def preview(self, limit: int = 10) -> list[Person | Object]:
+        """The first `limit` members by id."""
+        return list(self.queryset().order_by("pk")[:limit])

@@ -34,7 +34,8 @@ MATCHER_ROW = ('<tr class="fb-matcher-row"><td><input name="{}_source" value="{}
 
 FIELDS = ["name", "connection", "enabled", "sobject", "entity", "object_type", "event_names",
           "operation",
-          "matchers", "matcher_operator", "allow_create", "field_mappings", "batch_mode",
+          "matchers", "matcher_operator", "allow_create", "field_mappings", "segments",
+          "on_leave", "batch_mode",
           "bulk_threshold", "assignment_rules", "duplicate_allow_save", "schedule_kind",
           "every_minutes", "cron", "start_at"]
 FIELDSETS = [
@@ -44,9 +45,10 @@ FIELDSETS = [
     ("3. Operation and record matchers", {"fields": ["operation", "matchers",
                                                      "matcher_operator", "allow_create"]}),
     ("4. Fields written", {"fields": ["field_mappings"]}),
-    ("5. How Salesforce is called", {"fields": ["batch_mode", "bulk_threshold",
+    ("5. Segments: which records (none: every one)", {"fields": ["segments", "on_leave"]}),
+    ("6. How Salesforce is called", {"fields": ["batch_mode", "bulk_threshold",
                                                 "assignment_rules", "duplicate_allow_save"]}),
-    ("6. Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",
+    ("7. Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",
                                           "start_at"]}),
 ]
 

@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import ProtectedError
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
 
 from connections.external_id import account_key
 from mappings.mapping import FieldRow, Format, Mapping
 from mappings.matchers import Matchers, Operator
-from mappings.models import RowOwner
+from mappings.models import RowOwner, Segment
 from syncs import schedule
 from syncs.queue import Runnable
 from workspace.models import Change
@@ -46,6 +49,11 @@ class Action(Runnable, RowOwner):
         UPDATE = "update"
         UPSERT = "upsert"
         DELETE = "delete"
+
+    class OnLeave(models.TextChoices):
+        NOTHING = "nothing", "Nothing (log it)"
+        CLEAR = "clear", "Clear the mapped fields in Salesforce"
+        DELETE = "delete", "Delete the Salesforce record"
 
     class BatchMode(models.TextChoices):
         AUTO = "auto", "Auto (sObject Collections; Bulk API 2.0 from the threshold)"
@@ -74,6 +82,15 @@ class Action(Runnable, RowOwner):
         "external id or any filterable field.")
     matcher_operator = models.CharField(max_length=3, choices=Operator.choices,
                                         default=Operator.OR)
+    segments = models.ManyToManyField(
+        "mappings.Segment", blank=True, related_name="actions",
+        help_text="Only members of these segments are written (several: a member of any of "
+        "them). None: every record.")
+    on_leave = models.CharField(
+        "when a record leaves the segments", max_length=8, choices=OnLeave.choices,
+        default=OnLeave.NOTHING,
+        help_text="Leaving is always logged (LEFT_SEGMENT); clearing empties the mapped fields "
+        "that can be emptied (not the matchers).")
     allow_create = models.BooleanField(
         "allow creating records", default=False,
         help_text="Off: records with no match in Salesforce are skipped (update only).")
@@ -154,10 +171,15 @@ class Action(Runnable, RowOwner):
         return headers
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """A new action starts after the outbox's last change: older ones are a reconcile's."""
+        """A new action starts after the outbox's last change: older ones are a reconcile's.
+        An action that now writes other records forgets its members (their ids were of the
+        records it wrote before: people, or objects of another type)."""
         if self.pk is None and not self.outbox_position:
             self.outbox_position = Change.objects.order_by("-id").values_list(
                 "id", flat=True).first() or 0
+        elif self.pk is not None and Action.objects.filter(pk=self.pk).exclude(
+                entity=self.entity, object_type_id=self.object_type_id).exists():
+            ActionMember.objects.filter(action_id=self.pk).delete()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -180,6 +202,8 @@ class Action(Runnable, RowOwner):
             errors["allow_create"] = "An events action's upsert creates records: allow it."
         if self.event_names and self.entity != self.Entity.EVENTS:
             errors["event_names"] = "Only an events action filters by event name."
+        if self.on_leave != self.OnLeave.NOTHING and self.operation == self.Operation.DELETE:
+            errors["on_leave"] = "A delete action has nothing to clear or delete on leaving."
         if not 1 <= (self.bulk_threshold or 0) <= 100_000_000:
             errors["bulk_threshold"] = "At least 1 record."
         field, message = schedule.problem(self.schedule_kind, every_minutes=self.every_minutes,
@@ -188,6 +212,21 @@ class Action(Runnable, RowOwner):
             errors[field] = message
         if errors:
             raise ValidationError(errors)
+
+    def segments_problem(self, segments: list[Any]) -> str:
+        """Why these segments cannot limit this action (not of its records); "" if they can."""
+        if segments and self.entity == self.Entity.EVENTS:
+            return "An events action writes every event (of its names): segments are over " \
+                "people or objects and cannot limit it."
+        for segment in segments:
+            if segment.entity != self.entity or (
+                    self.entity == self.Entity.OBJECTS
+                    and segment.object_type_id != self.object_type_id):
+                what = "people" if self.entity == self.Entity.PEOPLE else \
+                    f"objects of type {self.object_type}"
+                return f"The segment {segment.name!r} is not over {what}, which this action " \
+                    "writes."
+        return ""
 
     def validate_against_salesforce(self, client: SalesforceClient,
                                     rows: list[FieldRow] | None = None) -> None:
@@ -222,3 +261,43 @@ class WrittenEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_id}: event {self.event_id} → {self.record_id}"
+
+
+@receiver(pre_delete, sender=Segment)
+def keep_segments_in_use(sender: type, instance: Segment, **kwargs: Any) -> None:
+    """A segment that limits actions is not deleted: they would widen to every record."""
+    used = list(instance.actions.values_list("name", flat=True)[:5])
+    if used:
+        raise ProtectedError(f"The segment {instance.name!r} limits the actions "
+                             f"{', '.join(used)}: remove it from them first.", {instance})
+
+
+@receiver(post_save, sender=Segment)
+def rerun_actions_of(sender: type, instance: Segment, created: bool, **kwargs: Any) -> None:
+    """A segment edited: the actions it limits run soon, so whoever entered or left it is
+    written or logged within seconds, as a hub change would be."""
+    if not created:
+        for action in instance.actions.filter(enabled=True):
+            action.request_run(Action.Trigger.CHANGE)
+
+
+class ActionMember(models.Model):
+    """A hub record in an action's segments when the action last ran (syncs/membership.py).
+
+    Each run compares the segments' members with these rows in SQL: members without a row
+    entered (written), rows without a member left (logged, and cleared or deleted in
+    Salesforce if the action says so). Only actions limited by segments have rows.
+    """
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="members")
+    # A Person or an Object id, by the action's entity (no foreign key: it is either).
+    entity_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index of both comparisons (by action, then hub id).
+            models.UniqueConstraint(fields=["action", "entity_id"], name="action_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: {self.entity_id}"

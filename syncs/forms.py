@@ -180,8 +180,9 @@ class ActionForm(forms.ModelForm):
         model = Action
         fields = ["name", "connection", "sobject", "enabled", "entity", "object_type",
                   "event_names", "operation", "matchers", "matcher_operator", "allow_create",
-                  "field_mappings", "batch_mode", "bulk_threshold", "assignment_rules",
-                  "duplicate_allow_save", "schedule_kind", "every_minutes", "cron", "start_at"]
+                  "field_mappings", "segments", "on_leave", "batch_mode", "bulk_threshold",
+                  "assignment_rules", "duplicate_allow_save", "schedule_kind", "every_minutes",
+                  "cron", "start_at"]
         field_classes = {"matchers": BoundedJSONField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -200,6 +201,12 @@ class ActionForm(forms.ModelForm):
                                              *Action.Entity.choices]
             if self.instance.pk is None:
                 self.initial["entity"] = ""
+        if "on_leave" in self.fields:
+            # Absent from a form posted without it (as before segments): nothing on leaving.
+            self.fields["on_leave"].required = False
+
+    def clean_on_leave(self) -> str:
+        return self.cleaned_data.get("on_leave") or Action.OnLeave.NOTHING
 
     def clean(self) -> dict[str, Any]:
         """A blank trigger becomes the object's usual one; an objects trigger with no type
@@ -213,6 +220,10 @@ class ActionForm(forms.ModelForm):
                                "choose people, objects of one type or events.")
         if data.get("entity") == Action.Entity.OBJECTS and not data.get("object_type"):
             data["object_type"] = ObjectType.objects.filter(singular=sobject).first()
+        shape = Action(entity=data.get("entity"), object_type=data.get("object_type"))
+        problem = shape.segments_problem(list(data.get("segments") or []))
+        if problem:
+            self.add_error("segments", problem)
         return data
 
     def _prefill(self) -> None:

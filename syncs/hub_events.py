@@ -32,7 +32,8 @@ class HubEvents(HubRecords):
         self.people = False
         self.kind = "event"
 
-    def queryset(self) -> Any:
+    def queryset(self, *, segmented: bool = True) -> Any:
+        # Segments are over people or objects: an events action is never limited by one.
         rows = Event.objects.filter(deleted_at__isnull=True).exclude(
             written_by__action=self.action).select_related("person")
         return rows.filter(name__in=self.action.names) if self.action.names else rows

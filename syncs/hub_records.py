@@ -7,12 +7,21 @@ object when that object came from Salesforce through this connection (for `Accou
 `related:Account.object_id` is the related object's hub id (for an external-id lookup such
 as `Account.Ext__c`). Each record is keyed by its hub reference (`person:12`). A delete
 action also reads the records marked deleted (`deleted_at`): deleting is what it does to them.
+
+An action limited by segments covers only their members (several segments: a member of any
+of them): `queryset()` adds the segments' conditions to the one query, so a reconcile and a
+drained change alike pass over every record outside them. The conditions are read with one
+"now" per run (within the last N days).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from syncs.actions import Action
 from workspace.models import Object, Person, Relationship, SourceRecord
@@ -33,16 +42,38 @@ class HubRecords:
                                for row in action.field_rows()
                                if row.source.startswith(RELATED)})
 
-    def queryset(self) -> Any:
+        self.segments = list(action.segments.all()) if action.pk else []
+        problem = action.segments_problem(self.segments)
+        if problem:
+            raise ValidationError({"segments": problem})
+        self.now = time.time()
+
+    @property
+    def limited(self) -> bool:
+        """Whether the action is limited by segments (none: it covers every record)."""
+        return bool(self.segments)
+
+    def covered(self) -> Q:
+        """The condition of the segments' members (any of them), on Person or Object."""
+        union = Q()
+        for segment in self.segments:
+            union |= segment.q(now=self.now)
+        return union
+
+    def queryset(self, *, segmented: bool = True) -> Any:
+        """The records the action covers: live ones, and marked deleted ones for a delete action
+        (`segmented` False: whatever its segments)."""
         live = {} if self.action.operation == Action.Operation.DELETE else {
             "deleted_at__isnull": True}
         if self.people:
-            return Person.objects.filter(**live)
-        return Object.objects.filter(**live, type_id=self.action.object_type_id)
+            rows = Person.objects.filter(**live)
+        else:
+            rows = Object.objects.filter(**live, type_id=self.action.object_type_id)
+        return rows.filter(self.covered()) if segmented and self.segments else rows
 
-    def load(self, ids: list[int]) -> list[tuple[str, dict[str, Any]]]:
+    def load(self, ids: list[int], *, segmented: bool = True) -> list[tuple[str, dict[str, Any]]]:
         """(hub reference, record) of the ids that still exist and are covered, in id order."""
-        rows = list(self.queryset().filter(pk__in=ids).order_by("pk"))
+        rows = list(self.queryset(segmented=segmented).filter(pk__in=ids).order_by("pk"))
         return self._records(rows)
 
     def every(self, chunk: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:

@@ -7,7 +7,10 @@ then `Push.run()`:
 2. a reconcile (`--full`, "Resync", its schedule) writes every hub record the action covers;
 3. drains the outbox from the action's position (syncs/drain.py), batch by batch; a delete
    action also takes the hub's deletions (those removed for good: syncs/hub_deletions.py);
-4. each batch: plan (one matcher query per 200 records, or none), write, then in one
+   an action limited by segments reads only their members (syncs/hub_records.py);
+4. then writes the records that entered its segments since its last run, and logs (or
+   clears, or deletes) those that left them (syncs/membership.py);
+5. each batch: plan (one matcher query per 200 records, or none), write, then in one
    transaction the record logs, the run's counters and the new outbox position. A crash
    before that commit re-plans the batch on the next run, and its matcher query finds what was
    already written, so nothing is created twice.
@@ -32,6 +35,7 @@ from syncs.drain import Drain, connection_sources
 from syncs.hub_deletions import deleted_for_good
 from syncs.hub_events import HubEvents, remember_written
 from syncs.hub_records import HubRecords
+from syncs.membership import ENTERED, LEFT, LEFT_SEGMENT, Membership, leaving_steps, mark
 from syncs.models import SyncRun
 from syncs.planner import Planner, Step
 from syncs.queue import Claim, Trigger, claim
@@ -110,6 +114,8 @@ class Push:
                                                                                  sources)
         drain = Drain(action, self.claim, sources)
         self.parts = Parts(client, planner, writer)
+        self.hub, self.members = hub, Membership(action, hub)
+        self.members.forget()
         if self.reconcile:
             # The changes made before the reconcile starts are covered by it.
             covered = Change.objects.order_by("-id").values_list("id", flat=True).first()
@@ -127,14 +133,40 @@ class Push:
             gone = deleted_for_good(action, hub.kind, read.deleted, {ref for ref, _ in records})
             self.apply(run, records, compare=False, commit=lambda last=last: drain.advance(last),
                        gone=gone)
+        for ids in self.members.entered(batch):
+            self.apply(run, hub.load(ids), compare=False, commit=self.claim.renew,
+                       note=ENTERED)
+        for ids in self.members.left(batch):
+            self.leave(run, ids)
 
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
-              compare: bool, commit: Any, gone: Sequence[Step] = ()) -> None:
+              compare: bool, commit: Any, gone: Sequence[Step] = (), note: str = "") -> None:
         """Plan and write one batch (and the deletions `gone` already planned), then log it,
-        count it and `commit()` in one transaction."""
+        count it and `commit()` in one transaction (with the records' membership, for an
+        action limited by segments); `note` starts each log's message."""
         steps = self.parts.planner.plan(records, compare=compare) if records else []
         steps += gone
         self.parts.write(steps)
+        if note:
+            mark(steps, note)
+        ids = [record["hub_id"] for _, record in records]
+
+        def done() -> None:
+            commit()
+            self.members.add(ids)
+
+        self.record(run, steps, done)
+
+    def leave(self, run: SyncRun, ids: list[int]) -> None:
+        """Records that left the segments: logged, cleared or deleted; their rows removed."""
+        records = self.hub.load(ids, segmented=False)
+        steps = leaving_steps(self.parts.planner, records, self.action.on_leave)
+        self.parts.write(steps)
+        mark(steps, LEFT, LEFT_SEGMENT)
+        self.record(run, steps, lambda: (self.claim.renew(), self.members.remove(ids)))
+
+    def record(self, run: SyncRun, steps: list[Step], commit: Any) -> None:
+        """Log and count the steps' results and `commit()`, in one transaction."""
         results = [step.result for step in steps]
         counts = Counter(COUNTER_OF[result.outcome] for result in results)
         counts["fetched"] = len(steps)

@@ -56,3 +56,8 @@ def test_quick_push_bench_prints_json_within_the_api_call_goals():
     inbound = report["inbound"]
     assert inbound["accepted"] == inbound["in_hub"] == inbound["messages"], inbound
     assert inbound["messages_per_second"] > 0 and isinstance(inbound["pass"], bool)
+
+    # The 600 people of the push phases and 10,000 more for the segment, which some match.
+    segment = report["segment"]
+    assert segment["people"] == 10_600 and segment["members"] > 0, segment
+    assert report["segment_count_ms"] > 0 and isinstance(verdicts["segment_count_ms"], bool)
