@@ -64,7 +64,7 @@ class ConnectionAdmin(BoundedSearchAdmin):
         ("OAuth client", {"fields": ["client_id", "new_client_secret", "clear_client_secret",
                                      "secret_state"]}),
         ("Sync settings", {"fields": ["api_version", "daily_budget_percent",
-                                      "account_external_id_field"]}),
+                                      "conflict_policy", "account_external_id_field"]}),
         ("Salesforce org", {"fields": ["status", "org_id", "user_id", "username",
                                        "instance_url", "connected_at", "api_usage",
                                        "api_usage_at", "last_error", "last_error_at"]}),

@@ -119,7 +119,7 @@ class Push:
         """Plan and write one batch, then log it, count it and `commit()` in one transaction."""
         steps = self.parts.planner.plan(records, compare=compare) if records else []
         self.parts.write(steps)
-        results = [step.result for step in steps]
+        results = [step.result for step in steps] + self.parts.planner.loop.conflicts()
         counts = Counter(COUNTER_OF[result.outcome] for result in results)
         counts["fetched"] = len(steps)
         with transaction.atomic():
@@ -128,6 +128,7 @@ class Push:
             RecordLog.write(results, direction=RecordLog.Direction.OUT,
                             sobject=self.action.sobject, run_id=run.pk,
                             action_id=self.action.pk)
+            self.parts.planner.loop.remember(steps)
             commit()
 
 
