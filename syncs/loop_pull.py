@@ -1,7 +1,8 @@
 """The pull's side of the two-way loop: what a page of Salesforce records may change in the hub.
 
-Built once per run of a sync of people or objects; used by the page applier, inside the page's
-transaction (syncs/applier.py):
+Built once per run of a sync of people or objects, for the fields whose attributes an action
+of the same connection writes (no action, no loop: nothing is remembered); used by the page
+applier, inside the page's transaction (syncs/applier.py):
 1. `raw(records)` (off the database, on the read-ahead thread) keeps each record's values of
    the mapped top-level fields as Salesforce sent them, and its change time;
 2. `before(items, page)`: one query reads the page's exchanged fields, one more the linked hub
@@ -26,6 +27,7 @@ from logs.models import RecordLog
 from mappings.mapping import Format
 from mappings.transform import SYSTEM_FIELDS
 from mappings.values import InvalidValue
+from syncs.actions import Action
 from syncs.conflicts import HUB, Policy, conflict, winner
 from syncs.exchanges import ExchangeBook, Known, hub_key
 from workspace.items import Item, Outcome, Result
@@ -54,7 +56,8 @@ class Exchanged:
 class PullLoop:
     """The loop's rules for one sync's pages."""
 
-    def __init__(self, sync: Sync, transformer: Transformer, *, force: bool) -> None:
+    def __init__(self, sync: Sync, transformer: Transformer, pushed: set[str], *,
+                 force: bool) -> None:
         mapping = transformer.mapping
         self.book = ExchangeBook(sync.connection_id, sync.sobject, RecordLog.Direction.IN)
         self.policy = sync.connection.conflict_policy
@@ -62,16 +65,29 @@ class PullLoop:
         self.force = force
         self.entity = "person" if mapping.format == Format.PERSON else "object"
         self.transformer = transformer
-        # (Salesforce field, hub attribute) of the mapped top-level fields.
+        # (Salesforce field, hub attribute) of the mapped top-level fields that are pushed.
         self.fields = [(path, transformer.targets[path]) for path in dict.fromkeys(mapping.fields)
-                       if "." not in path and path not in SYSTEM_FIELDS]
+                       if "." not in path and path not in SYSTEM_FIELDS
+                       and transformer.targets[path] in pushed]
 
     @classmethod
     def for_sync(cls, sync: Sync, transformer: Transformer, *, force: bool) -> PullLoop | None:
-        """The loop of a sync of people or objects (None for events and relationships)."""
-        if transformer.mapping.format not in (Format.PERSON, Format.OBJECT):
+        """The loop of a sync of people or objects whose attributes some action of the same
+        connection writes back (None otherwise: with no way back there is no loop, and the
+        pull remembers nothing)."""
+        shape = transformer.mapping.format
+        if shape not in (Format.PERSON, Format.OBJECT):
             return None
-        return cls(sync, transformer, force=force)
+        actions = Action.objects.filter(connection_id=sync.connection_id)
+        if shape == Format.PERSON:
+            actions = actions.filter(entity=Action.Entity.PEOPLE)
+        else:
+            actions = actions.filter(entity=Action.Entity.OBJECTS,
+                                     object_type_id=sync.object_type_id)
+        pushed = {row.source for action in actions.prefetch_related("field_mappings")
+                  for row in action.field_rows() if row.target}
+        loop = cls(sync, transformer, pushed, force=force)
+        return loop if loop.fields else None
 
     def select(self, fields: list[str], described: dict) -> list[str]:
         """The SELECT list, with LastModifiedDate when the newest change wins."""

@@ -1,6 +1,9 @@
 """The push's side of the two-way loop: which fields a batch may write to Salesforce.
 
-Built once per run by the planner (syncs/planner.py), for the action's connection and object:
+Built once per run by the planner (syncs/planner.py), for the action's connection and object.
+The loop is two-way when a sync of the same connection pulls the action's object; otherwise
+the action is one-way (the hub is the source of truth, a reconcile restores what differs) and
+only rule 2's pulled values apply.
 1. `load(steps)`: one query reads every exchanged field of the batch's hub rows on this
    connection (and, when the newest change wins, one more their change times).
 2. A hub value is no hub change, and is never written, when it is the last value exchanged
@@ -28,6 +31,7 @@ from mappings.outbound import Outbound, Refused, current_value, differing
 from syncs.actions import Action
 from syncs.conflicts import HUB, Policy, conflict, winner
 from syncs.exchanges import ExchangeBook, Known, hub_key
+from syncs.models import Sync
 from workspace.items import Outcome, Result
 from workspace.models import Object, Person
 from workspace.sql_rows import json_text
@@ -44,6 +48,8 @@ class PushLoop:
 
     def __init__(self, action: Action, outbound: Outbound) -> None:
         self.book = ExchangeBook(action.connection_id, action.sobject, RecordLog.Direction.OUT)
+        self.two_way = Sync.objects.filter(connection_id=action.connection_id,
+                                           sobject=action.sobject).exists()
         self.policy = action.connection.conflict_policy
         self.people = action.entity == Action.Entity.PEOPLE
         self.entity = "person" if self.people else "object"
@@ -67,7 +73,7 @@ class PushLoop:
         ids = {key[1] for key in map(hub_key, (step.ref for step in steps)) if key}
         self.own, self.pulled = {}, set()
         for sobject, direction, known in self.book.by_hub(self.entity, ids):
-            if sobject == self.book.sobject:
+            if sobject == self.book.sobject and self.two_way:
                 self.own.setdefault(known.hub_id, {})[(known.record_id[:15], known.field)] = \
                     known
             if direction == RecordLog.Direction.IN:
@@ -154,6 +160,8 @@ class PushLoop:
     def remember(self, steps: list[Step]) -> None:
         """Remember what Salesforce accepted (inside the batch's transaction)."""
         rows, seen, self.seen = [], self.seen, []
+        if not self.two_way:
+            return
         gone = []
         for step in steps:
             result, key = step.result, hub_key(step.ref)
