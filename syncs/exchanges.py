@@ -99,13 +99,19 @@ class ExchangeBook:
     def _rows(self) -> models.QuerySet:
         return FieldExchange.objects.filter(connection_id=self.connection_id)
 
-    def by_records(self, record_ids: Iterable[str]) -> dict[tuple[str, str], Known]:
-        """The rows of these Salesforce records, by (record id, field); one query."""
+    def by_records(self, record_ids: Iterable[str]) -> tuple[dict[tuple[str, str], Known],
+                                                             set[tuple[str, str]]]:
+        """The rows of these Salesforce records, by (record id, field), and the keys of those
+        a push wrote last; one query."""
         ids = list(record_ids)
-        if not ids:
-            return {}
-        return {(row[0], row[1]): Known(*row)
-                for row in select_in(self._rows(), READ, record_id=ids)}
+        known, sent = {}, set()
+        for direction, *row in select_in(self._rows(), ["direction", *READ], record_id=ids) \
+                if ids else ():
+            key = (row[0], row[1])
+            known[key] = Known(*row)
+            if direction == RecordLog.Direction.OUT:
+                sent.add(key)
+        return known, sent
 
     def by_hub(self, entity: str, hub_ids: Iterable[int]) -> list[tuple[str, str, Known]]:
         """(object, direction, row) of every link of this connection to these hub rows,

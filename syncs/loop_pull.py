@@ -14,6 +14,9 @@ applier, inside the page's transaction (syncs/applier.py):
      pulled one): a conflict, logged; the policy decides, and when the hub wins the attribute
      is not written (the hub's value goes out with its own outbox change);
    - otherwise the pulled value is written as before;
+   a record holding a push's write and otherwise what the hub has keeps its audit fields
+   (LastModifiedDate, LastModifiedById, SystemModstamp) out of the hub too: our own write
+   read back changes nothing;
 3. `after(results, page)` upserts the exchanged fields of the records applied: the value read
    and the hub's value once written (a lead's value that the contact owns is not the hub's).
 """
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from syncs.models import Sync
 
 APPLIED = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+AUDIT_FIELDS = ("LastModifiedDate", "LastModifiedById", "SystemModstamp")
 MISSING = object()
 
 
@@ -49,6 +53,7 @@ class Exchanged:
     values: dict[str, dict[str, Any]]  # record id → mapped path → value as read
     times: dict[str, Any]  # record id → LastModifiedDate (else SystemModstamp)
     known: dict[tuple[str, str], Known] = field(default_factory=dict)
+    sent: set[tuple[str, str]] = field(default_factory=set)  # last written by a push
     unchanged: set[tuple[str, str]] = field(default_factory=set)  # not a Salesforce change
     lost: set[tuple[str, str]] = field(default_factory=set)  # the hub won the conflict
 
@@ -65,6 +70,9 @@ class PullLoop:
         self.force = force
         self.entity = "person" if mapping.format == Format.PERSON else "object"
         self.transformer = transformer
+        # The attributes of the fields every write changes (none of them written back).
+        self.audit = {transformer.targets[path] for path in AUDIT_FIELDS
+                      if path in transformer.targets}
         # (Salesforce field, hub attribute) of the mapped top-level fields that are pushed.
         self.fields = [(path, transformer.targets[path]) for path in dict.fromkeys(mapping.fields)
                        if "." not in path and path not in SYSTEM_FIELDS
@@ -117,7 +125,7 @@ class PullLoop:
     def before(self, items: list[Item], page: Exchanged) -> list[Result]:
         """Leave out of each item what is no Salesforce change or lost a conflict; the
         conflicts found."""
-        page.known = self.book.by_records(item.key for item in items)
+        page.known, page.sent = self.book.by_records(item.key for item in items)
         if not page.known:
             return []
         linked = {key for key, _ in page.known}
@@ -136,7 +144,7 @@ class PullLoop:
 
     def _item(self, item: Item, page: Exchanged, hub_id: int, current: dict[str, Any],
               updated_at: Any) -> list[Result]:
-        conflicts = []
+        conflicts, ours = [], False
         for path, attribute in self.fields:
             last = page.known.get((item.key, path))
             if last is None or attribute not in item.attributes:
@@ -147,6 +155,7 @@ class PullLoop:
                 and now != last.hub_value
             if self.same(path, pulled, last.value):
                 page.unchanged.add((item.key, path))
+                ours = ours or (item.key, path) in page.sent
                 if now is not MISSING and (hub_changed or not self.force):
                     del item.attributes[attribute]
                 continue
@@ -159,7 +168,18 @@ class PullLoop:
             if won == HUB:
                 page.lost.add((item.key, path))
                 del item.attributes[attribute]
+        if ours:
+            self._read_back(item, current)
         return conflicts
+
+    def _read_back(self, item: Item, current: dict[str, Any]) -> None:
+        """A record that holds a push's write and otherwise what the hub has: only its audit
+        fields (LastModifiedDate...) changed, by our own write, so the hub is not rewritten."""
+        audit = [name for name in self.audit if name in item.attributes]
+        if audit and all(current.get(name, MISSING) == value
+                         for name, value in item.attributes.items() if name not in audit):
+            for name in audit:
+                del item.attributes[name]
 
     def after(self, results: list[Result], items: list[Item], page: Exchanged) -> None:
         """Remember the fields of the records applied (one upsert; changed rows only)."""

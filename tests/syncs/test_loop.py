@@ -17,7 +17,7 @@ from workspace.models import Change, Person
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = ["FirstName", "LastName", "Title", "Email", "Birthdate"]
+FIELDS = ["FirstName", "LastName", "Title", "Email", "Birthdate", "LastModifiedDate"]
 ROWS = [("firstName", "FirstName"), ("lastName", "LastName"), ("title", "Title"),
         ("Birthdate", "Birthdate")]
 BY_ID = [["customer_id", "Id"]]
