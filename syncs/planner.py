@@ -91,7 +91,7 @@ class Planner:
         operation = self.action.operation
         quick = self.external_id or (self.matchers.by_id_only and not compare
                                      and operation != Action.Operation.UPSERT)
-        if quick and operation != Action.Operation.CREATE:
+        if quick and operation not in (Action.Operation.CREATE, Action.Operation.DELETE):
             self.quick_linked(live)
             live = [step for step in live if step.op == "" and step.result is None]
         if operation == Action.Operation.CREATE:

@@ -173,3 +173,25 @@ def test_a_record_deleted_in_salesforce_is_not_recreated_by_an_update_only_actio
     # Only an action allowed to create brings the record back.
     creating = make_action(connection, name="creating", rows=ROWS, allow_create=True)
     assert ok(creating, full=True).created == 1
+
+
+def test_a_delete_crosses_over_only_through_a_delete_action(emulator, connection, make_sync):
+    ann, bo = emulator.control.insert("Contact", {"LastName": "Lee", "Email": "ann@x.io"},
+                                      {"LastName": "Ek", "Email": "bo@x.io"})
+    sync = make_sync("Contact", fields=FIELDS)
+    update = make_action(connection, name="update", rows=ROWS, matchers=BY_ID)
+    pull(sync)
+    # Bo is deleted in Salesforce; the pull removes him from the hub; nothing else goes.
+    emulator.control.delete("Contact", bo)
+    emulator.control.clock(advance=120)
+    pull(sync)
+    assert not Person.objects.filter(customer_id=bo).exists()
+    assert ok(update).fetched == 0
+    assert [r["Id"] for r in emulator.control.records("Contact")] == [ann]
+    # An action whose operation is delete deletes the linked record, and forgets the link.
+    delete = make_action(connection, name="delete", rows=ROWS, matchers=BY_ID,
+                         operation="delete")
+    change_hub(ann, "ann@x.io", title="Gone")
+    assert ok(delete).deleted == 1
+    assert emulator.control.records("Contact") == []
+    assert not FieldExchange.objects.filter(record_id=ann).exists()
