@@ -116,6 +116,8 @@ class PushLoop:
         if key is None:
             return False
         own = {field: known for (_, field), known in self.own.get(key[1], {}).items()}
+        if own and not step.sf_id:  # the linked record, named in the log
+            step.sf_id = next(iter(own.values())).record_id
         lookup = False
         for target in [t for t in step.values if t in self.sources]:
             if self._unchanged(key[1], target, step, own.get(target)):
