@@ -51,8 +51,10 @@ class FieldExchange(models.Model):
 
     class Meta:
         constraints = [
-            # A Salesforce id names one record of one org: (connection, id, field) is the key.
-            models.UniqueConstraint(fields=["connection", "record_id", "field"],
+            # A Salesforce id names one record of one org: (id, connection, field) is the key.
+            # The id leads, so a page's `record_id IN (...)` (by_records) is an index range,
+            # never a walk over every row of the connection.
+            models.UniqueConstraint(fields=["record_id", "connection", "field"],
                                     name="field_exchange_unique"),
         ]
         indexes = [
@@ -123,16 +125,14 @@ class ExchangeBook:
         return [(sobject, direction, Known(*row)) for sobject, direction, *row in select_in(
             self._rows().filter(entity=entity), ["sobject", "direction", *READ], hub_id=ids)]
 
-    def save(self, rows: list[Known]) -> None:
-        """Upsert these rows (inside the caller's transaction), stamped now."""
+    def save(self, rows: list[tuple]) -> None:
+        """Upsert these rows (`Known`s, or tuples in its order; one per record and field)
+        inside the caller's transaction, stamped now."""
         if not rows:
             return
-        now = timezone.now()
-        latest = {(row.record_id, row.field): row for row in rows}  # one row per key
-        insert(FieldExchange, COLUMNS, [
-            (self.connection_id, self.sobject, *row, self.direction, now)
-            for row in latest.values()],
-            conflict=["connection", "record_id", "field"], update=COLUMNS[1:])
+        head, tail = (self.connection_id, self.sobject), (self.direction, timezone.now())
+        insert(FieldExchange, COLUMNS, [(*head, *row, *tail) for row in rows],
+               conflict=["record_id", "connection", "field"], update=COLUMNS[1:])
 
     def forget(self, record_ids: Iterable[str]) -> None:
         """Drop the rows of records deleted in Salesforce (the link is gone)."""

@@ -183,24 +183,30 @@ class PullLoop:
 
     def after(self, results: list[Result], items: list[Item], page: Exchanged) -> None:
         """Remember the fields of the records applied (one upsert; changed rows only)."""
-        rows = []
+        rows: list[tuple] = []
         attributes = {item.key: item.attributes for item in items}
+        fields, values, known = self.fields, page.values, page.known
         for result in results:
+            key = result.key
             linked = hub_key(result.ref) if result.outcome in APPLIED else None
-            if linked is None or result.key not in page.values:
+            if linked is None or key not in values:
                 continue
             written = result.attributes if result.attributes is not None else \
-                attributes.get(result.key, {})
-            for path, attribute in self.fields:
-                where = (result.key, path)
+                attributes.get(key, {})
+            read = values[key]
+            if not known:  # nothing remembered for this page yet (a first sync): every field
+                rows += [(key, path, *linked, attribute, read[path], written.get(attribute))
+                         for path, attribute in fields]
+                continue
+            for path, attribute in fields:
+                where = (key, path)
                 if where in page.unchanged:
                     continue
-                last = page.known.get(where)
-                value = page.values[result.key][path]
+                last = known.get(where)
                 if where in page.lost:  # Salesforce's value seen and lost: the hub's goes out
-                    row = last._replace(value=value)
+                    row = last._replace(value=read[path])
                 else:
-                    row = Known(result.key, path, *linked, attribute, value,
+                    row = Known(key, path, *linked, attribute, read[path],
                                 written.get(attribute))
                 if row != last:
                     rows.append(row)

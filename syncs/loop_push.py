@@ -175,5 +175,5 @@ class PushLoop:
                 rows += [Known(step.sf_id, target, *key, self.sources[target], value,
                                step.record.get(self.sources[target]))
                          for target, value in step.values.items() if target in self.sources]
-        self.book.save(seen + rows)
+        self.book.save(list({(row[0], row[1]): row for row in seen + rows}.values()))
         self.book.forget(gone)
