@@ -8,9 +8,10 @@ that record only), then decides its operation:
 4. otherwise one SOQL IN query per 200 records finds the candidates, reading the mapped
    fields too: 0 → create if allowed, else skipped (update only); 1 → update only what
    differs (nothing: "unchanged"), or delete; several → failed with the candidate ids.
-Records linked to Salesforce before (the two-way loop, syncs/loop_push.py) always take the
-query of 4, and of what differs only what changed in the hub since the last exchange is
-written (or what won a conflict).
+The two-way loop (syncs/loop_push.py) narrows this for records linked before: of what
+differs only what changed in the hub since the last exchange is written (or what won a
+conflict), and where 2 or 3 would make no query, a linked record with such a change takes
+the query of 4 (Salesforce may have changed it too); one with none is "unchanged".
 Two records of one batch that would write the same Salesforce record (or external id) are
 not both sent: Salesforce would fail both with DUPLICATE_VALUE. The last one goes.
 """
