@@ -36,8 +36,8 @@ class ConnectionForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = ["name", "enabled", "environment", "login_url", "authorize_url", "client_id",
-                  "api_version", "daily_budget_percent", "account_external_id_field",
-                  "ongoing_import"]
+                  "api_version", "daily_budget_percent", "conflict_policy",
+                  "account_external_id_field", "ongoing_import"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -60,6 +60,12 @@ class Connection(models.Model):
         DISABLED = "disabled", "Disabled"
         ERROR = "error", "Error"
 
+    class ConflictPolicy(models.TextChoices):
+        # Salesforce is the single source of truth (journy.io's rule): the default.
+        SALESFORCE = "salesforce", "Salesforce wins"
+        HUB = "hub", "Hub wins"
+        NEWEST = "newest", "Newest change wins"
+
     name = models.CharField(max_length=100, unique=True)
     enabled = models.BooleanField(
         default=True, help_text="When off, Forcebridge makes no Salesforce call for this org."
@@ -86,6 +92,12 @@ class Connection(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Forcebridge stops calling once the org's daily API usage reaches this share "
         "of its limit, leaving the rest to the org's other integrations.",
+    )
+    conflict_policy = models.CharField(
+        "conflict policy", max_length=12, choices=ConflictPolicy.choices,
+        default=ConflictPolicy.SALESFORCE,
+        help_text="When a field changed both in Salesforce and in the hub since they last "
+        "exchanged it: which value wins (and ends on both sides). Every conflict is logged.",
     )
     account_external_id_field = models.CharField(
         "external ID for accounts", max_length=80, blank=True,

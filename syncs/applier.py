@@ -25,6 +25,7 @@ from workspace.items import COUNTER_OF, Outcome
 
 if TYPE_CHECKING:
     from mappings.transform import Transformer
+    from syncs.loop_pull import Exchanged, PullLoop
     from syncs.models import SyncRun
     from workspace.models import ObjectType
 
@@ -40,6 +41,7 @@ class Page:
     failed: list[Result]
     gone: list[str]  # ids of the records Salesforce reports deleted (IsDeleted)
     tail: tuple[str, str]  # the greatest (SystemModstamp, Id)
+    exchanged: Exchanged | None = None  # the values the two-way loop compares
 
 
 class PageApplier:
@@ -51,13 +53,14 @@ class PageApplier:
 
     def __init__(self, run: SyncRun, mapping: Mapping, transformer: Transformer,
                  writer: HubWriter, object_type: ObjectType | None, *,
-                 mark_deleted: bool) -> None:
+                 mark_deleted: bool, loop: PullLoop | None = None) -> None:
         self.run = run
         self.mapping = mapping
         self.transformer = transformer
         self.writer = writer
         self.object_type = object_type
         self.mark_deleted = mark_deleted
+        self.loop = loop
         self.rechecking = False
 
     def recheck(self, writer: HubWriter) -> None:
@@ -76,16 +79,22 @@ class PageApplier:
         else:
             keys = ((self.transformer.modstamp(r), str(r.get("Id") or "")) for r in records)
         return Page(len(records), items, failed, [str(r["Id"]) for r in gone],
-                    max(keys, default=("", "")))
+                    max(keys, default=("", "")),
+                    self.loop.raw(live) if self.loop is not None and items else None)
 
     def apply(self, page: Page, *, seen_at: str, checkpoint: Checkpoint) -> Cursor:
         """Apply one page in one transaction and `checkpoint(tail)` in it; the page's tail."""
         tail = Cursor(*page.tail, seen_at)
         with transaction.atomic():
             self.writer.seen([result.key for result in page.failed])
-            results = page.failed + self.write(page.items)
+            loop, exchanged = self.loop, page.exchanged
+            conflicts = loop.before(page.items, exchanged) if loop and exchanged else []
+            written = self.write(page.items)
+            if loop and exchanged:
+                loop.after(written, page.items, exchanged)
+            results = page.failed + written + conflicts
             if page.gone:
-                results += self.writer.delete(page.gone, mark=self.mark_deleted)
+                results += self.delete(page.gone)
             self.record(results, fetched=page.fetched)
             checkpoint(tail)
         return tail
@@ -95,7 +104,13 @@ class PageApplier:
         """Apply deletions of `ids` (and log `kept` results) in one transaction with `renew()`."""
         with transaction.atomic():
             renew()
-            self.record(self.writer.delete(ids, mark=self.mark_deleted) + list(kept), fetched=0)
+            self.record(self.delete(ids) + list(kept), fetched=0)
+
+    def delete(self, ids: list[str]) -> list[Result]:
+        """Records deleted in Salesforce: out of the hub (or marked), their links forgotten."""
+        if self.loop is not None:
+            self.loop.forget(ids)
+        return self.writer.delete(ids, mark=self.mark_deleted)
 
     def write(self, items: list[Item]) -> list[Result]:
         if not items:

@@ -19,6 +19,7 @@ from mappings.mapping import FieldRow, Format, Mapping, PersonMatch
 from mappings.models import RowOwner, exactly_one
 from syncs import schedule
 from syncs.actions import Action
+from syncs.exchanges import FieldExchange  # noqa: F401 - the model, registered with its app
 from syncs.queue import Runnable, Status, Trigger
 from syncs.validation import filter_problem
 from workspace.items import COUNTERS

@@ -8,6 +8,10 @@ that record only), then decides its operation:
 4. otherwise one SOQL IN query per 200 records finds the candidates, reading the mapped
    fields too: 0 → create if allowed, else skipped (update only); 1 → update only what
    differs (nothing: "unchanged"), or delete; several → failed with the candidate ids.
+The two-way loop (syncs/loop_push.py) narrows this for records linked before: of what
+differs only what changed in the hub since the last exchange is written (or what won a
+conflict), and where 2 or 3 would make no query, a linked record with such a change takes
+the query of 4 (Salesforce may have changed it too); one with none is "unchanged".
 Two records of one batch that would write the same Salesforce record (or external id) are
 not both sent: Salesforce would fail both with DUPLICATE_VALUE. The last one goes.
 """
@@ -15,16 +19,19 @@ not both sent: Salesforce would fail both with DUPLICATE_VALUE. The last one goe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mappings.mapping import FieldRow
 from mappings.matchers import Matchers
 from mappings.outbound import Outbound, differing
 from syncs.actions import Action
+from syncs.loop_push import PushLoop
 from workspace.items import Outcome, Result
 
 Query = Callable[[str], list[dict[str, Any]]]
+UNCHANGED_IN_HUB = ("nothing to write changed in the hub since it was last exchanged with "
+                    "Salesforce (what came from Salesforce is not written back)")
 
 
 @dataclass(slots=True)
@@ -38,6 +45,7 @@ class Step:
     sf_id: str = ""
     note: str = ""
     result: Result | None = None
+    record: dict[str, Any] = field(default_factory=dict)  # the hub record
 
     def done(self, outcome: str, *, code: str = "", message: str = "",
              changed: list[str] | None = None) -> None:
@@ -67,6 +75,8 @@ class Planner:
         self.keys = Outbound([FieldRow(attribute, name) for attribute, name
                               in self.matchers.pairs], describe, action.sobject)
         self.query = query
+        self.loop = PushLoop(action, self.outbound)
+        self.select = [*self.outbound.fields, *self.loop.select(self.described)]
         fields = self.matchers.fields
         native = (action.operation == Action.Operation.UPSERT and action.allow_create
                   and len(fields) == 1 and self.keys.fields[fields[0]].get("externalId"))
@@ -78,7 +88,13 @@ class Planner:
         even when the Id alone would do (a reconcile writes nothing that is already equal)."""
         steps = [self.prepare(ref, record) for ref, record in records]
         live = [step for step in steps if step.result is None]
+        self.loop.load(live)
         operation = self.action.operation
+        quick = self.external_id or (self.matchers.by_id_only and not compare
+                                     and operation != Action.Operation.UPSERT)
+        if quick and operation not in (Action.Operation.CREATE, Action.Operation.DELETE):
+            self.quick_linked(live)
+            live = [step for step in live if step.op == "" and step.result is None]
         if operation == Action.Operation.CREATE:
             for step in live:
                 step.op = "create"
@@ -102,10 +118,23 @@ class Planner:
         self.check_creates(steps)
         return steps
 
+    def quick_linked(self, steps: list[Step]) -> None:
+        """Records with exchanged fields where no query would be made: what did not change in
+        the hub is left out, and those whose other fields may have changed in Salesforce too
+        are looked up (syncs/loop_push.py)."""
+        linked = [step for step in steps if self.loop.linked(step)]
+        lookup = [step for step in linked if self.loop.trim(step)]
+        for step in linked:
+            if not step.values and step not in lookup:
+                step.done(Outcome.UNCHANGED, message=UNCHANGED_IN_HUB)
+        if lookup:
+            self.resolve(lookup)
+
     def prepare(self, ref: str, record: dict[str, Any]) -> Step:
         values, problems = self.outbound.values(record)
         match, refused = self.keys.values(record)
-        step = Step(ref, values, {k: v for k, v in match.items() if v not in (None, "")})
+        step = Step(ref, values, {k: v for k, v in match.items() if v not in (None, "")},
+                    record=record)
         problems += refused
         if problems:
             step.done(Outcome.FAILED, code="INVALID_VALUE",
@@ -119,7 +148,7 @@ class Planner:
             if not self.matchers.usable(step.match):
                 self.no_match(step, "the record has no value for its matchers")
         rows: list[dict[str, Any]] = []
-        for soql in self.matchers.soql(self.sobject, self.outbound.fields,
+        for soql in self.matchers.soql(self.sobject, self.select,
                                        [step.match for step in usable]):
             rows.extend(self.query(soql))
         found = self.matchers.match([step.match for step in usable], rows, self.keys.types)
@@ -142,12 +171,17 @@ class Planner:
         if not changed:
             step.done(Outcome.UNCHANGED, message="Salesforce already has these values")
             return
+        changed = self.loop.keep(step, row, changed)
+        if not changed:
+            step.done(Outcome.UNCHANGED, message=UNCHANGED_IN_HUB)
+            return
         step.values = {name: step.values[name] for name in changed}
         step.op = "update"
 
     def no_match(self, step: Step, why: str) -> None:
         if self.action.creates and self.action.operation != Action.Operation.DELETE:
             step.op = "create"
+            step.values = self.outbound.values(step.record)[0]  # whole, even if trimmed
             # A created record carries its matcher values, so the next batch finds it.
             step.values = {**{k: v for k, v in step.match.items() if k != "Id"}, **step.values}
         else:

@@ -29,6 +29,7 @@ from syncs import conf
 from syncs.applier import PageApplier
 from syncs.cursor import Cursor
 from syncs.deletions import Deletions
+from syncs.loop_pull import PullLoop
 from syncs.models import Sync, SyncRun
 from syncs.position import Positions
 from syncs.queue import Claim, Trigger, claim
@@ -99,7 +100,10 @@ class Pull:
         first = not positions.cursor
         transformer = Transformer.for_mapping(mapping, client.describe)
         applier = self.applier(run, mapping, transformer)
-        scanner = self.scanner(client, transformer.select(), applier)
+        fields = transformer.select()
+        if applier.loop is not None:
+            fields = applier.loop.select(fields, client.describe(sync.sobject))
+        scanner = self.scanner(client, fields, applier)
         deletions = Deletions(sync, client, applier, self.claim, reconcile=sync.resync_pending,
                               sweep_since=sync.resync_started_at if sync.resync_pending else None)
         seen_at = deletions.probe(incremental=not first)
@@ -129,7 +133,9 @@ class Pull:
         sync = self.sync
         return PageApplier(run, mapping, transformer,
                            HubWriter(sync.source, force=sync.resync_pending),
-                           sync.object_type, mark_deleted=sync.deleted_marked)
+                           sync.object_type, mark_deleted=sync.deleted_marked,
+                           loop=PullLoop.for_sync(sync, transformer,
+                                                  force=sync.resync_pending))
 
     def scanner(self, client: SalesforceClient, fields: list[str],
                 applier: PageApplier) -> Scanner:

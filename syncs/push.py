@@ -167,7 +167,7 @@ class Push:
 
     def record(self, run: SyncRun, steps: list[Step], commit: Any) -> None:
         """Log and count the steps' results and `commit()`, in one transaction."""
-        results = [step.result for step in steps]
+        results = [step.result for step in steps] + self.parts.planner.loop.conflicts()
         counts = Counter(COUNTER_OF[result.outcome] for result in results)
         counts["fetched"] = len(steps)
         with transaction.atomic():
@@ -178,6 +178,7 @@ class Push:
                             action_id=self.action.pk)
             if self.action.entity == Action.Entity.EVENTS:
                 remember_written(self.action, results)
+            self.parts.planner.loop.remember(steps)
             commit()
 
 

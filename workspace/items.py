@@ -59,6 +59,8 @@ class Result:
     """What happened to one item (`outcome`: an `Outcome` value).
 
     `changed` names the fields an update changed; a creation leaves it empty (all are new).
+    `attributes`: the hub row's attributes once written (what the record left there; the
+    two-way loop remembers them), None when no row was written.
     """
 
     key: str
@@ -67,3 +69,4 @@ class Result:
     changed: list[str] = field(default_factory=list)
     error_code: str = ""
     message: str = ""
+    attributes: dict[str, Any] | None = None

@@ -135,7 +135,9 @@ class PageWrite:
         if seen_only:  # read but not applied (skipped, refused): still seen by this run
             mark_seen(self.source, seen_only, now)
         for key, _, kind, target in self.entries:
-            self.results[key].ref = f"{kind}:{target.pk}"
+            result = self.results[key]
+            result.ref = f"{kind}:{target.pk}"
+            result.attributes = getattr(target, "attributes", None)
         return [self.results[i.key] for i in self.items]
 
 

@@ -192,9 +192,11 @@ def test_add_and_edit_a_connection(emulator, oauth_client):
         "name": "Acme prod", "enabled": "on", "environment": "custom",
         "login_url": "https://acme.my.salesforce.com", "client_id": "own-client",
         "new_client_secret": "s3cr3t-value", "api_version": "61.0",
-        "daily_budget_percent": "40", "account_external_id_field": "Id"})
+        "daily_budget_percent": "40", "account_external_id_field": "Id",
+        "conflict_policy": "hub"})
     assert response.status_code == 302
     created = Connection.objects.get(name="Acme prod")
+    assert created.conflict_policy == Connection.ConflictPolicy.HUB
     assert created.client_secret == "s3cr3t-value"
     assert "s3cr3t-value" not in created.client_secret_encrypted
     assert created.login_base_url == "https://acme.my.salesforce.com"
@@ -202,6 +204,8 @@ def test_add_and_edit_a_connection(emulator, oauth_client):
     page = oauth_client.get(created.get_absolute_url()).content.decode()
     assert "s3cr3t-value" not in page and "stored (encrypted)" in page
     assert 'id="connect-salesforce"' in page
+    assert 'name="conflict_policy"' in page and "Newest change wins" in page
+    assert "Every conflict is logged" in page
 
 
 def test_editing_a_connected_connection_keeps_tokens_and_status(emulator, connection,
