@@ -41,10 +41,16 @@ class ConnectionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A form posted without it (a script written before the policy existed) keeps the
+        # default: Salesforce wins.
+        self.fields["conflict_policy"].required = False
         choices = self._account_field_choices()
         if choices:
             # A select of the suitable fields; still checked in clean (the cache may be old).
             self.fields["account_external_id_field"].widget = forms.Select(choices=choices)
+
+    def clean_conflict_policy(self) -> str:
+        return self.cleaned_data.get("conflict_policy") or Connection.ConflictPolicy.SALESFORCE
 
     def _account_field_choices(self) -> list[tuple[str, str]]:
         """Account fields that can carry the hub's account id, from the cached describe (no
