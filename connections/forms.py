@@ -43,7 +43,8 @@ class ConnectionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A form posted without it (a script written before the policy existed) keeps the
         # default: Salesforce wins.
-        self.fields["conflict_policy"].required = False
+        if "conflict_policy" in self.fields:  # absent from a view-only page
+            self.fields["conflict_policy"].required = False
         choices = self._account_field_choices()
         if choices:
             # A select of the suitable fields; still checked in clean (the cache may be old).
