@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -40,6 +41,21 @@ class Page:
     failed: list[Result]
     gone: list[str]  # ids of the records Salesforce reports deleted (IsDeleted)
     tail: tuple[str, str]  # the greatest (SystemModstamp, Id)
+
+    def __reduce__(self) -> tuple:
+        """Pickled with its items as plain tuples: a page prepared in a helper process is
+        unpickled in the run's thread, and a slotted dataclass's own pickling costs several
+        times more there (a Python `__setstate__` per item)."""
+        return (_page, (self.fetched, list(map(_item_values, self.items)), self.failed,
+                        self.gone, self.tail))
+
+
+_item_values = attrgetter(*(field.name for field in fields(Item)))
+
+
+def _page(fetched: int, items: list[tuple], failed: list[Result], gone: list[str],
+          tail: tuple[str, str]) -> Page:
+    return Page(fetched, [Item(*values) for values in items], failed, gone, tail)
 
 
 class PageApplier:

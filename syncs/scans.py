@@ -142,7 +142,8 @@ class Scanner:
             position = BulkPosition(resume["job"], resume["locator"])
             last = Cursor(*resume.get("tail", ("", "")))
         for page in self.client.bulk_api.resumable_query(
-                soql, include_deleted=include_deleted, prepare=prepare, resume=position):
+                soql, include_deleted=include_deleted, prepare=prepare, resume=position,
+                apart=True):
             if position is not None and page.position.job_id != position.job_id:
                 logger.warning("%s: bulk job %s could not be resumed; read from a new job",
                                self.reading.label, position.job_id)
