@@ -1,6 +1,7 @@
 """The page applier: one page of Salesforce records into the hub, in one transaction.
 
-`prepare` makes a page ready off the database (it runs on the read-ahead thread); `apply` then
+`prepare` makes a page ready off the database (on the read-ahead thread, or for a Bulk API job
+in a forked helper process, which hands the page back pickled); `apply` then
 writes it in the run's thread: hub writes, record logs, run counters and the position the page
 reached (`checkpoint`), all in one transaction, so a crash resumes after the last page applied.
 `remove` does the same for records Salesforce deleted. Scanners and the deletions pass are
@@ -81,8 +82,8 @@ class PageApplier:
         self.writer, self.rechecking = writer, True
 
     def prepare(self, records: list[dict]) -> Page:
-        """A page made ready for `apply`. It runs on the thread that reads pages ahead, so it
-        must not touch the database."""
+        """A page made ready for `apply`. It runs on the thread that reads pages ahead, or in a
+        copy of this process (bulk), so it must not touch the database."""
         live, gone = [], []
         for record in records:
             (gone if record.get("IsDeleted") in (True, "true") else live).append(record)

@@ -129,6 +129,10 @@ class Scanner:
         the job stands (`keep(state)`: job, next locator, greatest position so far); a later
         scan of the same query given that `resume` state goes on from there instead of running
         the job again.
+
+        Results pages are parsed and prepared in a forked helper process (`apart`), so that
+        work runs on another core than this thread's writes instead of taking turns with them
+        for the GIL.
         """
         size, prepare_page = self.reading.batch_size, self.applier.prepare
 
