@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 HEADER = struct.Struct(">Q")  # every message: its length, then its bytes
 PR_SET_PDEATHSIG = 1
 # An answer slower than this means the child is stuck: a page takes well under a second.
-ANSWER_TIMEOUT = 300.0
+# Below the default claim expiry (120 s), as the first page is waited for without heartbeats.
+ANSWER_TIMEOUT = 100.0
 # How long `close` waits for the child to leave on its own before killing it.
 EXIT_GRACE = 5.0
 
@@ -215,7 +216,7 @@ def _read_exactly(fd: int, size: int, timeout: float | None, *, at_start: bool) 
     view, got = memoryview(buffer), 0
     while got < size:
         if timeout is not None and not _readable(fd, timeout):
-            raise TimeoutError(f"no answer in {timeout:.0f} s")
+            raise TimeoutError(f"no answer in {timeout:g} s")
         chunk = os.readv(fd, [view[got:]])
         if chunk == 0:
             raise EOFError("end of input" if at_start and got == 0 else "cut off mid-message")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from connections import page_process
 from connections.errors import SalesforceRejected
 from connections.page_process import PageProcess, PageProcessFailed
 from tests.conftest import ROOT
@@ -110,6 +111,18 @@ def test_a_helper_that_dies_mid_page_is_an_error_not_a_hang():
         with pytest.raises(PageProcessFailed, match=r"was killed by signal 9 before answering"):
             helper.run(b"page")
         assert time.monotonic() - started < 30
+    assert _gone(helper.pid)
+
+
+def test_a_helper_that_stops_answering_is_killed_and_an_error(monkeypatch):
+    monkeypatch.setattr(page_process, "ANSWER_TIMEOUT", 0.5)
+    monkeypatch.setattr(page_process, "EXIT_GRACE", 0.5)
+    with PageProcess(lambda payload: time.sleep(60)) as helper:
+        with pytest.raises(PageProcessFailed, match=r"did not stop and was killed before "
+                                                    r"answering \(no answer in 0.5 s\)"):
+            helper.run(b"page")
+        with pytest.raises(PageProcessFailed, match="is closed"):
+            helper.run(b"page")
     assert _gone(helper.pid)
 
 
