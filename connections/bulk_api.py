@@ -100,9 +100,9 @@ class BulkApi:
            for ever), a new job starts from nothing, and the log says why.
         2. Each page comes with the job id and the locator of the page after it.
         3. `apart`: each results page is parsed and `prepare`d in a forked `PageProcess`, on
-           another core than the caller's writes (where `os.fork` exists). `prepare` must then
-           not touch the database, and what it returns must pickle; its errors are raised here
-           as they were raised there.
+           another core than the caller's writes (where a process can be forked). `prepare`
+           must then not touch the database, and what it returns must pickle; its errors are
+           raised here as they were raised there.
         """
         page_records = page_records or int(conf.get("SALESFORCE_BULK_QUERY_PAGE_RECORDS"))
         job_id = self._job_to_resume(resume, poll_timeout) if resume else None
@@ -114,8 +114,7 @@ class BulkApi:
             job_id = job["id"]
             self.wait_for_job("query", job_id, poll_timeout)
         work = _preparing(prepare)
-        helper = PageProcess(work, name="bulk results") if apart and PageProcess.available() \
-            else None
+        helper = PageProcess.start(work, name="bulk results") if apart else None
 
         def results(locator: str) -> Callable[[Salesforce], tuple[Any, str]]:
             params = {"maxRecords": page_records, **({"locator": locator} if locator else {})}

@@ -15,8 +15,8 @@ on another core and hands back each answer pickled, to be unpickled in the calle
    the same type with the same message (plus the child's traceback as a note); an error that
    cannot be pickled comes back as `PageProcessFailed` naming its type and message. A child
    that dies or stops answering is `PageProcessFailed` too, never a hang.
-4. Forking needs `os.fork`; a caller checks `PageProcess.available()` and otherwise prepares
-   in its own process (a thread), as before.
+4. `PageProcess.start` returns None where no process can be forked (no `os.fork`, or the
+   fork failed: logged); the caller then does the work in its own process, as before.
 """
 
 from __future__ import annotations
@@ -61,7 +61,12 @@ class PageProcess:
         parent = os.getpid()
         # PDEATHSIG follows the forking *thread*: only the main thread lives as long as we do.
         tie = threading.current_thread() is threading.main_thread()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:  # no memory or processes left: nothing was started
+            for fd in (requests_out, requests_in, answers_out, answers_in):
+                os.close(fd)
+            raise
         if self.pid == 0:  # the child: never returns into the caller's code
             code = 1
             try:
@@ -76,9 +81,18 @@ class PageProcess:
         self._to_child, self._from_child = requests_in, answers_out
         self.closed = False
 
-    @staticmethod
-    def available() -> bool:
-        return hasattr(os, "fork")
+    @classmethod
+    def start(cls, work: Callable[[bytes], Any], *, name: str) -> PageProcess | None:
+        """A helper, or None (logged) where none can be forked: the caller then does the work
+        in its own process, as it would without one."""
+        if not hasattr(os, "fork"):
+            return None
+        try:
+            return cls(work, name=name)
+        except OSError as error:
+            logger.warning("could not fork the %s process (%s); doing its work in-process",
+                           name, error)
+            return None
 
     def run(self, payload: bytes) -> bytes:
         """Send `payload`, wait for the answer (any thread; the GIL is free while waiting)."""
