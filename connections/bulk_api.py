@@ -29,6 +29,7 @@ from connections.errors import (
     Transient,
     check_write_target,
 )
+from connections.page_process import PageProcess
 
 if TYPE_CHECKING:
     import requests
@@ -89,8 +90,8 @@ class BulkApi:
 
     def resumable_query(self, soql: str, *, include_deleted: bool = False,
                         poll_timeout: float = 600, prepare: Callable[[list[dict]], P] = as_is,
-                        page_records: int | None = None,
-                        resume: BulkPosition | None = None) -> Iterator[BulkPage[P]]:
+                        page_records: int | None = None, resume: BulkPosition | None = None,
+                        apart: bool = False) -> Iterator[BulkPage[P]]:
         """`query`, with where each page leaves the job: save a page's `position` with what it
         applied, and a later call given it as `resume` goes on from there.
 
@@ -98,6 +99,10 @@ class BulkApi:
            the saved locator; failed, aborted or gone (Salesforce keeps results for days, not
            for ever), a new job starts from nothing, and the log says why.
         2. Each page comes with the job id and the locator of the page after it.
+        3. `apart`: each results page is parsed and `prepare`d in a forked `PageProcess`, on
+           another core than the caller's writes (where a process can be forked). `prepare`
+           must then not touch the database, and what it returns must pickle; its errors are
+           raised here as they were raised there.
         """
         page_records = page_records or int(conf.get("SALESFORCE_BULK_QUERY_PAGE_RECORDS"))
         job_id = self._job_to_resume(resume, poll_timeout) if resume else None
@@ -108,24 +113,33 @@ class BulkApi:
                                                 json={"operation": operation, "query": soql}))
             job_id = job["id"]
             self.wait_for_job("query", job_id, poll_timeout)
+        work = _preparing(prepare)
+        helper = PageProcess.start(work, name="bulk results") if apart else None
 
-        def results(locator: str) -> Callable[[Salesforce], tuple[P | None, str]]:
+        def results(locator: str) -> Callable[[Salesforce], tuple[Any, str]]:
             params = {"maxRecords": page_records, **({"locator": locator} if locator else {})}
 
-            def read(sf: Salesforce) -> tuple[P | None, str]:
+            def read(sf: Salesforce) -> tuple[Any, str]:
                 response = _request(sf, "GET", f"query/{job_id}/results", params=params,
                                     accept=CSV)
-                records = _records(response)
-                return (prepare(records) if records else None,
+                content = response.content
+                return (helper.run(content) if helper else work(content),
                         response.headers.get("Sforce-Locator") or "null")
             return read
 
-        def following(answer: tuple[P | None, str]) -> Callable[[Salesforce], Any] | None:
+        def following(answer: tuple[Any, str]) -> Callable[[Salesforce], Any] | None:
             return None if answer[1] == "null" else results(answer[1])
 
-        for prepared, after in read_ahead(self.reader, results(locator), following):
-            if prepared is not None:
-                yield BulkPage(prepared, BulkPosition(job_id, after))
+        reads = read_ahead(self.reader, results(locator), following)
+        try:
+            for answer, after in reads:
+                prepared = PageProcess.load(answer) if helper else answer
+                if prepared is not None:
+                    yield BulkPage(prepared, BulkPosition(job_id, after))
+        finally:
+            reads.close()  # settles a read still in flight before its helper goes
+            if helper is not None:
+                helper.close()
 
     def _job_to_resume(self, resume: BulkPosition, poll_timeout: float) -> str | None:
         """The job id if its results can still be read (waiting for it if still running)."""
@@ -230,9 +244,17 @@ def _csv_rows(response: requests.Response) -> csv.DictReader:
     return csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
 
 
-def _records(response: requests.Response) -> list[dict[str, Any]]:
+def _preparing(prepare: Callable[[list[dict]], P]) -> Callable[[bytes], P | None]:
+    """A results page's CSV → `prepare(records)`, or None for a page without records."""
+    def work(content: bytes) -> P | None:
+        records = _records(content)
+        return prepare(records) if records else None
+    return work
+
+
+def _records(content: bytes) -> list[dict[str, Any]]:
     """A results page as REST-shaped dicts; the column layout is read once per page."""
-    rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+    rows = csv.reader(io.StringIO(content.decode("utf-8-sig")))
     columns = next(rows, None)
     if not columns:
         return []

@@ -1,6 +1,7 @@
 """The page applier: one page of Salesforce records into the hub, in one transaction.
 
-`prepare` makes a page ready off the database (it runs on the read-ahead thread); `apply` then
+`prepare` makes a page ready off the database (on the read-ahead thread, or for a Bulk API job
+in a forked helper process, which hands the page back pickled); `apply` then
 writes it in the run's thread: hub writes, record logs, run counters and the position the page
 reached (`checkpoint`), all in one transaction, so a crash resumes after the last page applied.
 `remove` does the same for records Salesforce deleted. Scanners and the deletions pass are
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -43,6 +45,21 @@ class Page:
     tail: tuple[str, str]  # the greatest (SystemModstamp, Id)
     exchanged: Exchanged | None = None  # the values the two-way loop compares
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its items as plain tuples: a page prepared in a helper process is
+        unpickled in the run's thread, and a slotted dataclass's own pickling costs several
+        times more there (a Python `__setstate__` per item)."""
+        return (_page, (self.fetched, list(map(_item_values, self.items)), self.failed,
+                        self.gone, self.tail))
+
+
+_item_values = attrgetter(*(field.name for field in fields(Item)))
+
+
+def _page(fetched: int, items: list[tuple], failed: list[Result], gone: list[str],
+          tail: tuple[str, str]) -> Page:
+    return Page(fetched, [Item(*values) for values in items], failed, gone, tail)
+
 
 class PageApplier:
     """Applies pages of one run: transform, hub write, logs, counters and checkpoint.
@@ -68,8 +85,8 @@ class PageApplier:
         self.writer, self.rechecking = writer, True
 
     def prepare(self, records: list[dict]) -> Page:
-        """A page made ready for `apply`. It runs on the thread that reads pages ahead, so it
-        must not touch the database."""
+        """A page made ready for `apply`. It runs on the thread that reads pages ahead, or in a
+        copy of this process (bulk), so it must not touch the database."""
         live, gone = [], []
         for record in records:
             (gone if record.get("IsDeleted") in (True, "true") else live).append(record)

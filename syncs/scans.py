@@ -129,6 +129,10 @@ class Scanner:
         the job stands (`keep(state)`: job, next locator, greatest position so far); a later
         scan of the same query given that `resume` state goes on from there instead of running
         the job again.
+
+        Results pages are parsed and prepared in a forked helper process (`apart`), so that
+        work runs on another core than this thread's writes instead of taking turns with them
+        for the GIL.
         """
         size, prepare_page = self.reading.batch_size, self.applier.prepare
 
@@ -142,7 +146,8 @@ class Scanner:
             position = BulkPosition(resume["job"], resume["locator"])
             last = Cursor(*resume.get("tail", ("", "")))
         for page in self.client.bulk_api.resumable_query(
-                soql, include_deleted=include_deleted, prepare=prepare, resume=position):
+                soql, include_deleted=include_deleted, prepare=prepare, resume=position,
+                apart=True):
             if position is not None and page.position.job_id != position.job_id:
                 logger.warning("%s: bulk job %s could not be resumed; read from a new job",
                                self.reading.label, position.job_id)
