@@ -57,6 +57,7 @@ class SegmentForm(forms.ModelForm):
         field_classes = {"conditions": ConditionsField}
         widgets = {"conditions": ConditionsBuilder(attrs={"rows": 12, "cols": 100})}
         labels = {"conditions": "Conditions"}
+        help_texts = {"conditions": ""}  # the builder says it, and so does its JSON fallback
 
     def clean_conditions(self) -> object:
         """Left empty: no conditions (every record); anything else is checked by the model."""

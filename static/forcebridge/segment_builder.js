@@ -258,6 +258,7 @@
         "edit them as JSON (the members below follow as you type).";
     }
     showType();
+    if (byId("segment-live-note")) byId("segment-live-note").hidden = false;
 
     byId("add-condition").addEventListener("click", function () {
       rows.appendChild(plainRow({}, topKind()));
