@@ -126,18 +126,19 @@ def test_build_a_segment_pick_it_on_an_action_and_only_its_member_is_pushed(
     # 2. The action set-up page offers the builder, and the segment.
     page.goto(f"{live_server.url}/admin/syncs/action/add/")
     assert page.get_attribute("#new-segment", "href") == "/admin/mappings/segment/add/"
-    page.fill("#id_name", "Pro people → Contacts")
     page.select_option("#id_connection", str(connection.pk))
-    page.fill("#id_sobject", "Contact")
-    page.press("#id_sobject", "Tab")
-    page.check("input[name=entity][value=people]")
-    page.check("input[name=operation][value=update]")
-    page.fill("input[name=matchers_source] >> nth=0", "email")
-    page.fill("input[name=matchers_field] >> nth=0", "Email")
-    page.fill("#id_field_mappings", '[["lastName", "LastName"]]')
+    typed = {"#id_name": "Pro people → Contacts", "#id_sobject": "Contact",
+             "input[name=matchers_source] >> nth=0": "email",
+             "input[name=matchers_field] >> nth=0": "Email",
+             "#id_field_mappings": '[["lastName", "LastName"]]',
+             # The first reconcile is due tomorrow: this test starts the run itself.
+             "#id_start_at_0": (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+             "#id_start_at_1": "06:00:00"}
+    for selector, value in typed.items():
+        page.fill(selector, value)
+    for choice in ("entity][value=people", "operation][value=update"):
+        page.check(f"input[name={choice}]")
     page.select_option("#id_segments", label="Pro with seats")
-    page.fill("#id_start_at_0", (dt.date.today() + dt.timedelta(days=1)).isoformat())
-    page.fill("#id_start_at_1", "06:00:00")
     page.click("input[name=_continue]")
     assert "was added successfully" in page.inner_text(".messagelist")
     action = Action.objects.get()
