@@ -58,7 +58,7 @@ def test_a_related_condition_and_an_objects_segment_are_counted(staff_client, pe
                                "match": "all", "conditions": [
                                    {"attribute": "tier", "operator": "in_list",
                                     "value": ["big", "huge"]}]}]).content.decode()
-    assert '<strong class="fb-segment-count">1</strong> person match.' in page
+    assert '<strong class="fb-segment-count">1</strong> person matches.' in page
     assert "p4@x.io" in page
     page = ask(staff_client, [{"attribute": "tier", "operator": "is_set"}],
                entity="objects", object_type=str(account.pk)).content.decode()
