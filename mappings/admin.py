@@ -1,5 +1,11 @@
-"""Segments in the admin: conditions as JSON, checked on save (mappings/segments.py, through
-the model's clean), and on the change page the live member count and the first members."""
+"""Segments in the admin: the add and change page is the segment builder.
+
+Condition rows (segment_builder.js) write the conditions JSON into the form's `conditions`
+field, which stays a plain textarea without JavaScript, so the page saves either way; saving
+checks them with the model's `clean` (`mappings.conditions.problems`). As rows change, the
+page posts the unsaved segment to `members/` (mappings/segment_builder.py) for the live count
+and the first members. View-only staff see the conditions as sentences and the members now.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,16 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.forms.fields import InvalidJSONInput
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path
+from django.utils.html import format_html_join
 
 from config.admin import BoundedSearchAdmin
 from config.forms import BoundedJSONField
+from mappings import segment_builder
+from mappings.conditions import NO_VALUE, OPERATORS
 from mappings.models import Segment
-
-PREVIEW = 10
 
 
 class ConditionsField(BoundedJSONField):
@@ -29,12 +36,28 @@ class ConditionsField(BoundedJSONField):
         return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+class ConditionsBuilder(forms.Textarea):
+    """The conditions textarea (the JSON saved), and the builder's rows that write it."""
+
+    class Media:
+        js = ["forcebridge/segment_builder.js"]
+        css = {"all": ["forcebridge/segment_builder.css"]}
+
+    def render(self, name: str, value: Any, attrs: dict | None = None,
+               renderer: Any = None) -> str:
+        return render_to_string("admin/mappings/segment/builder.html", {
+            "textarea": super().render(name, value, attrs, renderer),
+            "config": segment_builder.builder_config()})
+
+
 class SegmentForm(forms.ModelForm):
     class Meta:
         model = Segment
         fields = ["name", "entity", "object_type", "match", "conditions"]
         field_classes = {"conditions": ConditionsField}
-        widgets = {"conditions": forms.Textarea(attrs={"rows": 12, "cols": 100})}
+        widgets = {"conditions": ConditionsBuilder(attrs={"rows": 12, "cols": 100})}
+        labels = {"conditions": "Conditions"}
+        help_texts = {"conditions": ""}  # the builder says it, and so does its JSON fallback
 
     def clean_conditions(self) -> object:
         """Left empty: no conditions (every record); anything else is checked by the model."""
@@ -42,15 +65,30 @@ class SegmentForm(forms.ModelForm):
         return [] if value is None else value
 
 
+class SegmentDraftForm(SegmentForm):
+    """The segment as it stands on the builder, before it has a name: checked alike."""
+
+    class Meta(SegmentForm.Meta):
+        fields = ["entity", "object_type", "match", "conditions"]
+
+
 @admin.register(Segment)
 class SegmentAdmin(BoundedSearchAdmin):
-    """Add or edit a segment; its page counts the members and shows the first of them."""
+    """The segment builder (add and change), and its live members endpoint."""
 
     form = SegmentForm
+    change_form_template = "admin/mappings/segment/change_form.html"
     list_display = ["name", "entity", "object_type", "match", "updated"]
     list_filter = ["entity"]
     search_fields = ["name"]
     list_select_related = ["object_type"]
+
+    def get_urls(self) -> list:
+        members = self.admin_site.admin_view(self.members_view)
+        return [path("members/", members, name="mappings_segment_members"), *super().get_urls()]
+
+    def members_view(self, request: HttpRequest) -> HttpResponse:
+        return segment_builder.members(request, SegmentDraftForm)
 
     def has_delete_permission(self, request: HttpRequest, obj: Segment | None = None) -> bool:
         """Not while it limits an action (which would widen to every record)."""
@@ -64,41 +102,42 @@ class SegmentAdmin(BoundedSearchAdmin):
         return actions
 
     def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None) -> list:
-        fieldsets: list = [(None, {"fields": ["name", "entity", "object_type", "match",
-                                              "conditions"]})]
-        if obj is not None:
-            fieldsets.append(("Members now", {"fields": ["member_count", "member_preview"]}))
-        return fieldsets
+        fields = ["name", "entity", "object_type", "match", "conditions"]
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields[-1] = "conditions_described"  # read-only: sentences, not JSON
+        return [(None, {"fields": fields})]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list:
-        return ["member_count", "member_preview"] if obj is not None else []
+    def render_change_form(self, request: HttpRequest, context: dict, add: bool = False,
+                           change: bool = False, form_url: str = "",
+                           obj: Segment | None = None) -> HttpResponse:
+        """The page, with the members of the segment as saved (the script then counts the
+        conditions on screen as they change)."""
+        saved = obj is not None and obj.pk is not None and not context["adminform"].form.errors
+        context["members"] = segment_builder.members_context(obj) if saved else None
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @admin.display(description="members")
-    def member_count(self, obj: Segment) -> str:
-        return format_html('<strong class="fb-segment-count">{}</strong>', f"{obj.count():,}")
-
-    @admin.display(description=f"first {PREVIEW} (by id)")
-    def member_preview(self, obj: Segment) -> str:
-        rows = obj.preview(limit=PREVIEW)
-        if not rows:
-            return "No members."
-        page = "admin:workspace_person_change" if obj.people else \
-            "admin:workspace_object_change"
-        return format_html(
-            '<table class="fb-segment-preview"><tr><th>id</th><th>{}</th><th>attributes</th>'
-            "</tr>{}</table>", "e-mail / customer id" if obj.people else "object id",
-            format_html_join("", '<tr><td><a href="{}">{}</a></td><td>{}</td><td><code>{}'
-                             "</code></td></tr>",
-                             ((reverse(page, args=[row.pk]), row.pk, _name(row),
-                               _attributes(row.attributes)) for row in rows)))
+    @admin.display(description="conditions")
+    def conditions_described(self, obj: Segment) -> str:
+        if not obj.conditions:
+            return "None: every record."
+        return format_html_join("", "<div>{}</div>", ((line,) for line in describe(
+            obj.conditions, obj.get_match_display())))
 
 
-def _name(row: Any) -> str:
-    if hasattr(row, "object_id"):
-        return row.object_id
-    return " / ".join(part for part in (row.email, row.customer_id) if part)
-
-
-def _attributes(attributes: dict) -> str:
-    text = json.dumps(attributes, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 200 else text[:200] + "…"
+def describe(conditions: list[dict], join: str, indent: str = "") -> list[str]:
+    """Conditions as sentences, one a line (a nested "related to" indented)."""
+    lines = [f"{indent}{join}:"]
+    for condition in conditions:
+        if condition.get("operator") == "related_to":
+            kind = condition.get("object_type") or "a person"
+            lines.append(f"{indent}· related to {kind}, matching")
+            lines += describe(condition.get("conditions", []),
+                              dict(Segment.Join.choices)[condition.get("match", "all")],
+                              indent + "\u00a0" * 4)
+            continue
+        value = "" if condition.get("operator") in NO_VALUE else \
+            " " + json.dumps(condition.get("value"), ensure_ascii=False)
+        lines.append(f"{indent}· {condition.get('attribute')} "
+                     f"{OPERATORS.get(condition.get('operator'), condition.get('operator'))}"
+                     f"{value}")
+    return lines

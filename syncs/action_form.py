@@ -15,8 +15,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
@@ -45,7 +46,10 @@ FIELDSETS = [
     ("3. Operation and record matchers", {"fields": ["operation", "matchers",
                                                      "matcher_operator", "allow_create"]}),
     ("4. Fields written", {"fields": ["field_mappings"]}),
-    ("5. Segments: which records (none: every one)", {"fields": ["segments", "on_leave"]}),
+    ("5. Segments: which records (none: every one)", {"fields": ["segments", "on_leave"],
+     "description": format_lazy('<a href="{}" id="new-segment" target="_blank">New segment'
+                                "</a> (the segment builder, in a new tab)",
+                                reverse_lazy("admin:mappings_segment_add"))}),
     ("6. How Salesforce is called", {"fields": ["batch_mode", "bulk_threshold",
                                                 "assignment_rules", "duplicate_allow_save"]}),
     ("7. Reconcile schedule", {"fields": ["schedule_kind", "every_minutes", "cron",

@@ -1,5 +1,7 @@
-"""A segment's admin page in a real headless Chromium: a refused condition, then the count and
-the first members (screenshots under screenshots/)."""
+"""A segment's admin page in a real headless Chromium without JavaScript: the builder's rows
+need the script, so the conditions are typed as JSON; a refused condition, then the count and
+the first members (screenshots under screenshots/). With the script:
+test_segment_builder_browser.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ from workspace.models import Person
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_operator_saves_a_segment_and_sees_its_members(live_server, page, staff_user):
+def test_an_operator_saves_a_segment_and_sees_its_members(live_server, browser, staff_user):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15000)
     for i in range(14):
         Person.objects.create(email=f"p{i}@x.io", customer_id=f"c{i}",
                               attributes={"plan": "pro" if i % 2 else "free", "n": i})
@@ -35,3 +40,4 @@ def test_an_operator_saves_a_segment_and_sees_its_members(live_server, page, sta
     rows = page.locator(".fb-segment-preview tr")
     assert rows.count() == 7 and "p3@x.io / c3" in rows.nth(1).inner_text()
     screenshot(page, "segment_members")
+    context.close()
