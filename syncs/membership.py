@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef
 
+from connections.external_id import account_key
 from mappings.mapping import Transform
 from syncs.actions import Action, ActionMember
 from syncs.hub_records import HubRecords
@@ -121,10 +122,13 @@ def leaving_steps(planner: Planner, records: list[tuple[str, dict]], on_leave: s
 
 def clearable(planner: Planner) -> list[str]:
     """The mapped fields a leaving clears: not matchers, lookups or constants; nillable and
-    updateable in describe."""
+    updateable in describe. Never the connection's External ID for accounts: it keys the
+    account to its hub object (connections/external_id.py), leaving or not."""
     matchers = set(planner.matchers.fields)
+    key = account_key(planner.action.connection).lower() if planner.sobject == "Account" else ""
     return [row.target for row in planner.outbound.rows
-            if row.transform != Transform.CONSTANT and row.target not in matchers and "." not in row.target
+            if row.transform != Transform.CONSTANT and row.target not in matchers
+            and "." not in row.target and (not key or row.target.lower() != key)
             and planner.outbound.fields[row.target].get("nillable", True)
             and planner.outbound.fields[row.target].get("updateable", True)]
 

@@ -108,3 +108,29 @@ def test_a_delete_action_of_one_object_type_leaves_the_others(emulator, connecti
     assert sorted(r["Name"] for r in emulator.control.records("Account")) == [
         "Acme", "Blue", "Red"]
     assert Object.objects.filter(type=teams).count() == 1
+
+
+# -- 3. leaving never clears the External ID for accounts -------------------------------------
+
+def test_clearing_a_leaving_account_keeps_its_external_id(emulator, connection):
+    connection.account_external_id_field = "Forcebridge_Id__c"
+    connection.save()
+    accounts = ObjectType.objects.create(singular="Account", plural="Accounts")
+    with transaction.atomic():
+        HubWriter("api:test").objects(accounts, [Item("a1", "", {
+            "name": "Acme", "industry": "Tech"}, object_id="acc-1")])
+    tech = Segment.objects.create(name="tech", entity="objects", object_type=accounts,
+                                  conditions=[{"attribute": "industry", "operator": "equals",
+                                               "value": "Tech"}])
+    action = make_action(connection, "Account", entity="objects", object_type=accounts,
+                         rows=[("name", "Name"), ("industry", "Industry")],
+                         matchers=[["name", "Name"]], allow_create=True, on_leave="clear")
+    action.segments.set([tech])
+    assert ok(action).created == 1
+    (account,) = emulator.control.records("Account")
+    assert (account["Industry"], account["Forcebridge_Id__c"]) == ("Tech", "acc-1")
+    Object.objects.update(attributes={"name": "Acme", "industry": "Retail"})  # it leaves
+    run = ok(action)
+    assert RecordLog.objects.get(run=run).changed_fields == ["Industry"]
+    (account,) = emulator.control.records("Account")
+    assert (account["Industry"], account["Forcebridge_Id__c"]) == (None, "acc-1")
