@@ -75,6 +75,11 @@ class HubEvents(HubRecords):
         return found
 
 
+def hub_for(action: Action, sources: set[str]) -> HubRecords:
+    """What the action reads from the hub: its events (an events action) or its records."""
+    return (HubEvents if action.entity == Action.Entity.EVENTS else HubRecords)(action, sources)
+
+
 def remember_written(action: Action, results: list[Result]) -> None:
     """A `WrittenEvent` for each event written (inside the transaction of its record log)."""
     rows = [WrittenEvent(action=action, event_id=int(result.ref.partition(":")[2]),

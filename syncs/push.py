@@ -33,8 +33,7 @@ from syncs.actions import Action
 from syncs.cursor import id_in
 from syncs.drain import Drain, connection_sources
 from syncs.hub_deletions import deleted_for_good
-from syncs.hub_events import HubEvents, remember_written
-from syncs.hub_records import HubRecords
+from syncs.hub_events import hub_for, remember_written
 from syncs.membership import ENTERED, LEFT, LEFT_SEGMENT, Membership, leaving_steps, mark
 from syncs.models import SyncRun
 from syncs.planner import Planner, Step
@@ -110,8 +109,7 @@ class Push:
         writer = BatchWriter(client, action.sobject, action.headers(), bulk_from=bulk_from,
                              external_id_field=planner.external_id)
         batch = BATCH if bulk_from is None else BULK_BATCH
-        hub = (HubEvents if action.entity == Action.Entity.EVENTS else HubRecords)(action,
-                                                                                 sources)
+        hub = hub_for(action, sources)
         drain = Drain(action, self.claim, sources)
         self.parts = Parts(client, planner, writer)
         self.hub, self.members = hub, Membership(action, hub)

@@ -6,16 +6,20 @@ wakes an action limited by segments."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
 
+from connections.client import SalesforceClient
 from logs.models import RecordLog
 from mappings.models import Segment
 from syncs.actions import ActionMember
+from syncs.dry_run import dry_run
 from syncs.pull import run_sync
-from tests.syncs.push_cast import make_action, ok
+from tests.syncs.push_cast import hub_people, make_action, ok
 from tests.syncs.test_push_deletions import from_now_on, live, people, remove
-from workspace.hub import HubWriter, Item
+from workspace.hub import HubWriter, Item, Ref
 from workspace.models import Change, Object, ObjectType, Person
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +138,21 @@ def test_clearing_a_leaving_account_keeps_its_external_id(emulator, connection):
     assert RecordLog.objects.get(run=run).changed_fields == ["Industry"]
     (account,) = emulator.control.records("Account")
     assert (account["Industry"], account["Forcebridge_Id__c"]) == (None, "acc-1")
+
+
+# -- 4. the dry run of an events action ----------------------------------------------------------
+
+def test_the_dry_run_of_an_events_action_lists_its_events(emulator, connection):
+    hub_people({"email": "a@x.io", "lastName": "A"})
+    with transaction.atomic():
+        HubWriter("api:test").events([
+            Item(key, "", {"plan": plan}, person=Ref("email", "a@x.io"), name="Upgraded",
+                 timestamp=dt.datetime(2026, 3, 4, tzinfo=dt.UTC))
+            for key, plan in (("e1", "pro"), ("e2", "team"))])
+    action = make_action(connection, "Task", entity="events", operation="create", matchers=[],
+                         rows=[("name", "Subject"), ("properties.plan", "Description")])
+    previews = dry_run(action, SalesforceClient.for_connection(connection))
+    assert [(p.outcome, p.fields.get("Description")) for p in previews] == [
+        ("create", "pro"), ("create", "team")]
+    assert all(p.ref.startswith("event:") for p in previews)
+    assert emulator.control.records("Task") == []
