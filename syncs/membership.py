@@ -40,14 +40,19 @@ class Membership:
         self.action = action
         self.hub = hub
         self.rows = ActionMember.objects.filter(action_id=action.pk)
+        # Records whose write failed in this run: no members yet, retried on the next run
+        # (not again by this run's entries).
+        self.failed: set[int] = set()
 
     def forget(self) -> None:
         """An action no longer limited by segments keeps no rows."""
         if not self.hub.limited:
             self.rows.delete()
 
-    def add(self, ids: list[int]) -> None:
-        """Record these hub records as members (inside the batch's transaction)."""
+    def add(self, ids: list[int], failed: list[int]) -> None:
+        """Record these hub records as members (inside the batch's transaction); those whose
+        write `failed` are not."""
+        self.failed.update(failed)
         if self.hub.limited and ids:
             ActionMember.objects.bulk_create(
                 [ActionMember(action_id=self.action.pk, entity_id=pk) for pk in ids],
@@ -62,7 +67,10 @@ class Membership:
             return
         known = ActionMember.objects.filter(action_id=self.action.pk, entity_id=OuterRef("pk"))
         members = self.hub.queryset().filter(~Exists(known)).order_by("pk")
-        yield from _chunks(members, "pk", chunk)
+        for ids in _chunks(members, "pk", chunk):
+            ids = [pk for pk in ids if pk not in self.failed]
+            if ids:
+                yield ids
 
     def left(self, chunk: int) -> Iterator[list[int]]:
         """Ids of rows whose record is no longer a member, `chunk` at a time."""

@@ -140,18 +140,22 @@ class Push:
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
               compare: bool, commit: Any, gone: Sequence[Step] = (), note: str = "") -> None:
         """Plan and write one batch (and the deletions `gone` already planned), then log it,
-        count it and `commit()` in one transaction (with the records' membership, for an
-        action limited by segments); `note` starts each log's message."""
+        count it and `commit()` in one transaction (with the membership of the records not
+        failed, for an action limited by segments); `note` starts each log's message."""
         steps = self.parts.planner.plan(records, compare=compare) if records else []
         steps += gone
         self.parts.write(steps)
         if note:
             mark(steps, note)
-        ids = [record["hub_id"] for _, record in records]
+        # A record whose write failed is no member yet: entering, it is retried next run.
+        failed = {step.ref for step in steps
+                  if step.result is not None and step.result.outcome == Outcome.FAILED}
+        ids = [record["hub_id"] for ref, record in records if ref not in failed]
+        lost = [record["hub_id"] for ref, record in records if ref in failed]
 
         def done() -> None:
             commit()
-            self.members.add(ids)
+            self.members.add(ids, lost)
 
         self.record(run, steps, done)
 

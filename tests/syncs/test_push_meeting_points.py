@@ -156,3 +156,18 @@ def test_the_dry_run_of_an_events_action_lists_its_events(emulator, connection):
         ("create", "pro"), ("create", "team")]
     assert all(p.ref.startswith("event:") for p in previews)
     assert emulator.control.records("Task") == []
+
+
+# -- 5. a failed entry is no membership ----------------------------------------------------------
+
+def test_a_record_whose_entry_failed_is_retried_on_the_next_run(emulator, connection):
+    hub_people({"email": "ann@x.io", "plan": "pro"})  # no LastName: Salesforce refuses it
+    action = make_action(connection, rows=[("lastName", "LastName")], allow_create=True)
+    action.segments.set([Segment.objects.create(name="pro", conditions=[plan_is("pro")])])
+    assert ok(action).failed == 1
+    assert not ActionMember.objects.filter(action=action).exists()
+    # Fixed without a hub change of its own (the outbox has nothing for it).
+    Person.objects.update(attributes={"email": "ann@x.io", "plan": "pro", "lastName": "Lee"})
+    assert ok(action).created == 1
+    assert [r["LastName"] for r in emulator.control.records("Contact")] == ["Lee"]
+    assert ActionMember.objects.filter(action=action).count() == 1
