@@ -14,8 +14,10 @@ from django.db import transaction
 from connections.client import SalesforceClient
 from logs.models import RecordLog
 from mappings.models import Segment
+from syncs import tasks
 from syncs.actions import ActionMember
 from syncs.dry_run import dry_run
+from syncs.models import Sync
 from syncs.pull import run_sync
 from tests.syncs.push_cast import hub_people, make_action, ok
 from tests.syncs.test_push_deletions import from_now_on, live, people, remove
@@ -171,3 +173,29 @@ def test_a_record_whose_entry_failed_is_retried_on_the_next_run(emulator, connec
     assert ok(action).created == 1
     assert [r["LastName"] for r in emulator.control.records("Contact")] == ["Lee"]
     assert ActionMember.objects.filter(action=action).count() == 1
+
+
+# -- 6. the action's own org moves its segments ----------------------------------------------
+
+def test_changes_from_the_actions_own_org_wake_it_when_limited_by_segments(emulator,
+                                                                          connection):
+    plain = make_action(connection, name="plain", rows=[("lastName", "LastName")])
+    limited = make_action(connection, name="limited", rows=[("lastName", "LastName")],
+                          allow_create=True)
+    limited.segments.set([Segment.objects.create(name="pro", conditions=[plan_is("pro")])])
+    sync = Sync.objects.create(connection=connection, name="pull", sobject="Contact",
+                               data_format="person", person_id_field="Id")
+    hub_people({"email": "a@x.io", "lastName": "A", "plan": "pro"}, origin=sync.source)
+    assert tasks.wake_actions(sync.source) == 1
+    limited.refresh_from_db()
+    plain.refresh_from_db()
+    assert (limited.run_requested, plain.run_requested) == ("change", "")
+    # Its drain passes the change as an echo; the entry writes the member.
+    run = ok(limited)
+    assert run.created == 1 and RecordLog.objects.get(run=run).message.startswith("entered")
+    # The dispatcher's safety net asks for a run too, instead of passing the echoes by.
+    hub_people({"email": "b@x.io", "lastName": "B", "plan": "pro"}, origin=sync.source)
+    type(limited).objects.filter(pk=limited.pk).update(run_requested="")
+    assert tasks.undrained_actions() == 1
+    limited.refresh_from_db()
+    assert limited.run_requested == "change"
