@@ -15,7 +15,7 @@ from typing import Any
 from connections.client import SalesforceClient
 from syncs.actions import Action
 from syncs.drain import connection_sources
-from syncs.hub_records import HubRecords
+from syncs.hub_events import hub_for
 from syncs.planner import Planner, Step
 
 SAMPLE = 20
@@ -43,7 +43,7 @@ def dry_run(action: Action, client: SalesforceClient, limit: int = SAMPLE) -> li
     """Plan the first `limit` hub records of the action; write nothing."""
     planner = Planner(action, client.describe,
                       lambda soql: [row for page in client.query_pages(soql) for row in page])
-    records = next(HubRecords(action, connection_sources(action)).every(limit), [])
+    records = next(hub_for(action, connection_sources(action)).every(limit), [])
     return [_preview(step, planner.external_id) for step in planner.plan(records, compare=True)]
 
 

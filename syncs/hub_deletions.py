@@ -3,9 +3,15 @@
 A hub record marked deleted (`deleted_at`) is still read like any other, so its matchers find
 its Salesforce record. One removed from the hub (a hard deletion) cannot be read any more: the
 record logs say which Salesforce record of the action's object it was last written to (by any
-action of this connection) or read from (by a sync of this connection), and that one is
-deleted by its Id. With no such log (never exchanged, or its logs pruned) the deletion is
-logged as skipped, naming why: nothing is guessed.
+action of this connection, of the action's object type for objects) or read from (by a sync of
+this connection), and that one is deleted by its Id. With no such log (never exchanged, or its
+logs pruned) the deletion is logged as skipped, naming why: nothing is guessed.
+
+"Gone for good" is decided by existence, whatever the action's segments: a record that still
+exists (outside the segments, of another object type, marked deleted) is not gone. An action
+limited by segments deletes a gone record only if it was a member (its `ActionMember` row).
+A Salesforce id that a source link now ties to a live hub row is never deleted: the hub
+record was merged into that row (workspace/merge.py), not deleted.
 """
 
 from __future__ import annotations
@@ -13,30 +19,43 @@ from __future__ import annotations
 from django.db.models import Q
 
 from logs.models import RecordLog
-from syncs.actions import Action
+from syncs.actions import Action, ActionMember
+from syncs.hub_records import HubRecords
 from syncs.planner import Step
 from workspace.items import Outcome
+from workspace.models import SourceRecord
 
 # The outcomes whose log names a Salesforce record that existed.
 EXISTED = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
 
 
-def deleted_for_good(action: Action, kind: str, ids: list[int], read: set[str]) -> list[Step]:
-    """A delete step for each hub id deleted in the hub that could not be read (`read`: the
-    references that were), or a skipped one when no Salesforce id of it is known."""
-    refs = [f"{kind}:{pk}" for pk in dict.fromkeys(ids) if f"{kind}:{pk}" not in read]
+def deleted_for_good(action: Action, hub: HubRecords, ids: list[int]) -> list[Step]:
+    """A delete step for each hub id deleted in the hub that no longer exists, or a skipped
+    one when no Salesforce id of it is known (or it is now another hub row's)."""
+    ids = list(dict.fromkeys(ids))
+    existing = set(hub.model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    ids = [pk for pk in ids if pk not in existing]
+    if ids and hub.limited:
+        members = set(ActionMember.objects.filter(action_id=action.pk, entity_id__in=ids)
+                      .values_list("entity_id", flat=True))
+        ids = [pk for pk in ids if pk in members]
+    refs = [f"{hub.kind}:{pk}" for pk in ids]
     if not refs:
         return []
     known: dict[str, str] = {}
-    logs = RecordLog.objects.filter(
-        Q(action__connection_id=action.connection_id) | Q(sync__connection_id=action.connection_id),
-        hub_ref__in=refs, sobject=action.sobject, outcome__in=EXISTED).exclude(record_id="")
-    for ref, record_id in logs.order_by("id").values_list("hub_ref", "record_id"):
+    for ref, record_id in _logs(action, refs).order_by("id").values_list("hub_ref",
+                                                                          "record_id"):
         known[ref] = record_id  # the latest wins
+    merged = set(SourceRecord.objects.filter(record_id__in=set(known.values())).filter(
+        Q(person__isnull=False) | Q(object__isnull=False)).values_list("record_id", flat=True))
     steps = []
     for ref in refs:
         step = Step(ref, {}, {})
-        if ref in known:
+        if known.get(ref) in merged:
+            step.done(Outcome.SKIPPED, code="MERGED", message=(
+                f"removed from the hub, but {action.sobject} {known[ref]} now belongs to "
+                "another hub record (the two were merged), so nothing was deleted"))
+        elif ref in known:
             step.sf_id, step.op = known[ref], "delete"
         else:
             step.done(Outcome.SKIPPED, code="NO_SALESFORCE_ID", message=(
@@ -45,3 +64,14 @@ def deleted_for_good(action: Action, kind: str, ids: list[int], read: set[str]) 
                 "so nothing was deleted"))
         steps.append(step)
     return steps
+
+
+def _logs(action: Action, refs: list[str]):
+    """The logs naming a Salesforce record of the action's object for these references."""
+    ours = Q(action__connection_id=action.connection_id)
+    pulled = Q(sync__connection_id=action.connection_id)
+    if action.entity == Action.Entity.OBJECTS:
+        ours &= Q(action__object_type_id=action.object_type_id)
+        pulled &= Q(sync__object_type_id=action.object_type_id)
+    return RecordLog.objects.filter(ours | pulled, hub_ref__in=refs, sobject=action.sobject,
+                                    outcome__in=EXISTED).exclude(record_id="")

@@ -31,6 +31,7 @@ class HubEvents(HubRecords):
         super().__init__(action, sources)
         self.people = False
         self.kind = "event"
+        self.model = Event
 
     def queryset(self, *, segmented: bool = True) -> Any:
         # Segments are over people or objects: an events action is never limited by one.
@@ -72,6 +73,11 @@ class HubEvents(HubRecords):
             if rank is not None and (held is None or rank <= WHO_PREFIXES.index(held[:3])):
                 found[person] = record_id
         return found
+
+
+def hub_for(action: Action, sources: set[str]) -> HubRecords:
+    """What the action reads from the hub: its events (an events action) or its records."""
+    return (HubEvents if action.entity == Action.Entity.EVENTS else HubRecords)(action, sources)
 
 
 def remember_written(action: Action, results: list[Result]) -> None:

@@ -36,6 +36,7 @@ class HubRecords:
         self.action = action
         self.people = action.entity == Action.Entity.PEOPLE
         self.kind = "person" if self.people else "object"
+        self.model: Any = Person if self.people else Object
         # The sources of this connection's syncs: what "came from Salesforce" here.
         self.sources = sources
         self.related = sorted({row.source[len(RELATED):].partition(".")[0]

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef
 
+from connections.external_id import account_key
 from mappings.mapping import Transform
 from syncs.actions import Action, ActionMember
 from syncs.hub_records import HubRecords
@@ -39,14 +40,19 @@ class Membership:
         self.action = action
         self.hub = hub
         self.rows = ActionMember.objects.filter(action_id=action.pk)
+        # Records whose write failed in this run: no members yet, retried on the next run
+        # (not again by this run's entries).
+        self.failed: set[int] = set()
 
     def forget(self) -> None:
         """An action no longer limited by segments keeps no rows."""
         if not self.hub.limited:
             self.rows.delete()
 
-    def add(self, ids: list[int]) -> None:
-        """Record these hub records as members (inside the batch's transaction)."""
+    def add(self, ids: list[int], failed: list[int]) -> None:
+        """Record these hub records as members (inside the batch's transaction); those whose
+        write `failed` are not."""
+        self.failed.update(failed)
         if self.hub.limited and ids:
             ActionMember.objects.bulk_create(
                 [ActionMember(action_id=self.action.pk, entity_id=pk) for pk in ids],
@@ -61,7 +67,10 @@ class Membership:
             return
         known = ActionMember.objects.filter(action_id=self.action.pk, entity_id=OuterRef("pk"))
         members = self.hub.queryset().filter(~Exists(known)).order_by("pk")
-        yield from _chunks(members, "pk", chunk)
+        for ids in _chunks(members, "pk", chunk):
+            ids = [pk for pk in ids if pk not in self.failed]
+            if ids:
+                yield ids
 
     def left(self, chunk: int) -> Iterator[list[int]]:
         """Ids of rows whose record is no longer a member, `chunk` at a time."""
@@ -121,10 +130,13 @@ def leaving_steps(planner: Planner, records: list[tuple[str, dict]], on_leave: s
 
 def clearable(planner: Planner) -> list[str]:
     """The mapped fields a leaving clears: not matchers, lookups or constants; nillable and
-    updateable in describe."""
+    updateable in describe. Never the connection's External ID for accounts: it keys the
+    account to its hub object (connections/external_id.py), leaving or not."""
     matchers = set(planner.matchers.fields)
+    key = account_key(planner.action.connection).lower() if planner.sobject == "Account" else ""
     return [row.target for row in planner.outbound.rows
-            if row.transform != Transform.CONSTANT and row.target not in matchers and "." not in row.target
+            if row.transform != Transform.CONSTANT and row.target not in matchers
+            and "." not in row.target and (not key or row.target.lower() != key)
             and planner.outbound.fields[row.target].get("nillable", True)
             and planner.outbound.fields[row.target].get("updateable", True)]
 

@@ -33,8 +33,7 @@ from syncs.actions import Action
 from syncs.cursor import id_in
 from syncs.drain import Drain, connection_sources
 from syncs.hub_deletions import deleted_for_good
-from syncs.hub_events import HubEvents, remember_written
-from syncs.hub_records import HubRecords
+from syncs.hub_events import hub_for, remember_written
 from syncs.membership import ENTERED, LEFT, LEFT_SEGMENT, Membership, leaving_steps, mark
 from syncs.models import SyncRun
 from syncs.planner import Planner, Step
@@ -110,8 +109,7 @@ class Push:
         writer = BatchWriter(client, action.sobject, action.headers(), bulk_from=bulk_from,
                              external_id_field=planner.external_id)
         batch = BATCH if bulk_from is None else BULK_BATCH
-        hub = (HubEvents if action.entity == Action.Entity.EVENTS else HubRecords)(action,
-                                                                                 sources)
+        hub = hub_for(action, sources)
         drain = Drain(action, self.claim, sources)
         self.parts = Parts(client, planner, writer)
         self.hub, self.members = hub, Membership(action, hub)
@@ -130,7 +128,7 @@ class Push:
                 break
             last = read.last_id
             records = hub.load(read.ids)
-            gone = deleted_for_good(action, hub.kind, read.deleted, {ref for ref, _ in records})
+            gone = deleted_for_good(action, hub, read.deleted)
             self.apply(run, records, compare=False, commit=lambda last=last: drain.advance(last),
                        gone=gone)
         for ids in self.members.entered(batch):
@@ -142,18 +140,22 @@ class Push:
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
               compare: bool, commit: Any, gone: Sequence[Step] = (), note: str = "") -> None:
         """Plan and write one batch (and the deletions `gone` already planned), then log it,
-        count it and `commit()` in one transaction (with the records' membership, for an
-        action limited by segments); `note` starts each log's message."""
+        count it and `commit()` in one transaction (with the membership of the records not
+        failed, for an action limited by segments); `note` starts each log's message."""
         steps = self.parts.planner.plan(records, compare=compare) if records else []
         steps += gone
         self.parts.write(steps)
         if note:
             mark(steps, note)
-        ids = [record["hub_id"] for _, record in records]
+        # A record whose write failed is no member yet: entering, it is retried next run.
+        failed = {step.ref for step in steps
+                  if step.result is not None and step.result.outcome == Outcome.FAILED}
+        ids = [record["hub_id"] for ref, record in records if ref not in failed]
+        lost = [record["hub_id"] for ref, record in records if ref in failed]
 
         def done() -> None:
             commit()
-            self.members.add(ids)
+            self.members.add(ids, lost)
 
         self.record(run, steps, done)
 

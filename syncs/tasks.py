@@ -60,7 +60,8 @@ def run_action_task(action_id: int, trigger: str = queue.Trigger.CHANGE) -> dict
 
 def wake_actions(origin: str) -> int:
     """After hub changes from `origin` commit: ask every enabled action that may write them
-    for a run (not those of the org the changes came from: no echo); how many were asked.
+    for a run (not those of the org the changes came from: no echo, unless limited by
+    segments: the changes may move records in or out of them); how many were asked.
 
     The request is written only where none is pending, so a burst of commits enqueues one
     run per action; a change committed while an action runs is drained by the run its
@@ -68,7 +69,11 @@ def wake_actions(origin: str) -> int:
     """
     actions = Action.objects.filter(enabled=True, run_requested="")
     if origin.startswith("sync:") and origin[5:].isdigit():
-        actions = actions.exclude(connection__syncs__pk=int(origin[5:]))
+        # An action limited by segments is woken too: its drain passes the changes as
+        # echoes; only its segments' entries and exits act.
+        echoes = Action.objects.filter(connection__syncs__pk=int(origin[5:]),
+                                       segments__isnull=True)
+        actions = actions.exclude(pk__in=echoes.values("pk"))
     woken = 0
     for pk in actions.values_list("pk", flat=True):
         if Action.objects.filter(pk=pk, run_requested="").update(
@@ -87,7 +92,8 @@ def dispatch(now: dt.datetime | None = None) -> int:
 def undrained_actions() -> int:
     """The safety net of wake-ups: request a run of each enabled, idle action that has
     changes to write (and wake it again when its request has waited half a claim expiry: the
-    broker lost the wake-up); move past changes that are only echoes of its own org; then
+    broker lost the wake-up); move past changes that are only echoes of its own org (an
+    action limited by segments runs for them instead: they may move its members); then
     mark what every action has passed as processed. No wake-up moves `next_run_at`: that is
     the reconcile schedule's."""
     woken = 0
@@ -97,7 +103,9 @@ def undrained_actions() -> int:
         last = pending.order_by("-id").values_list("id", flat=True).first()
         if last is None:
             continue
-        wanted = pending.exclude(origin__in=connection_sources(action) | {action.source})
+        # Its own org's changes may move records in or out of the segments it is limited by.
+        own = {action.source} if action.segments.exists() else set()
+        wanted = pending.exclude(origin__in=own or connection_sources(action) | {action.source})
         if not wanted.exists():
             Action.objects.filter(pk=action.pk, claimed_at__isnull=True,
                                   outbox_position=action.outbox_position).update(

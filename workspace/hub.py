@@ -98,7 +98,7 @@ class HubWriter:
             lead = index.mergeable(item.customer_id, item.email, person)
             merged = ""
             if lead is not None:
-                person, merged = merge_people(index, person, lead, self.outbox)
+                person, merged = merge_people(index, person, lead)
             if person is None:
                 person = index.add(PersonRow.new(page.now, customer_id=item.customer_id,
                                                  email=item.email or "",

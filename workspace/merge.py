@@ -9,18 +9,19 @@ the same human, so they are merged, whichever order the syncs ran in:
    an object the survivor already relates to is dropped with the person).
 3. The survivor takes the customer id, the lead's e-mail and both attribute sets (the
    customer id's person wins on a name both have), and the other person is deleted.
-4. The outbox gets the deletion (the survivor's update comes with the record that merged it).
+4. The outbox gets no deletion: the human still exists, so a delete action must not delete
+   the merged-away person's Salesforce records (their links now name the survivor). The
+   survivor's update comes with the record that merged it.
 """
 
 from __future__ import annotations
 
 from workspace.models import Event, Person, Relationship, SourceRecord
-from workspace.outbox import Outbox
 from workspace.people import PersonIndex, PersonRow
 
 
-def merge_people(index: PersonIndex, holder: PersonRow, lead: PersonRow,
-                 outbox: Outbox) -> tuple[PersonRow, str]:
+def merge_people(index: PersonIndex, holder: PersonRow,
+                 lead: PersonRow) -> tuple[PersonRow, str]:
     """Merge `lead` (e-mail only) and `holder` (the customer id's person) into the older one;
     the survivor and a sentence saying what was merged."""
     survivor, gone = (holder, lead) if holder.pk < lead.pk else (lead, holder)
@@ -39,6 +40,6 @@ def merge_people(index: PersonIndex, holder: PersonRow, lead: PersonRow,
         owned=survivor.owned)
     index.reidentify(survivor, customer_id, email)
     # The survivor's update is the caller's: the record then writes to it as to any person.
-    outbox.add(Person.__name__.lower(), [(gone.pk, "deleted", [])])
+    # No "deleted" change for the other: a merge is not a deletion (see 4. above).
     return survivor, (f"merged hub person #{gone.pk} into #{survivor.pk}: {customer_id} and "
                       f"the lead with e-mail {email} are one person")
