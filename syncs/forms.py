@@ -224,7 +224,22 @@ class ActionForm(forms.ModelForm):
         problem = shape.segments_problem(list(data.get("segments") or []))
         if problem:
             self.add_error("segments", problem)
+        self._check_delete_on_leave(data)
         return data
+
+    def _check_delete_on_leave(self, data: dict[str, Any]) -> None:
+        """Deleting on leave an object a sync of the same connection pulls would make that
+        sync remove the hub record (and its events) at its next run: refused, with why."""
+        if data.get("on_leave") != Action.OnLeave.DELETE or not data.get("connection"):
+            return
+        pulling = Sync.objects.filter(connection=data["connection"],
+                                      sobject__iexact=data.get("sobject") or "")
+        name = pulling.values_list("name", flat=True).first()
+        if name:
+            self.add_error("on_leave", f"The sync “{name}” pulls {data.get('sobject')} from this "
+                           "connection: a record deleted here on leaving would be removed from "
+                           "the hub (with its events) by its next run. Choose “clear” or "
+                           "“nothing”.")
 
     def _prefill(self) -> None:
         """A new action starts from the usual mapping of its object (mappings/presets.py);

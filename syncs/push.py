@@ -115,6 +115,8 @@ class Push:
         self.hub, self.members = hub, Membership(action, hub)
         self.members.forget()
         if self.reconcile:
+            # What it covers, counted once: the total of the run's progress bar.
+            SyncRun.objects.filter(pk=run.pk).update(total=hub.queryset().count())
             # The changes made before the reconcile starts are covered by it.
             covered = Change.objects.order_by("-id").values_list("id", flat=True).first()
             for records in hub.every(batch):

@@ -100,3 +100,14 @@ def test_a_blank_trigger_takes_the_objects_usual_one(staff_client, connection):
                                              entity="events", matchers_source="name",
                                              matchers_field="Subject"))
     assert "An event is written once" in wrong.content.decode()
+
+
+def test_delete_on_leave_is_refused_where_a_sync_pulls_the_same_object(staff_client,
+                                                                        connection, make_sync):
+    make_sync("Contact", name="Contacts")
+    refused = staff_client.post(ADD, form_data(connection, on_leave="delete"))
+    assert refused.status_code == 200
+    assert "The sync “Contacts” pulls Contact from this connection" in refused.content.decode()
+    assert not Action.objects.exists()
+    cleared = staff_client.post(ADD, form_data(connection, on_leave="clear"))
+    assert cleared.status_code == 302, cleared.content.decode()[:3000]
