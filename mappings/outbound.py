@@ -20,6 +20,7 @@ from mappings.values import (
     UTC,
     InvalidValue,
     canonical_datetime,
+    dotted_value,
     parse_date,
     parse_datetime,
     transformed,
@@ -206,21 +207,12 @@ CONVERT: dict[str, Callable[[dict, Any], Any]] = {
 }
 
 
-def current_value(row: dict[str, Any], target: str) -> Any:
-    """A Salesforce row's value of a target (`Account.Ext__c` read from the nested parent)."""
-    head, _, rest = target.partition(".")
-    value = row.get(head)
-    if rest:
-        return value.get(rest) if isinstance(value, dict) else None
-    return value
-
-
 def differing(outbound: Outbound, values: dict[str, Any], row: dict[str, Any]) -> list[str]:
     """The targets whose value to send differs from the Salesforce row's (read the way a
     value to send is converted, so `1.0` and `1`, or two spellings of an instant, are equal)."""
     changed = []
     for target, sent in values.items():
-        current = current_value(row, target)
+        current = dotted_value(row, target)
         if sent is None or current in (None, ""):
             same = sent is None and current in (None, "")
         elif outbound.types[target] in ("id", "reference"):

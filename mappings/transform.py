@@ -17,7 +17,7 @@ from typing import Any
 
 from mappings.mapping import Format, Mapping
 from mappings.reserved import epoch_traits_for, traits_for
-from mappings.values import DATE_TYPES, InvalidValue, converter, to_epoch, transformed
+from mappings.values import DATE_TYPES, InvalidValue, converter, dotted_value, to_epoch, transformed
 from workspace.hub import Item, Ref, Result
 from workspace.models import Person
 
@@ -53,14 +53,6 @@ def field_types(describe: Describe, sobject: str, paths: Iterable[str]) -> dict[
             raise UnknownField(f"{targets[0] if targets else head} has no field {rest!r}")
         types[path] = fields[rest.lower()]["type"]
     return types
-
-
-def _get(record: dict[str, Any], path: str) -> Any:
-    head, _, rest = path.partition(".")
-    value = record.get(head)
-    if rest:
-        return value.get(rest) if isinstance(value, dict) else None
-    return value
 
 
 def _values_of(paths: list[str]) -> Callable[[dict[str, Any]], tuple]:
@@ -141,7 +133,7 @@ class Transformer:
 
     def value(self, record: dict[str, Any], path: str) -> Any:
         """`normalize` of the path's value, with the converter chosen for it once."""
-        raw = _get(record, path) if "." in path else record.get(path)
+        raw = dotted_value(record, path) if "." in path else record.get(path)
         if raw is None or raw == "":
             return None
         convert = self.converters.get(path)  # None: text (or a path of no known type)
@@ -159,7 +151,7 @@ class Transformer:
         if "" in attrs.values():  # an empty string (or Bulk cell) is no value
             attrs = {target: None if value == "" else value for target, value in attrs.items()}
         for target, path, parent, convert in self.convert:
-            value = _get(record, path) if parent else attrs[target]
+            value = dotted_value(record, path) if parent else attrs[target]
             if value is None or value == "":
                 attrs[target] = None
             else:

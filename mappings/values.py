@@ -36,6 +36,16 @@ class InvalidValue(ValueError):
         super().__init__(f"{field}: {value!r} is not a valid {expected}")
 
 
+def dotted_value(row: dict[str, Any], path: str) -> Any:
+    """A row's value at `path`; `Account.Ext__c` reads the nested parent's field (a
+    Salesforce relationship in a query row, or a lookup written by external id)."""
+    head, _, rest = path.partition(".")
+    value = row.get(head)
+    if rest:
+        return value.get(rest) if isinstance(value, dict) else None
+    return value
+
+
 def parse_datetime(text: str) -> dt.datetime | None:
     """An aware UTC datetime from ISO-8601 with any offset (Z, ±hh:mm, ±hhmm, ±hh); else None."""
     match = _DATETIME.match(text.strip())

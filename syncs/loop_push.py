@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from logs.models import RecordLog
-from mappings.outbound import Outbound, Refused, current_value, differing
+from mappings.outbound import Outbound, Refused, differing
+from mappings.values import dotted_value
 from syncs.actions import Action
 from syncs.conflicts import HUB, Policy, conflict, winner
 from syncs.exchanges import ExchangeBook, Known, hub_key
@@ -140,7 +141,7 @@ class PushLoop:
                 continue
             if self._unchanged(key[1], target, step, last):
                 continue
-            salesforce = current_value(row, target)
+            salesforce = dotted_value(row, target)
             if last is None or self.same(target, last.value, salesforce):
                 kept.append(target)
                 continue
