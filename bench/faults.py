@@ -102,12 +102,8 @@ class Faults(Phase):
         self.clusters: list[subprocess.Popen] = []
 
     def ask(self, step: str, arg: str = "") -> dict[str, Any]:
-        done = subprocess.run([sys.executable, __file__, "--worker", step, "--arg", arg],  # noqa: S603
-                              cwd=ROOT, env=self.env, capture_output=True, text=True,
-                              timeout=600)
-        if done.returncode:
-            raise RuntimeError(f"worker {step} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return self.worker_json([__file__, "--worker", step, "--arg", arg], f"worker {step}",
+                                timeout=600)
 
     def start_cluster(self) -> subprocess.Popen:
         cluster = subprocess.Popen(  # noqa: S603 - our own argv

@@ -111,14 +111,8 @@ def hub_changes(count: int) -> dict[str, Any]:
 
 class LoopPhase(Phase):
     def step(self, step: str, argument: str = "") -> dict[str, Any]:
-        import subprocess
-
-        done = subprocess.run(  # noqa: S603 - our own argv
-            [sys.executable, __file__, "--worker", step, "--argument", argument], cwd=ROOT,
-            env=self.env, capture_output=True, text=True, timeout=3600)
-        if done.returncode:
-            raise RuntimeError(f"worker {step} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return self.worker_json([__file__, "--worker", step, "--argument", argument],
+                                f"worker {step}")
 
     def timed(self, step: str) -> dict[str, Any]:
         counters = self.control.counters()

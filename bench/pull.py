@@ -170,13 +170,20 @@ class Phase:
                        check=True, capture_output=True, timeout=600)
 
     def work(self, step: str, sync_id: int | None = None) -> dict[str, Any]:
-        argv = [sys.executable, __file__, "--worker", step]
+        argv = [__file__, "--worker", step]
         if sync_id is not None:
             argv += ["--sync-id", str(sync_id)]
-        done = subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True,  # noqa: S603
-                              text=True, timeout=3600)
+        return self.worker_json(argv, f"worker {step}")
+
+    def worker_json(self, argv: list[str], what: str, *, env: dict[str, str] | None = None,
+                    timeout: int = 3600) -> dict[str, Any]:
+        """Run `python *argv` in this phase's environment (or `env`); the JSON object its last
+        line printed. Every bench's workers answer this way."""
+        done = subprocess.run([sys.executable, *argv], cwd=ROOT,  # noqa: S603 - our own argv
+                              env=env or self.env, capture_output=True, text=True,
+                              timeout=timeout)
         if done.returncode:
-            raise RuntimeError(f"worker {step} failed:\n{done.stderr[-3000:]}")
+            raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def daily_used(self) -> int:

@@ -219,13 +219,10 @@ def inbound(phase: PushPhase, messages: int) -> dict[str, Any]:
     """The inbound API's throughput, measured in a worker on the bench database."""
     # The rate limiter still runs (one UPDATE a request); only its ceiling is lifted.
     env = {**phase.env, "FORCEBRIDGE_API_RATE_LIMIT": "1000000"}
-    done = subprocess.run(  # noqa: S603 - our own argv
-        [sys.executable, "-c", "import json, sys; sys.path.insert(0, '.'); from bench.push "
-         f"import inbound_worker; print(json.dumps(inbound_worker({messages})))"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
-    if done.returncode:
-        raise RuntimeError(f"inbound worker failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = phase.worker_json(
+        ["-c", "import json, sys; sys.path.insert(0, '.'); from bench.push import "
+         f"inbound_worker; print(json.dumps(inbound_worker({messages})))"],
+        "inbound worker", env=env)
     rate = result["accepted"] / result["seconds"] if result["seconds"] else 0.0
     return {"messages": messages, "batch": INBOUND_BATCH, "client": "django.test.Client",
             "seconds": round(result["seconds"], 2), "cpu_seconds": round(result["cpu_seconds"], 2),
@@ -276,12 +273,8 @@ def segment_count(people: int) -> dict[str, Any]:
 
 class PushPhase(Phase):
     def push_work(self, step: str, argument: str) -> dict[str, Any]:
-        done = subprocess.run(  # noqa: S603 - our own argv
-            [sys.executable, __file__, "--worker", step, "--argument", argument], cwd=ROOT,
-            env=self.env, capture_output=True, text=True, timeout=3600)
-        if done.returncode:
-            raise RuntimeError(f"worker {step} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return self.worker_json([__file__, "--worker", step, "--argument", argument],
+                                f"worker {step}")
 
     def counted_run(self, action_id: int, tag: str) -> dict[str, Any]:
         before = self.daily_used()
