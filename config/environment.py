@@ -42,11 +42,14 @@ def boolean(name: str, default: bool) -> bool:
     raise refuse(name, value, "true/false")
 
 
-def whole_number(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
-    """A whole number within [minimum, maximum] (no maximum when None)."""
+def whole_number(name: str, default: int, minimum: int, maximum: int | None = None, *,
+                 minimum_is: str = "") -> int:
+    """A whole number within [minimum, maximum] (no maximum when None); `minimum_is` says
+    where a minimum taken from another setting comes from, for the message."""
     value = raw(name)
-    accepted = (f"a whole number from {minimum} to {maximum}" if maximum is not None
-                else f"a whole number ≥ {minimum}")
+    low = f"{minimum} ({minimum_is})" if minimum_is else f"{minimum}"
+    accepted = (f"a whole number from {low} to {maximum}" if maximum is not None
+                else f"a whole number ≥ {low}")
     if value is None:
         return default
     try:

@@ -198,6 +198,12 @@ FORCEBRIDGE_DISPATCH_SECONDS = read.whole_number(
     "FORCEBRIDGE_DISPATCH_SECONDS", SYNC_DEFAULTS["FORCEBRIDGE_DISPATCH_SECONDS"], 1, 3600)
 FORCEBRIDGE_LOG_RETENTION_DAYS = read.whole_number(
     "FORCEBRIDGE_LOG_RETENTION_DAYS", LOG_DEFAULTS["FORCEBRIDGE_LOG_RETENTION_DAYS"], 1, 3650)
+# Runs outlive their record logs (a run is one small row; its logs are its records): never
+# fewer days, and by default the longer of syncs/conf.py's default and the log retention.
+FORCEBRIDGE_RUN_RETENTION_DAYS = read.whole_number(
+    "FORCEBRIDGE_RUN_RETENTION_DAYS",
+    max(SYNC_DEFAULTS["FORCEBRIDGE_RUN_RETENTION_DAYS"], FORCEBRIDGE_LOG_RETENTION_DAYS),
+    FORCEBRIDGE_LOG_RETENTION_DAYS, 3650, minimum_is="FORCEBRIDGE_LOG_RETENTION_DAYS")
 # Inbound API messages per second and key (workspace/conf.py).
 FORCEBRIDGE_API_RATE_LIMIT = read.whole_number(
     "FORCEBRIDGE_API_RATE_LIMIT", API_DEFAULTS["FORCEBRIDGE_API_RATE_LIMIT"], 1, 1_000_000)

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, int] = {
     "FORCEBRIDGE_QUOTA_RETRY_MINUTES": 60,
     # Seconds between dispatcher passes that re-find due syncs (a lost wake-up loses nothing).
     "FORCEBRIDGE_DISPATCH_SECONDS": 60,
+    # Days finished runs are kept (SyncRun.prune, daily). A run is one small row, so runs
+    # outlive their record logs; never fewer days than FORCEBRIDGE_LOG_RETENTION_DAYS (a run
+    # whose logs are left is kept anyway), so with a longer log retention it is that.
+    "FORCEBRIDGE_RUN_RETENTION_DAYS": 90,
 }
 
 

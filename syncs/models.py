@@ -12,20 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from logs.models import RecordLog
 from mappings.mapping import FieldRow, Format, Mapping, PersonMatch
 from mappings.models import RowOwner, exactly_one
-from syncs import schedule
+from syncs import conf, schedule
 from syncs.actions import Action
 from syncs.exchanges import FieldExchange  # noqa: F401 - the model, registered with its app
 from syncs.queue import Runnable, Status, Trigger
 from syncs.validation import filter_problem
 from workspace.items import COUNTERS
+from workspace.sql_rows import delete_in_batches
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
+
+# Runs deleted by one statement of `SyncRun.prune`.
+PRUNE_BATCH = 5000
 
 
 class Sync(Runnable, RowOwner):
@@ -301,7 +306,11 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["sync", "-started_at"], name="syncrun_latest_idx"),
-                   models.Index(fields=["action", "-started_at"], name="actionrun_latest_idx")]
+                   models.Index(fields=["action", "-started_at"], name="actionrun_latest_idx"),
+                   # The dashboard's windows (config/dashboard.py: the last 24 h, the 14-day
+                   # chart): a range of start times, never a scan of every run kept
+                   # (FORCEBRIDGE_RUN_RETENTION_DAYS, 90 by default).
+                   models.Index(fields=["started_at"], name="syncrun_started_idx")]
         constraints = [exactly_one("sync", "action", "syncrun_one_owner")]
 
     def __str__(self) -> str:
@@ -329,6 +338,52 @@ class SyncRun(models.Model):
                 sync.save(update_fields=["retry_ids"])
                 sync.request_run(Trigger.RETRY)
         return len(ids)
+
+    @classmethod
+    def prune(cls, *, days: int | None = None, now: dt.datetime | None = None,
+              batch: int = PRUNE_BATCH) -> int:
+        """Delete finished runs started more than `days` ago, a batch at a time; how many
+        went.
+
+        1. Find the cut-off (now − FORCEBRIDGE_RUN_RETENTION_DAYS, never shorter than the
+           record logs' retention).
+        2. Delete `batch` of the runs `prunable` names a statement, lowest ids first
+           (`delete_in_batches`), so no statement locks millions of rows at once.
+        """
+        cutoff = (now or timezone.now()) - dt.timedelta(
+            days=days or conf.get("FORCEBRIDGE_RUN_RETENTION_DAYS"))
+        return delete_in_batches(cls.prunable(cutoff), batch)
+
+    @classmethod
+    def prunable(cls, cutoff: dt.datetime) -> models.QuerySet[SyncRun]:
+        """Runs started before `cutoff` except the ones that must stay however old they are:
+        - a running run (the queue closes a run by its status, syncs/queue.py; a run a
+          stopped worker left open is closed by whoever claims its owner next);
+        - the latest run of its sync or action (`latest_runs`);
+        - a run whose record logs are still there: `RecordLog.run` is SET_NULL, so deleting
+          the run would cut its younger logs off their run.
+        """
+        return (cls.objects.filter(started_at__lt=cutoff).exclude(status=Status.RUNNING)
+                .exclude(pk__in=cls.latest_runs())
+                .exclude(Exists(RecordLog.objects.filter(run=OuterRef("pk")))))
+
+    @classmethod
+    def latest_runs(cls) -> list[int]:
+        """Each sync's and action's newest run by start, and the run it names as its last
+        (the pages show and link "last run"; a lost claim can leave those two different).
+
+        Read once per prune: a run started meanwhile is younger than the cut-off and can
+        only make an older one not the latest. One probe of the (owner, -started_at) index
+        per owner (no tie-break on id: that would sort; an owner starts one run at a time).
+        """
+        kept: set[int | None] = set()
+        for model, owner in ((Sync, "sync"), (Action, "action")):
+            newest = (cls.objects.filter(**{owner: OuterRef("pk")})
+                      .order_by("-started_at").values("pk")[:1])
+            for pair in model.objects.annotate(newest_run=Subquery(newest)).values_list(
+                    "newest_run", "last_run_id"):
+                kept.update(pair)
+        return sorted(pk for pk in kept if pk is not None)
 
     @property
     def duration(self) -> dt.timedelta | None:

@@ -1,4 +1,4 @@
-"""django-q2 tasks: run one sync or action, re-find due syncs and actions, prune old logs.
+"""django-q2 tasks: run one sync or action, re-find due syncs and actions, prune old logs and runs.
 
 Task functions are module-level and take primitive ids. The database is the queue of record:
 `dispatch` runs every minute from a django-q2 Schedule and enqueues every due sync, so a
@@ -18,7 +18,7 @@ from logs.models import RecordLog, retention_days
 from syncs import conf, queue
 from syncs.actions import Action
 from syncs.drain import connection_sources, mark_processed
-from syncs.models import Sync
+from syncs.models import Sync, SyncRun
 from syncs.pull import run_sync
 from syncs.push import run_action
 from workspace.models import Change, InboundMessage
@@ -123,13 +123,15 @@ def undrained_actions() -> int:
 
 def prune_logs() -> int:
     """Delete record logs, processed outbox rows and the inbound API's remembered messageIds
-    older than the log retention."""
+    older than the log retention, then runs older than the run retention (logs first: a run
+    is kept while any of its logs is)."""
     deleted = RecordLog.prune()
     changes = Change.prune(days=retention_days())
     message_ids = InboundMessage.prune(days=retention_days())
-    logger.info("pruned %d record logs, %d processed outbox rows and %d inbound messageIds",
-                deleted, changes, message_ids)
-    return deleted + changes + message_ids
+    runs = SyncRun.prune()
+    logger.info("pruned %d record logs, %d processed outbox rows, %d inbound messageIds "
+                "and %d runs", deleted, changes, message_ids, runs)
+    return deleted + changes + message_ids + runs
 
 
 def ensure_schedules(**kwargs: Any) -> None:

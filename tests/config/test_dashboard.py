@@ -4,11 +4,15 @@ first and linked to their error."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from config.dashboard import dashboard_context
 from connections.models import Connection
 from syncs.actions import Action
 from syncs.models import Sync, SyncRun
@@ -89,3 +93,41 @@ def test_dashboard_lists_actions_with_their_runs(staff_client):
 
     assert "People → Contacts" in page and "INVALID_FIELD: nope" in page
     assert reverse("admin:syncs_action_change", args=[action.pk]) in page
+
+
+@pytest.mark.django_db
+def test_the_dashboard_reads_runs_through_the_start_time_index():
+    """Months of runs (FORCEBRIDGE_RUN_RETENTION_DAYS keeps 90 days by default) are never
+    read whole: each window the dashboard reads (24 h totals of syncs and of actions, the
+    14-day chart) is an index range on `started_at`, as the database's own plan says; the
+    chart's is `syncrun_started_idx` (PostgreSQL plans from statistics, hence ANALYZE)."""
+    now = timezone.now()
+    org = Connection.objects.create(name="Org")
+    owners = [{"sync": sync_of(org, "Every minute")},
+              {"action": Action.objects.create(connection=org, name="People → Contacts",
+                                               sobject="Contact", matchers=[["email", "Email"]])}]
+    SyncRun.objects.bulk_create(
+        SyncRun(**owners[i % 2], trigger="schedule", status="succeeded", created=1,
+                started_at=now - dt.timedelta(minutes=30 * i)) for i in range(6000))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    with CaptureQueriesContext(connection) as queries:
+        dashboard_context(now)
+    windows = [q["sql"] for q in queries
+               if 'FROM "syncs_syncrun"' in q["sql"] and '"started_at" >=' in q["sql"]]
+    assert len(windows) == 3
+    plans = [plan_of(sql) for sql in windows]
+    for plan in plans:
+        # SQLite: "SEARCH syncs_syncrun USING INDEX i (... started_at>?)"; PostgreSQL:
+        # "Index Scan using i ... Index Cond: (started_at >= ...)" (or a Bitmap Index Scan).
+        assert re.search(r"SEARCH syncs_syncrun USING INDEX \w+ \(.*started_at>\?\)"
+                         r"|Index Cond: \(started_at >=", plan), plan
+        assert "SCAN syncs_syncrun" not in plan and "Seq Scan" not in plan, plan
+    assert "syncrun_started_idx" in plans[-1], plans[-1]
+
+
+def plan_of(sql: str) -> str:
+    """The database's plan of one captured query, as one line."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{connection.ops.explain_query_prefix()} {sql}")
+        return " ".join(str(column) for row in cursor.fetchall() for column in row)

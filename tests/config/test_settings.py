@@ -125,6 +125,28 @@ def test_settings_are_read_once_with_their_defaults(tmp_path):
     assert proc.stdout.split() == ["120", "30", "3", "WARNING"]
 
 
+@pytest.mark.parametrize(("logs", "runs", "kept"), [
+    (None, None, "30 90"),     # the defaults: runs outlive their logs
+    ("120", None, "120 120"),  # unset, the run retention follows a longer log retention
+    ("120", "400", "120 400"),
+])
+def test_runs_are_kept_at_least_as_long_as_their_logs(tmp_path, logs, runs, kept):
+    show = ["-c", "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.FORCEBRIDGE_LOG_RETENTION_DAYS, s.FORCEBRIDGE_RUN_RETENTION_DAYS)"]
+    proc = run_manage(show, child_env(tmp_path, FORCEBRIDGE_LOG_RETENTION_DAYS=logs,
+                                      FORCEBRIDGE_RUN_RETENTION_DAYS=runs))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == kept
+
+
+def test_a_run_retention_below_a_set_log_retention_names_both(tmp_path):
+    proc = run_manage(SETUP, child_env(tmp_path, FORCEBRIDGE_LOG_RETENTION_DAYS="120",
+                                       FORCEBRIDGE_RUN_RETENTION_DAYS="90"))
+    assert proc.returncode != 0
+    assert ("ImproperlyConfigured: FORCEBRIDGE_RUN_RETENTION_DAYS: expected a whole number "
+            "from 120 (FORCEBRIDGE_LOG_RETENTION_DAYS) to 3650, got '90'") in proc.stderr
+
+
 def test_check_deploy_with_the_production_settings_has_nothing_to_say(tmp_path):
     proc = run_manage(["manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
                       production_env(tmp_path))
