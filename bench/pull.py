@@ -7,7 +7,7 @@ Each phase uses its own emulator process (`python -m sfemulator --seed none`, N 
 through the control API with SystemModstamps spread over 30 days) and a fresh SQLite database
 (`manage.py migrate` in a temp FORCEBRIDGE_VAR_DIR). The connection is made through the real
 OAuth flow and the sync is the Contacts preset; every run happens in a worker subprocess that
-reports its own peak RSS (VmHWM).
+reports its own peak RSS (VmHWM) and its helper's (ru_maxrss of its children).
 1. Throughput: the first sync of --contacts records, timed in the worker, against bare
    simple-salesforce `query_all_iter` with the same SOQL over the same org, right after it;
    records/s and the ratio. This machine's speed drifts from minute to minute, so the pair is
@@ -17,10 +17,12 @@ reports its own peak RSS (VmHWM).
    those of the helper process that parses and prepares bulk pages (connections/page_process.py)
    as `helper_cpu_seconds`. API calls of the first
    run, and of an incremental run after --changes updates, from the emulator's counted usage.
-2. Memory: the first sync of --memory-contacts records; the worker's peak RSS (the goal), and
-   its helper's apart (`helper_peak_rss_mb`).
+2. Memory: the first sync of --memory-contacts records, while this process samples the PSS of
+   the worker and of its helper every 50 ms (bench/process_memory.py): the peak of their sum
+   at one instant (the goal; PSS counts the pages they share since the fork once), each one's
+   own peak PSS, and their peak RSS for reference.
 Goals: >= 5,000 records/s; pipeline <= 2.5x the bare fetch; API calls <= ceil(n/2000) + 5;
-worker peak RSS <= 300 MB. `--quick` (a few thousand records) checks the harness and the API
+worker + helper peak PSS <= 300 MB. `--quick` (a few thousand records) checks the harness and the API
 call goals; its timings mean little.
 """
 
@@ -39,6 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,14 +52,16 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402 - after the path set-up above
 
+from bench.process_memory import MemorySampler  # noqa: E402
 from sfemulator.ports import free_port_pair  # noqa: E402
 
 GOAL_RECORDS_PER_SECOND = 5_000
 GOAL_RATIO = 2.5
-GOAL_PEAK_RSS_MB = 300
+GOAL_PEAK_PSS_MB = 300  # the worker's and its helper's PSS added up, at their peak
 LOAD_CHUNK = 20_000
 SYNC_NAME = "Contacts → people"
 CALLBACK = "http://127.0.0.1:8000/admin/connections/connection/oauth/callback/"
+Watch = Callable[[int], AbstractContextManager[Any]]
 
 
 # -- the worker (a separate process running Django) -----------------------------------------------
@@ -169,29 +175,37 @@ class Phase:
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,  # noqa: S603
                        check=True, capture_output=True, timeout=600)
 
-    def work(self, step: str, sync_id: int | None = None) -> dict[str, Any]:
+    def work(self, step: str, sync_id: int | None = None, *,
+             watch: Watch | None = None) -> dict[str, Any]:
         argv = [__file__, "--worker", step]
         if sync_id is not None:
             argv += ["--sync-id", str(sync_id)]
-        return self.worker_json(argv, f"worker {step}")
+        return self.worker_json(argv, f"worker {step}", watch=watch)
 
     def worker_json(self, argv: list[str], what: str, *, env: dict[str, str] | None = None,
-                    timeout: int = 3600) -> dict[str, Any]:
+                    timeout: int = 3600, watch: Watch | None = None) -> dict[str, Any]:
         """Run `python *argv` in this phase's environment (or `env`); the JSON object its last
-        line printed. Every bench's workers answer this way."""
-        done = subprocess.run([sys.executable, *argv], cwd=ROOT,  # noqa: S603 - our own argv
-                              env=env or self.env, capture_output=True, text=True,
-                              timeout=timeout)
-        if done.returncode:
-            raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        line printed. Every bench's workers answer this way. `watch(pid)`, if given, is a
+        context held while the worker runs (`MemorySampler.watching`)."""
+        with subprocess.Popen([sys.executable, *argv], cwd=ROOT,  # noqa: S603 - our own argv
+                              env=env or self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as process:
+            try:
+                with watch(process.pid) if watch else nullcontext():
+                    stdout, stderr = process.communicate(timeout=timeout)
+            except BaseException:  # a timeout, or the watcher's error: stop the worker now
+                process.kill()
+                raise
+        if process.returncode:
+            raise RuntimeError(f"{what} failed:\n{stderr[-3000:]}")
+        return json.loads(stdout.strip().splitlines()[-1])
 
     def daily_used(self) -> int:
         return int(self.control.usage()["daily_used"])
 
-    def counted(self, step: str, sync_id: int) -> dict[str, Any]:
+    def counted(self, step: str, sync_id: int, *, watch: Watch | None = None) -> dict[str, Any]:
         before = self.daily_used()
-        result = self.work(step, sync_id)
+        result = self.work(step, sync_id, watch=watch)
         result["api_calls"] = self.daily_used() - before
         if result["status"] != "succeeded":
             raise RuntimeError(f"the run {result['status']}: {result['error']}")
@@ -304,19 +318,23 @@ def throughput(scratch: Path, contacts: int, changes: int, repeat: int) -> dict[
 
 
 def memory(scratch: Path, contacts: int) -> dict[str, Any]:
-    phase = Phase(scratch)
+    """The first sync of `contacts`, the memory of its worker and helper sampled meanwhile."""
+    phase, sampler = Phase(scratch), MemorySampler()
     try:
         phase.load_contacts(contacts)
         phase.manage("migrate", "--noinput")
         setup = phase.work("setup")
-        first = phase.counted("run", setup["sync_id"])
+        first = phase.counted("run", setup["sync_id"], watch=sampler.watching)
     finally:
         phase.close()
+    pss = sampler.figures()
     return {"contacts": contacts, "mode": first["mode"], "seconds": round(first["seconds"], 1),
-            "fetched": first["fetched"], "api_calls": first["api_calls"],
+            "fetched": first["fetched"], "api_calls": first["api_calls"], **pss,
             "worker_peak_rss_mb": first["peak_rss_mb"],
-            "helper_peak_rss_mb": first["helper_peak_rss_mb"], "goal_peak_rss_mb": GOAL_PEAK_RSS_MB,
-            "pass": first["fetched"] == contacts and first["peak_rss_mb"] <= GOAL_PEAK_RSS_MB}
+            "helper_peak_rss_mb": first["helper_peak_rss_mb"],
+            "goal_peak_pss_mb": GOAL_PEAK_PSS_MB,
+            "pass": first["fetched"] == contacts
+            and pss["worker_and_helper_peak_pss_mb"] <= GOAL_PEAK_PSS_MB}
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
