@@ -6,7 +6,9 @@ of the chosen object offered with their label and whether Salesforce can filter 
 AND/OR as a choice. Every rule is kept where it lives already: the model's `clean` and
 `ActionForm`, which checks the action against describe (mappings/action_checks.py) and names
 the field and the reason. New model fields join the set-up with a line in `FIELDS` and one in
-`FIELDSETS`.
+`FIELDSETS`. Beyond the action's own fields, the page shows its connection's conflict policy
+(syncs/action_policy.py) and asks a delete with no segment to confirm that it deletes every
+record it covers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from django.utils.text import format_lazy
 from connections.client import SalesforceClient
 from connections.errors import SalesforceError
 from connections.models import Connection
+from syncs.action_policy import ConnectionPolicyForm
+from syncs.actions import Action
 from syncs.forms import ActionForm
 
 # Offered first, in this order (the objects data out writes most).
@@ -39,14 +43,20 @@ FIELDS = ["name", "connection", "enabled", "sobject", "entity", "object_type", "
           "on_leave", "batch_mode",
           "bulk_threshold", "assignment_rules", "duplicate_allow_save", "schedule_kind",
           "every_minutes", "cron", "start_at"]
+# The form's questions that are no field of the action: not asked on a read-only page (which
+# shows the connection's policy as text).
+ASKED = ("policy_shown_for", "confirm_delete_all")
 FIELDSETS = [
-    (None, {"fields": ["name", "connection", "enabled"]}),
+    (None, {"fields": ["name", "connection", "conflict_policy", "policy_shown_for",
+                       "enabled"]}),
     ("1. Salesforce object", {"fields": ["sobject"]}),
     ("2. Trigger: which hub records", {"fields": ["entity", "object_type", "event_names"]}),
     ("3. Operation and record matchers", {"fields": ["operation", "matchers",
                                                      "matcher_operator", "allow_create"]}),
     ("4. Fields written", {"fields": ["field_mappings"]}),
-    ("5. Segments: which records (none: every one)", {"fields": ["segments", "on_leave"],
+    ("5. Segments: which records (none: every one)", {"fields": ["segments",
+                                                                 "confirm_delete_all",
+                                                                 "on_leave"],
      "description": format_lazy('<a href="{}" id="new-segment" target="_blank">New segment'
                                 "</a> (the segment builder, in a new tab)",
                                 reverse_lazy("admin:mappings_segment_add"))}),
@@ -136,13 +146,23 @@ class MatcherField(forms.Field):
         return pairs
 
 
-class ActionSetupForm(ActionForm):
+def delete_all_label(sobject: str) -> str:
+    """The confirmation's label, naming the object (plain text: the admin's history quotes
+    it; the page's script replaces the name)."""
+    return f"Delete in Salesforce every {sobject or 'Salesforce'} record this action covers"
+
+
+class ActionSetupForm(ConnectionPolicyForm, ActionForm):
     """Add or edit an action, guided by the org's describe; checked against it on save."""
 
     matchers = MatcherField(
         label="Record matchers", required=False,
         help_text="How a hub record finds its Salesforce record: hub attribute → Salesforce "
         "field (Id, an external id, or any field Salesforce can filter on).")
+    confirm_delete_all = forms.BooleanField(
+        required=False, help_text="A delete with no segment: each reconcile deletes the "
+        "Salesforce record of every hub record it covers, and each hub change of one deletes "
+        "its record. Asked at every save of such an action.")
 
     class Meta(ActionForm.Meta):
         fields = FIELDS
@@ -159,7 +179,13 @@ class ActionSetupForm(ActionForm):
         if pairs or "matchers" not in self.initial:  # a new action keeps its pre-filled ones
             self.initial["matchers"] = pairs
         connection = self._connection()
-        if connection is None or "sobject" not in self.fields:  # read-only page
+        if "sobject" not in self.fields:  # read-only page
+            return
+        self.show_policy(connection)
+        self.fields["confirm_delete_all"].label = delete_all_label(
+            self.data.get(self.add_prefix("sobject")) or self.instance.sobject
+            or self.initial.get("sobject") or "")
+        if connection is None:
             return
         try:
             client = SalesforceClient.for_connection(connection)
@@ -174,6 +200,20 @@ class ActionSetupForm(ActionForm):
         else:
             self.fields["sobject"].help_text = "Type to search: popular objects first, then " \
                 "every object this user can create, custom (__c) objects included."
+
+    def clean(self) -> dict[str, Any]:
+        """A delete with no segment is saved only when the operator confirms it."""
+        data = super().clean()
+        segments = list(data.get("segments") or [])
+        deletes = Action(operation=data.get("operation") or "").deletes_everything
+        if deletes and not segments and not data.get("confirm_delete_all"):
+            sobject = data.get("sobject") or "Salesforce"
+            self.add_error("confirm_delete_all", (
+                f"A delete with no segment deletes in Salesforce the {sobject} record of every "
+                "hub record this action covers (all of them at each reconcile): tick "
+                f"“Delete in Salesforce every {sobject} record this action covers” to confirm, "
+                "or choose segments to limit it."))
+        return data
 
     def _connection(self) -> Connection | None:
         """The connection whose schema to offer: the posted one, the action's, or the only

@@ -163,6 +163,13 @@ class Action(Runnable, RowOwner):
             self.allow_create and self.operation in (self.Operation.UPSERT,
                                                      self.Operation.UPDATE))
 
+    @property
+    def deletes_everything(self) -> bool:
+        """A delete with no segment: every hub record it covers has its Salesforce record
+        deleted (all of them at each reconcile). An unsaved action has no segment yet."""
+        return self.operation == self.Operation.DELETE and not (
+            self.pk and self.segments.exists())
+
     def headers(self) -> dict[str, str]:
         """The Salesforce headers every write of this action carries."""
         headers = {"Sforce-Auto-Assign": "TRUE" if self.assignment_rules else "FALSE"}

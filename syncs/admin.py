@@ -276,14 +276,37 @@ class ActionAdmin(RunnableAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Action | None = None) -> list:
         if obj is None or self.has_change_permission(request, obj):
             return self.fieldsets
-        # Read-only: the rows are shown by a display method ("field_mappings" is the rows'
-        # related manager on the model, which the admin would call).
-        return [(title, {**options, "fields": ["mapped_fields" if name == "field_mappings"
-                                               else name for name in options["fields"]]})
+        # Read-only: the rows and the connection's policy are shown by display methods
+        # ("field_mappings" is the rows' related manager on the model, which the admin would
+        # call); the form's own questions are not asked.
+        shown = {"field_mappings": "mapped_fields", "conflict_policy": "connection_policy"}
+        return [(title, {**options, "fields": [shown.get(name, name) for name in options["fields"]
+                                               if name not in action_form.ASKED]})
                 for title, options in self.fieldsets]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Action | None = None) -> list:
-        return [*super().get_readonly_fields(request, obj), "mapped_fields"]
+        return [*super().get_readonly_fields(request, obj), "mapped_fields", "connection_policy"]
+
+    def get_form(self, request: HttpRequest, obj: Action | None = None, change: bool = False,
+                 **kwargs: Any) -> type[ActionSetupForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.may_change_policy = request.user.has_perm("connections.change_connection")
+        return form
+
+    def save_related(self, request: HttpRequest, form: ActionSetupForm, formsets: Any,
+                     change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if form.policy_change:
+            connection = form.instance.connection
+            self.message_user(request, f"The conflict policy of connection “{connection}” is "
+                              f"now “{connection.get_conflict_policy_display()}”: it decides "
+                              "the conflicts of every sync and action of that connection.",
+                              messages.WARNING)
+
+    @admin.display(description="conflict policy (the connection's)")
+    def connection_policy(self, obj: Action) -> str:
+        return f"{obj.connection.get_conflict_policy_display()}, for every sync and action " \
+            f"of connection “{obj.connection}”"
 
     @admin.display(description="field mappings")
     def mapped_fields(self, obj: Action) -> str:

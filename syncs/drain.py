@@ -55,7 +55,21 @@ class Drain:
 
     def read(self, limit: int) -> Batch:
         """The next changes after the position, at most `limit` rows (none: `last_id` None)."""
-        rows = list(Change.objects.filter(processed_at__isnull=True, id__gt=self.position)
+        return self._read(self.position, limit)
+
+    def pending(self, limit: int) -> int:
+        """How many hub records the changes now after the position give this action to write,
+        read as the drain will read them (`limit` rows at a time; a record changed twice in
+        one read counts once, as it is written once; echoes and changes of attributes it does
+        not write do not count): the total of a drain's progress bar."""
+        after, count = self.position, 0
+        while (batch := self._read(after, limit)).last_id is not None:
+            count += len(batch.ids)
+            after = batch.last_id
+        return count
+
+    def _read(self, after: int, limit: int) -> Batch:
+        rows = list(Change.objects.filter(processed_at__isnull=True, id__gt=after)
                     .order_by("id").values_list("id", "entity", "entity_id", "op", "fields",
                                                 "origin")[:limit])
         batch = Batch(last_id=rows[-1][0] if rows else None)

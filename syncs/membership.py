@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from connections.external_id import account_key
 from mappings.mapping import Transform
@@ -61,13 +61,21 @@ class Membership:
     def remove(self, ids: list[int]) -> None:
         self.rows.filter(entity_id__in=ids).delete()
 
+    def entering(self) -> QuerySet:
+        """The members without a row (the action must be limited by segments)."""
+        known = ActionMember.objects.filter(action_id=self.action.pk, entity_id=OuterRef("pk"))
+        return self.hub.queryset().filter(~Exists(known))
+
+    def leaving(self) -> QuerySet:
+        """The rows whose record is no longer a member."""
+        member = self.hub.queryset().filter(pk=OuterRef("entity_id"))
+        return self.rows.filter(~Exists(member))
+
     def entered(self, chunk: int) -> Iterator[list[int]]:
         """Ids of members without a row, `chunk` at a time, in id order."""
         if not self.hub.limited:
             return
-        known = ActionMember.objects.filter(action_id=self.action.pk, entity_id=OuterRef("pk"))
-        members = self.hub.queryset().filter(~Exists(known)).order_by("pk")
-        for ids in _chunks(members, "pk", chunk):
+        for ids in _chunks(self.entering().order_by("pk"), "pk", chunk):
             ids = [pk for pk in ids if pk not in self.failed]
             if ids:
                 yield ids
@@ -76,9 +84,7 @@ class Membership:
         """Ids of rows whose record is no longer a member, `chunk` at a time."""
         if not self.hub.limited:
             return
-        member = self.hub.queryset().filter(pk=OuterRef("entity_id"))
-        yield from _chunks(self.rows.filter(~Exists(member)).order_by("entity_id"),
-                           "entity_id", chunk)
+        yield from _chunks(self.leaving().order_by("entity_id"), "entity_id", chunk)
 
 
 def _chunks(rows: object, column: str, chunk: int) -> Iterator[list[int]]:

@@ -11,7 +11,8 @@ then `Push.run()`:
 4. then writes the records that entered its segments since its last run, and logs (or
    clears, or deletes) those that left them (syncs/membership.py);
 5. each batch: plan (one matcher query per 200 records, or none), write, then in one
-   transaction the record logs, the run's counters and the new outbox position. A crash
+   transaction the record logs, the run's counters (its total: what it processed plus
+   what its step, counted when it starts, still expects) and the new outbox position. A crash
    before that commit re-plans the batch on the next run, and its matcher query finds what was
    already written, so nothing is created twice.
 QuotaExhausted stops the run as "deferred" with the position kept.
@@ -88,6 +89,8 @@ class Push:
         self.trigger = trigger
         self.reconcile = reconcile
         self.deferred = False
+        # What the run's current step still expects to process (`expect`).
+        self.expected = 0
 
     def run(self) -> SyncRun:
         run = SyncRun.objects.create(action=self.action, trigger=self.trigger,
@@ -115,15 +118,16 @@ class Push:
         self.hub, self.members = hub, Membership(action, hub)
         self.members.forget()
         if self.reconcile:
-            # What it covers, counted once: the total of the run's progress bar.
-            SyncRun.objects.filter(pk=run.pk).update(total=hub.queryset().count())
+            self.expect(run, hub.queryset().count())
             # The changes made before the reconcile starts are covered by it.
             covered = Change.objects.order_by("-id").values_list("id", flat=True).first()
             for records in hub.every(batch):
+                self.reached(len(records))
                 self.apply(run, records, compare=True, commit=self.claim.renew)
             if covered is not None and covered > drain.position:
                 with transaction.atomic():
                     drain.advance(covered)
+        self.expect(run, drain.pending(batch))
         while True:
             read = drain.read(batch)
             if read.last_id is None:
@@ -131,13 +135,33 @@ class Push:
             last = read.last_id
             records = hub.load(read.ids)
             gone = deleted_for_good(action, hub, read.deleted)
+            self.reached(len(read.ids))
             self.apply(run, records, compare=False, commit=lambda last=last: drain.advance(last),
                        gone=gone)
+        if hub.limited:
+            self.expect(run, self.members.entering().count())
         for ids in self.members.entered(batch):
+            self.reached(len(ids))
             self.apply(run, hub.load(ids), compare=False, commit=self.claim.renew,
                        note=ENTERED)
+        if hub.limited:
+            self.expect(run, self.members.leaving().count())
         for ids in self.members.left(batch):
             self.leave(run, ids)
+
+    def expect(self, run: SyncRun, count: int) -> None:
+        """A step of the run (reconcile, drain, entered, left) starts with `count` records to
+        process: the run's total (its progress bar's) is what it processed plus what the
+        current step still expects, each batch taking what it read off (`reached`). So a
+        drain of N records shows N from its start and ends with N processed; what a step
+        counted but did not reach is dropped when the next one starts."""
+        self.expected = count
+        SyncRun.objects.filter(pk=run.pk).update(total=F("fetched") + count)
+
+    def reached(self, count: int) -> None:
+        """A batch of `count` of the records the current step expects is being processed (its
+        `record` writes the total without them)."""
+        self.expected = max(self.expected - count, 0)
 
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
               compare: bool, commit: Any, gone: Sequence[Step] = (), note: str = "") -> None:
@@ -163,6 +187,7 @@ class Push:
 
     def leave(self, run: SyncRun, ids: list[int]) -> None:
         """Records that left the segments: logged, cleared or deleted; their rows removed."""
+        self.reached(len(ids))
         records = self.hub.load(ids, segmented=False)
         steps = leaving_steps(self.parts.planner, records, self.action.on_leave)
         self.parts.write(steps)
@@ -170,13 +195,16 @@ class Push:
         self.record(run, steps, lambda: (self.claim.renew(), self.members.remove(ids)))
 
     def record(self, run: SyncRun, steps: list[Step], commit: Any) -> None:
-        """Log and count the steps' results and `commit()`, in one transaction."""
+        """Log and count the steps' results and `commit()`, in one transaction (the total:
+        what was processed and what is still expected)."""
         results = [step.result for step in steps] + self.parts.planner.loop.conflicts()
         counts = Counter(COUNTER_OF[result.outcome] for result in results)
         counts["fetched"] = len(steps)
         with transaction.atomic():
-            SyncRun.objects.filter(pk=run.pk).update(**{
-                name: F(name) + value for name, value in counts.items()})
+            # Both read the row as it was: the total is the new fetched plus what is left.
+            SyncRun.objects.filter(pk=run.pk).update(
+                total=F("fetched") + len(steps) + self.expected,
+                **{name: F(name) + value for name, value in counts.items()})
             RecordLog.write(results, direction=RecordLog.Direction.OUT,
                             sobject=self.action.sobject, run_id=run.pk,
                             action_id=self.action.pk)

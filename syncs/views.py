@@ -84,7 +84,18 @@ def panel_context(row: Runnable, status: str) -> dict:
         "panel_urls": {name: panel.url(name, row.pk)
                        for name in ("run_now", "resync", "progress", "runs")},
         "panel_confirm": panel.confirm.format(row.name),
+        "row_warning": warning(row),
     }
+
+
+def warning(row: Runnable) -> str:
+    """What the run panel warns of: an enabled action deleting every record it covers."""
+    if not (isinstance(row, Action) and row.enabled and row.deletes_everything):
+        return ""
+    return (f"Enabled, with no segment: this action deletes in Salesforce the {row.sobject} "
+            "record of every hub record it covers — all of them at each reconcile (its "
+            "schedule, or “Reconcile all”), and each one a hub change reaches. Limit it with a "
+            "segment, or disable it.")
 
 
 def _viewable(request: HttpRequest, model: type[Runnable], pk: int) -> Runnable:

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from connections.models import Connection
 from syncs.actions import Action
 from syncs.models import SyncRun
 from tests.conftest import log_in, screenshot
@@ -41,18 +42,31 @@ def test_operator_builds_dry_runs_and_runs_an_action(live_server, page, staff_us
     # Hub people from elsewhere: written before the action exists, so a reconcile's to write.
     hub_people({"email": "ann@x.io", "lastName": "Lee", "title": "CEO"},
                {"email": "nobody@x.io", "lastName": "Nobody"})
+    # A second connection: none is chosen for the operator, so the policy waits for one.
+    Connection.objects.create(name="Other org", conflict_policy="newest")
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, live_server.url, "/admin/syncs/action/add/")
 
     # 1. The set-up page: People → Contact, update only, matched by email → Email.
     page.fill("#id_name", "People → Contacts")
+    assert page.input_value("#id_conflict_policy") == ""  # the chosen connection's own
     page.select_option("#id_connection", str(connection.pk))
+    # The conflict policy shown is the chosen connection's; the operator changes it.
+    assert page.input_value("#id_conflict_policy") == "salesforce"
+    assert page.inner_text("label[for=id_conflict_policy]").startswith(
+        "Conflict policy — applies to every sync and action of connection “Emulator org”")
+    page.select_option("#id_conflict_policy", "hub")
     page.fill("#id_sobject", "Contact")
     page.press("#id_sobject", "Tab")
     # The object's fields are offered to the matchers' search.
     page.wait_for_function("document.querySelector('#matcher-fields option[value=Email]')")
     page.check("input[name=entity][value=people]")
+    # The confirmation of a delete with no segment is asked for a delete only, naming the object.
+    page.check("input[name=operation][value=delete]")
+    assert page.is_visible(".field-confirm_delete_all")
+    assert "every Contact record" in page.inner_text(".field-confirm_delete_all label")
     page.check("input[name=operation][value=update]")
+    assert page.is_hidden(".field-confirm_delete_all")
     page.fill("input[name=matchers_source] >> nth=0", "email")
     page.fill("input[name=matchers_field] >> nth=0", "Email")
     page.fill("#id_field_mappings", '[["lastName", "LastName"], ["title", "Title"]]')
@@ -67,6 +81,10 @@ def test_operator_builds_dry_runs_and_runs_an_action(live_server, page, staff_us
     page.fill("input[name=matchers_field] >> nth=0", "Email")
     page.click("input[name=_continue]")
     assert "was added successfully" in page.inner_text(".messagelist")
+    assert "The conflict policy of connection “Emulator org” is now “Hub wins”" in \
+        page.inner_text(".messagelist")
+    assert Connection.objects.get(pk=connection.pk).conflict_policy == "hub"
+    assert page.input_value("#id_conflict_policy") == "hub"
     action = Action.objects.get()
     assert (action.sobject, action.matchers, action.operation, action.allow_create) == (
         "Contact", [["email", "Email"]], "update", False)
