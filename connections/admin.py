@@ -106,7 +106,7 @@ class ConnectionAdmin(BoundedSearchAdmin):
             fields.extend(Secret.changed(obj))
         obj.save(update_fields=[*dict.fromkeys([*fields, "updated"])])
         if relogin:
-            obj.log_event(ConnectionEvent.Kind.DISCONNECTED, obj.last_error)
+            ConnectionEvent.log(obj, ConnectionEvent.Kind.DISCONNECTED, obj.last_error)
 
     def get_fieldsets(self, request: HttpRequest, obj: Connection | None = None) -> list:
         if obj is None:

@@ -178,7 +178,7 @@ def test(connection: Connection) -> Outcome:
     message = (f"Salesforce answered: org {identity.get('organization_id')}, user "
                f"{identity.get('username')}, daily API requests {used}/{daily.get('Max', '?')} "
                f"({client.api_calls} calls made by this test).")
-    connection.log_event(ConnectionEvent.Kind.TESTED, message)
+    ConnectionEvent.log(connection, ConnectionEvent.Kind.TESTED, message)
     return Outcome(connection, True, message)
 
 

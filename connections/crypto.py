@@ -1,16 +1,20 @@
 """Secrets at rest: MultiFernet over FORCEBRIDGE_ENCRYPTION_KEYS (the first key encrypts).
 
 Columns hold ciphertext only; a `Secret` descriptor on the model decrypts on read, so list pages
-and querysets that never touch the attribute never decrypt anything.
+and querysets that never touch the attribute never decrypt anything. Each model lists its
+secret columns in SECRET_COLUMNS; `reencrypt_rows` (manage.py reencrypt_secrets) moves them to
+the first key so an old one can be dropped.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.db import models, transaction
 
 
 class SecretUnreadable(Exception):
@@ -56,6 +60,25 @@ def rotate(ciphertext: str) -> str:
         raise SecretUnreadable(
             "a stored secret cannot be decrypted with FORCEBRIDGE_ENCRYPTION_KEYS"
         ) from None
+
+
+def reencrypt_rows(model: type[models.Model], columns: Sequence[str]) -> int:
+    """Re-encrypt `columns` of every row of `model` under the first key; return rows changed.
+
+    Rows are rotated one at a time under a row lock, so a worker refreshing a token at the
+    same moment is never overwritten with an older ciphertext.
+    """
+    changed = 0
+    for pk in model.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            row = model.objects.select_for_update().filter(pk=pk).values(*columns).first()
+            if row is None:
+                continue
+            rotated = {column: rotate(value) for column, value in row.items()}
+            if rotated != row:
+                model.objects.filter(pk=pk).update(**rotated)
+                changed += 1
+    return changed
 
 
 class Secret:

@@ -20,8 +20,9 @@ from oauthlib.oauth2 import OAuth2Error
 
 from connections import conf, transport
 from connections.crypto import SecretUnreadable
+from connections.durable import durable_transaction
 from connections.errors import AuthError, SalesforceError, Transient
-from connections.models import Connection, PendingAuthorization, durable_transaction
+from connections.models import Connection, PendingAuthorization
 from connections.transport import HttpSession, OAuthSession, configure
 
 logger = logging.getLogger(__name__)

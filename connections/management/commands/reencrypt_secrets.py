@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from connections.crypto import SecretUnreadable
-from connections.models import Connection
+from connections.crypto import SecretUnreadable, reencrypt_rows
+from connections.models import Connection, PendingAuthorization
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            changed = Connection.reencrypt_secrets()
+            changed = sum(reencrypt_rows(model, model.SECRET_COLUMNS)
+                          for model in (Connection, PendingAuthorization))
         except SecretUnreadable as error:
             raise CommandError(f"{error}; keep the old key in the list until this succeeds") from None
         self.stdout.write(f"Re-encrypted the secrets of {changed} row(s).")

@@ -1,48 +1,24 @@
-"""A Salesforce org Forcebridge is connected to, and the OAuth and schema state around it."""
+"""A Salesforce org Forcebridge is connected to: where it logs in, its tokens and its health."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from connections import conf
-from connections.crypto import Secret, rotate
-from connections.errors import InsideTransaction
-from connections.pending import PendingAuthorization
-
-__all__ = ["Connection", "ConnectionEvent", "PendingAuthorization", "SchemaCache"]
-
-# Events kept per connection; older ones are pruned when a new one is written.
-EVENTS_KEPT = 50
+from connections.crypto import Secret
+from connections.durable import durable_transaction
+from connections.models.event import ConnectionEvent
 
 
 def _default_api_version() -> str:
     return conf.get("SALESFORCE_API_VERSION")
-
-
-@contextlib.contextmanager
-def durable_transaction(action: str) -> Iterator[None]:
-    """`transaction.atomic(durable=True)`, refusing with InsideTransaction inside another one.
-
-    Tokens and re-authorization marks must commit on their own: inside the caller's transaction
-    a rollback would lose a rotated refresh token (dead at Salesforce once used) or the mark.
-    """
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(transaction.atomic(durable=True))
-        except RuntimeError:
-            raise InsideTransaction(
-                f"{action} cannot run inside a database transaction: call Salesforce before "
-                "opening one (a rotated refresh token would be lost on rollback)") from None
-        yield
 
 
 class Connection(models.Model):
@@ -225,8 +201,8 @@ class Connection(models.Model):
         self.last_error = ""
         self.last_error_at = None
         self.save()
-        self.log_event(ConnectionEvent.Kind.CONNECTED, f"Connected as {self.username} "
-                       f"to org {self.org_id}.")
+        ConnectionEvent.log(self, ConnectionEvent.Kind.CONNECTED,
+                            f"Connected as {self.username} to org {self.org_id}.")
 
     def clear_tokens(self, message: str) -> None:
         self.access_token = ""
@@ -234,7 +210,7 @@ class Connection(models.Model):
         self.token_issued_at = None
         self.status = self.Status.NOT_CONNECTED if self.enabled else self.Status.DISABLED
         self.save()
-        self.log_event(ConnectionEvent.Kind.DISCONNECTED, message)
+        ConnectionEvent.log(self, ConnectionEvent.Kind.DISCONNECTED, message)
 
     def login_changed_since(self, stored: Connection) -> bool:
         """True when the token endpoint or OAuth client differs from the stored row's."""
@@ -274,7 +250,7 @@ class Connection(models.Model):
                     self.Status.DISABLED)), default=models.Value(self.Status.NEEDS_REAUTH)),
                 last_error=message, last_error_at=now)
             if marked:
-                self.log_event(ConnectionEvent.Kind.ERROR, message)
+                ConnectionEvent.log(self, ConnectionEvent.Kind.ERROR, message)
         if marked:
             self.status = self.Status.NEEDS_REAUTH if self.enabled else self.Status.DISABLED
             self.last_error, self.last_error_at = message, now
@@ -298,7 +274,7 @@ class Connection(models.Model):
         Connection.objects.filter(pk=self.pk).update(**fields)
         if set_status and self.status == self.Status.CONNECTED:
             self.status = self.Status.ERROR
-        self.log_event(ConnectionEvent.Kind.ERROR, message)
+        ConnectionEvent.log(self, ConnectionEvent.Kind.ERROR, message)
 
     def record_api_usage(self, used: int, maximum: int) -> None:
         """Copy `Sforce-Limit-Info` onto the row; a working call also clears an "error" status."""
@@ -336,78 +312,8 @@ class Connection(models.Model):
             return None
         return min(100, round(100 * self.api_usage_used / self.api_usage_max))
 
-    # -- key rotation -----------------------------------------------------------------------------
-
-    @classmethod
-    def reencrypt_secrets(cls) -> int:
-        """Re-encrypt every stored secret under the first key; return how many rows changed.
-
-        Rows are rotated one at a time under a row lock, so a worker refreshing a token at the
-        same moment is never overwritten with an older ciphertext.
-        """
-        changed = 0
-        for model, columns in ((cls, cls.SECRET_COLUMNS),
-                               (PendingAuthorization, ("code_verifier_encrypted",))):
-            for pk in model.objects.values_list("pk", flat=True):
-                with transaction.atomic():
-                    row = model.objects.select_for_update().filter(pk=pk).values(*columns).first()
-                    if row is None:
-                        continue
-                    rotated = {column: rotate(value) for column, value in row.items()}
-                    if rotated != row:
-                        model.objects.filter(pk=pk).update(**rotated)
-                        changed += 1
-        return changed
-
-    # -- history ----------------------------------------------------------------------------------
-
-    def log_event(self, kind: str, message: str) -> None:
-        """Write an event and prune old ones, so the page always shows the recent history."""
-        ConnectionEvent.objects.create(connection=self, kind=kind, message=message[:2000])
-        stale = self.events.order_by("-created", "-id").values_list("id", flat=True)[EVENTS_KEPT:]
-        ConnectionEvent.objects.filter(id__in=list(stale)).delete()
-
 
 def _swap_status(old: str, new: str) -> models.Case:
     """`status` becomes `new` only where the stored value is `old`."""
     return models.Case(models.When(status=old, then=models.Value(new)),
                        default=models.F("status"))
-
-
-class ConnectionEvent(models.Model):
-    """What happened to a connection: connected, disconnected, refreshed, tested, failed."""
-
-    class Kind(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        DISCONNECTED = "disconnected", "Disconnected"
-        TESTED = "tested", "Tested"
-        ERROR = "error", "Error"
-
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
-    created = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    message = models.TextField()
-
-    class Meta:
-        ordering = ["-created", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.message[:60]}"
-
-
-class SchemaCache(models.Model):
-    """A describe result kept for a short time; shared by the web server and every worker."""
-
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="schema")
-    # Empty for describe_global, else the sObject name.
-    sobject = models.CharField(max_length=100, blank=True)
-    data = models.JSONField()
-    fetched = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "sobject"], name="schema_cache_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"describe {self.sobject or '(global)'} of connection {self.connection_id}"

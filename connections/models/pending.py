@@ -1,7 +1,4 @@
-"""One started "Connect Salesforce": the OAuth state and PKCE verifier until the callback.
-
-Kept apart from models.py (which re-exports it) only to keep that module small.
-"""
+"""One started "Connect Salesforce": the OAuth state and PKCE verifier until the callback."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from connections import conf
 from connections.crypto import Secret
 
 if TYPE_CHECKING:
-    from connections.models import Connection
+    from connections.models.connection import Connection
 
 
 # The shape of the states `start` makes (`secrets.token_urlsafe`), within the column's 64.
@@ -45,6 +42,8 @@ class PendingAuthorization(models.Model):
     expires = models.DateTimeField()
 
     code_verifier = Secret("code_verifier_encrypted")
+
+    SECRET_COLUMNS = ("code_verifier_encrypted",)
 
     def __str__(self) -> str:
         return f"authorization of {self.connection_id} started {self.created:%Y-%m-%d %H:%M}"
