@@ -18,6 +18,7 @@ from logs.models import RecordLog, retention_days
 from syncs import conf, queue
 from syncs.actions import Action
 from syncs.drain import connection_sources, mark_processed
+from syncs.exchanges import FieldExchange
 from syncs.models import Sync
 from syncs.pull import run_sync
 from syncs.push import run_action
@@ -123,13 +124,15 @@ def undrained_actions() -> int:
 
 def prune_logs() -> int:
     """Delete record logs, processed outbox rows and the inbound API's remembered messageIds
-    older than the log retention."""
+    older than the log retention, and the exchanged fields of hub rows removed for good
+    whose removal every action has passed."""
     deleted = RecordLog.prune()
     changes = Change.prune(days=retention_days())
     message_ids = InboundMessage.prune(days=retention_days())
-    logger.info("pruned %d record logs, %d processed outbox rows and %d inbound messageIds",
-                deleted, changes, message_ids)
-    return deleted + changes + message_ids
+    links = FieldExchange.prune()
+    logger.info("pruned %d record logs, %d processed outbox rows, %d inbound messageIds and "
+                "%d exchanged fields of removed hub rows", deleted, changes, message_ids, links)
+    return deleted + changes + message_ids + links
 
 
 def ensure_schedules(**kwargs: Any) -> None:
