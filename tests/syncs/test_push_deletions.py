@@ -1,6 +1,7 @@
 """Hub deletions on their way to Salesforce: only through a delete action, marked records
-matched as usual, records removed for good deleted by the id the logs know, and records
-already gone in Salesforce logged as such (not failed, not retried)."""
+matched as usual, records removed for good deleted by the id their link (or the logs)
+knows, even once the logs are pruned, and records already gone in Salesforce logged as such
+(not failed, not retried)."""
 
 from __future__ import annotations
 
