@@ -5,7 +5,7 @@ The loop is two-way when a sync of the same connection pulls the action's object
 the action is one-way (the hub is the source of truth, a reconcile restores what differs) and
 only rule 2's values from the org apply. Either way what Salesforce accepted is remembered.
 1. `load(steps)`: one query reads every exchanged field of the batch's hub rows on this
-   connection.
+   connection (none when no sync reads from it: then nothing came from its org).
 2. A hub value is no hub change, and is never written, when it is the last value exchanged
    for the field through this link, or a value that came from this org through any link (a
    contact's value is not echoed into its lead): the newest exchanges of the field all saw
@@ -89,8 +89,10 @@ class PushLoop:
 
     def __init__(self, action: Action, outbound: Outbound) -> None:
         self.book = ExchangeBook(action.connection_id, action.sobject, RecordLog.Direction.OUT)
-        self.two_way = Sync.objects.filter(connection_id=action.connection_id,
-                                           sobject=action.sobject).exists()
+        syncs = Sync.objects.filter(connection_id=action.connection_id)
+        self.two_way = syncs.filter(sobject=action.sobject).exists()
+        # With no sync on the connection no value came from its org, and nothing is read back.
+        self.pulls = syncs.exists()
         self.policy = action.connection.conflict_policy
         self.entity = "person" if action.entity == Action.Entity.PEOPLE else "object"
         self.outbound = outbound
@@ -112,7 +114,7 @@ class PushLoop:
     def load(self, steps: list[Step]) -> None:
         ids = {key[1] for key in map(hub_key, (step.ref for step in steps)) if key}
         self.own = {}
-        links = self.book.by_hub(self.entity, ids)
+        links = self.book.by_hub(self.entity, ids) if self.pulls else []
         for link in links:
             known = link.known
             if link.sobject == self.book.sobject and self.two_way:
