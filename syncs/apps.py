@@ -11,10 +11,14 @@ class SyncsConfig(AppConfig):
 
     def ready(self) -> None:
         # The dispatcher and log-pruning schedules are rows; migrate keeps them present.
+        from syncs.exchanges import follow_merge
         from syncs.tasks import ensure_schedules, wake_actions
+        from workspace.merge import person_merged
         from workspace.outbox import WAKE_UPS
 
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="syncs.ensure_schedules")
+        # The loop's memory follows a merge of people to the survivor.
+        person_merged.connect(follow_merge, dispatch_uid="syncs.follow_merge")
         # A hub change wakes the actions that may write it once its transaction commits.
         if wake_actions not in WAKE_UPS:
             WAKE_UPS.append(wake_actions)

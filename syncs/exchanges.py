@@ -17,6 +17,13 @@ reads a page's or a batch's rows with one query and writes the changed ones with
 multi-row upsert; nothing here runs a query per record. The model lives in `syncs`, not in
 `workspace`: the hub writer never needs it, the engines write it in their page's (or batch's)
 transaction, next to the record logs.
+
+The rows are also the durable link of a hub row to its Salesforce records: every push keeps
+them, one-way actions too, and they outlive the record logs and the hub row itself (no
+foreign key), so a delete action finds what to delete (syncs/hub_deletions.py). They follow
+a merge of people to the survivor (`follow_merge`), go when Salesforce or a delete action
+deletes their record (`forget`), and those of a hub row removed for good go once no action
+has its removal left to pass (`FieldExchange.prune`): nothing outlives both sides.
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from connections.models import Connection
 from logs.models import RecordLog
-from workspace.sql_rows import insert, select_in
+from workspace.models import PRUNE_BATCH, Change, Object, Person
+from workspace.sql_rows import delete_in_batches, insert, select_in
 
 
 class FieldExchange(models.Model):
@@ -66,6 +76,23 @@ class FieldExchange(models.Model):
     def __str__(self) -> str:
         return f"{self.sobject} {self.record_id}.{self.field}"
 
+    @classmethod
+    def prune(cls, batch: int = PRUNE_BATCH) -> int:
+        """Delete the rows of hub rows removed for good once every action has passed their
+        removal (no unprocessed change names them); how many went.
+
+        Until then a delete action may still need them to find the record to delete, however
+        old the removal (a paused cluster, a deferred run). The daily log pruning runs this.
+        """
+        total = 0
+        for entity, model in (("person", Person), ("object", Object)):
+            pending = Change.objects.filter(processed_at__isnull=True, entity=entity,
+                                            entity_id=OuterRef("hub_id"))
+            gone = cls.objects.filter(entity=entity).exclude(
+                Exists(model.objects.filter(pk=OuterRef("hub_id")))).exclude(Exists(pending))
+            total += delete_in_batches(gone, batch)
+        return total
+
 
 class Known(NamedTuple):
     """One exchanged field as read back."""
@@ -77,6 +104,15 @@ class Known(NamedTuple):
     attribute: str
     value: Any
     hub_value: Any
+
+
+class Linked(NamedTuple):
+    """One exchanged field of a hub row's link, with which way and when it last went."""
+
+    sobject: str
+    direction: str
+    at: Any
+    known: Known
 
 
 COLUMNS = ["connection", "sobject", "record_id", "field", "entity", "hub_id", "attribute",
@@ -115,15 +151,16 @@ class ExchangeBook:
                 sent.add(key)
         return known, sent
 
-    def by_hub(self, entity: str, hub_ids: Iterable[int]) -> list[tuple[str, str, Known]]:
-        """(object, direction, row) of every link of this connection to these hub rows,
-        whatever their object (a value pulled through one object came from the org too);
-        one query."""
+    def by_hub(self, entity: str, hub_ids: Iterable[int]) -> list[Linked]:
+        """Every exchanged field of this connection's links to these hub rows, whatever their
+        object (a value pulled through one object came from the org too); one query."""
         ids = list(hub_ids)
         if not ids:
             return []
-        return [(sobject, direction, Known(*row)) for sobject, direction, *row in select_in(
-            self._rows().filter(entity=entity), ["sobject", "direction", *READ], hub_id=ids)]
+        return [Linked(sobject, direction, at, Known(*row))
+                for sobject, direction, at, *row in select_in(
+                    self._rows().filter(entity=entity),
+                    ["sobject", "direction", "exchanged_at", *READ], hub_id=ids)]
 
     def save(self, rows: list[tuple]) -> None:
         """Upsert these rows (`Known`s, or tuples in its order; one per record and field)
@@ -139,3 +176,12 @@ class ExchangeBook:
         ids = list(record_ids)
         for start in range(0, len(ids), 1000):
             self._rows().filter(record_id__in=ids[start:start + 1000]).delete()
+
+
+def follow_merge(sender: Any, *, gone: int, survivor: int, **kwargs: Any) -> None:
+    """A person merged into another (workspace/merge.py): the merged-away one's links are the
+    survivor's now (its source records moved too), and so are their exchanged fields.
+    The connections are named so the UPDATE finds the rows through the hub-row index."""
+    connections = list(Connection.objects.values_list("pk", flat=True))
+    FieldExchange.objects.filter(connection_id__in=connections, entity="person",
+                                 hub_id=gone).update(hub_id=survivor)

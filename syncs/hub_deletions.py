@@ -1,11 +1,19 @@
 """Hub records deleted for good, on their way to a delete action: the Salesforce id to delete.
 
 A hub record marked deleted (`deleted_at`) is still read like any other, so its matchers find
-its Salesforce record. One removed from the hub (a hard deletion) cannot be read any more: the
-record logs say which Salesforce record of the action's object it was last written to (by any
-action of this connection, of the action's object type for objects) or read from (by a sync of
-this connection), and that one is deleted by its Id. With no such log (never exchanged, or its
-logs pruned) the deletion is logged as skipped, naming why: nothing is guessed.
+its Salesforce record. One removed from the hub (a hard deletion) cannot be read any more,
+and its source links went with it; two things still say which Salesforce record of the
+action's object it was:
+1. its link's exchanged fields (syncs/exchanges.py): every push (and every pull in a loop)
+   keeps them, they have no foreign key to the hub, outlive the record logs, and are pruned
+   only once every action has passed the removal; the record exchanged last is deleted;
+2. else the record logs: the record it was last written to (by any action of this
+   connection, of the action's object type for objects) or read from (by a sync of this
+   connection), as long as they are kept.
+With neither (never exchanged) the deletion is logged as skipped, naming why: nothing is
+guessed. A link row does not say which object type its hub object was, so an objects action
+trusts the links only when its type is the only one this connection exchanges with that
+Salesforce object.
 
 "Gone for good" is decided by existence, whatever the action's segments: a record that still
 exists (outside the segments, of another object type, marked deleted) is not gone. An action
@@ -20,7 +28,9 @@ from django.db.models import Q
 
 from logs.models import RecordLog
 from syncs.actions import Action, ActionMember
+from syncs.exchanges import ExchangeBook
 from syncs.hub_records import HubRecords
+from syncs.models import Sync
 from syncs.planner import Step
 from workspace.items import Outcome
 from workspace.models import SourceRecord
@@ -46,6 +56,7 @@ def deleted_for_good(action: Action, hub: HubRecords, ids: list[int]) -> list[St
     for ref, record_id in _logs(action, refs).order_by("id").values_list("hub_ref",
                                                                           "record_id"):
         known[ref] = record_id  # the latest wins
+    known.update(_links(action, hub.kind, ids))
     merged = set(SourceRecord.objects.filter(record_id__in=set(known.values())).filter(
         Q(person__isnull=False) | Q(object__isnull=False)).values_list("record_id", flat=True))
     steps = []
@@ -60,10 +71,33 @@ def deleted_for_good(action: Action, hub: HubRecords, ids: list[int]) -> list[St
         else:
             step.done(Outcome.SKIPPED, code="NO_SALESFORCE_ID", message=(
                 f"deleted from the hub; no {action.sobject} record of it is known to this "
-                "connection's record logs (never written or read, or the logs were pruned), "
-                "so nothing was deleted"))
+                "connection (never written or read, or only by a Forcebridge that kept no "
+                "links, and those logs were pruned), so nothing was deleted"))
         steps.append(step)
     return steps
+
+
+def _links(action: Action, kind: str, ids: list[int]) -> dict[str, str]:
+    """The record of the action's object each hub row last exchanged a field with, by
+    reference; none for objects when another object type exchanges that object too."""
+    if action.entity == Action.Entity.OBJECTS and _shared(action):
+        return {}
+    book = ExchangeBook(action.connection_id, action.sobject, RecordLog.Direction.OUT)
+    latest: dict[int, tuple] = {}
+    for link in book.by_hub(kind, ids):
+        pk = link.known.hub_id
+        if link.sobject == action.sobject and (pk not in latest or link.at > latest[pk][0]):
+            latest[pk] = (link.at, link.known.record_id)
+    return {f"{kind}:{pk}": record_id for pk, (_, record_id) in latest.items()}
+
+
+def _shared(action: Action) -> bool:
+    """Whether a sync or an action of this connection exchanges the action's object with hub
+    objects of another type."""
+    other = {"connection_id": action.connection_id, "sobject": action.sobject}
+    return Sync.objects.filter(**other).exclude(object_type_id=action.object_type_id).exists() \
+        or Action.objects.filter(**other, entity=Action.Entity.OBJECTS).exclude(
+            object_type_id=action.object_type_id).exists()
 
 
 def _logs(action: Action, refs: list[str]):

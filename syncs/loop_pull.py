@@ -11,8 +11,10 @@ applier, inside the page's transaction (syncs/applier.py):
      our own push read back): the attribute is not written, so the hub keeps its value and is
      not rewritten;
    - it differs and the hub's value differs from the last exchanged one too (and from the
-     pulled one): a conflict, logged; the policy decides, and when the hub wins the attribute
-     is not written (the hub's value goes out with its own outbox change);
+     pulled one): a conflict, logged; the policy decides (once the page's conflicts are
+     known: when the newest change wins, one query dates the hub's changes of those fields),
+     and when the hub wins the attribute is not written (the hub's value goes out with its
+     own outbox change);
    - otherwise the pulled value is written as before;
    a record holding a push's write and otherwise what the hub has keeps its audit fields
    (LastModifiedDate, LastModifiedById, SystemModstamp) out of the hub too: our own write
@@ -24,14 +26,14 @@ applier, inside the page's transaction (syncs/applier.py):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logs.models import RecordLog
 from mappings.mapping import Format
 from mappings.transform import SYSTEM_FIELDS
 from mappings.values import InvalidValue
 from syncs.actions import Action
-from syncs.conflicts import HUB, Policy, conflict, winner
+from syncs.conflicts import HUB, HubTimes, Policy, conflict, winner
 from syncs.exchanges import ExchangeBook, Known, hub_key
 from workspace.items import Item, Outcome, Result
 from workspace.models import SourceRecord
@@ -44,6 +46,18 @@ if TYPE_CHECKING:
 APPLIED = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
 AUDIT_FIELDS = ("LastModifiedDate", "LastModifiedById", "SystemModstamp")
 MISSING = object()
+
+
+class Clash(NamedTuple):
+    """A field a record and the hub both changed since it was exchanged."""
+
+    item: Item
+    hub_id: int
+    path: str
+    attribute: str
+    salesforce: Any
+    hub: Any
+    last: Any
 
 
 @dataclass(slots=True)
@@ -129,22 +143,29 @@ class PullLoop:
         if not page.known:
             return []
         linked = {key for key, _ in page.known}
-        hub = {record_id: (kind_id, attributes, updated_at) for record_id, kind_id, attributes,
-               updated_at, deleted_at in select_in(
-                   SourceRecord.objects.filter(source=self.source),
-                   ["record_id", f"{self.entity}_id", f"{self.entity}__attributes",
-                    f"{self.entity}__updated_at", f"{self.entity}__deleted_at"],
-                   record_id=[item.key for item in items if item.key in linked])
+        hub = {record_id: (kind_id, attributes) for record_id, kind_id, attributes, deleted_at
+               in select_in(SourceRecord.objects.filter(source=self.source),
+                            ["record_id", f"{self.entity}_id", f"{self.entity}__attributes",
+                             f"{self.entity}__deleted_at"],
+                            record_id=[item.key for item in items if item.key in linked])
                if kind_id is not None and deleted_at is None}
-        conflicts = []
+        found: list[Clash] = []
+        ours = []
         for item in items:
             if item.key in hub:
-                conflicts += self._item(item, page, *hub[item.key])
+                hub_id, current = hub[item.key]
+                if self._item(item, page, hub_id, current, found):
+                    ours.append((item, current))
+        conflicts = self._settle(found, page)
+        for item, current in ours:
+            self._read_back(item, current)
         return conflicts
 
     def _item(self, item: Item, page: Exchanged, hub_id: int, current: dict[str, Any],
-              updated_at: Any) -> list[Result]:
-        conflicts, ours = [], False
+              found: list[Clash]) -> bool:
+        """Leave out of the item what is no Salesforce change, add its conflicts to `found`;
+        whether it holds a push's write read back."""
+        ours = False
         for path, attribute in self.fields:
             last = page.known.get((item.key, path))
             if last is None or attribute not in item.attributes:
@@ -159,17 +180,23 @@ class PullLoop:
                 if now is not MISSING and (hub_changed or not self.force):
                     del item.attributes[attribute]
                 continue
-            if not hub_changed or now == item.attributes[attribute]:
-                continue
-            won = winner(self.policy, page.times.get(item.key), updated_at)
+            if hub_changed and now != item.attributes[attribute]:
+                found.append(Clash(item, hub_id, path, attribute, pulled, now, last.value))
+        return ours
+
+    def _settle(self, found: list[Clash], page: Exchanged) -> list[Result]:
+        """Each conflict decided by the policy; the hub's winning values are kept (one query
+        for the hub's change times of the page, when the newest change wins)."""
+        times = HubTimes(self.entity, {clash.hub_id for clash in found})
+        conflicts = []
+        for item, hub_id, path, attribute, pulled, now, last in found:
+            won = winner(self.policy, page.times.get(item.key), times, hub_id, attribute)
             conflicts.append(conflict(item.key, f"{self.entity}:{hub_id}", path,
-                                      salesforce=pulled, hub=now, last=last.value, won=won,
+                                      salesforce=pulled, hub=now, last=last, won=won,
                                       policy=self.policy))
             if won == HUB:
                 page.lost.add((item.key, path))
                 del item.attributes[attribute]
-        if ours:
-            self._read_back(item, current)
         return conflicts
 
     def _read_back(self, item: Item, current: dict[str, Any]) -> None:

@@ -3,38 +3,42 @@
 Built once per run by the planner (syncs/planner.py), for the action's connection and object.
 The loop is two-way when a sync of the same connection pulls the action's object; otherwise
 the action is one-way (the hub is the source of truth, a reconcile restores what differs) and
-only rule 2's pulled values apply.
+only rule 2's values from the org apply. Either way what Salesforce accepted is remembered.
 1. `load(steps)`: one query reads every exchanged field of the batch's hub rows on this
-   connection (and, when the newest change wins, one more their change times).
+   connection (none when no sync reads from it: then nothing came from its org).
 2. A hub value is no hub change, and is never written, when it is the last value exchanged
-   for the field through this link, or a value pulled from this org through any link (a
-   contact's value is not echoed into its lead). `trim(step)` leaves such fields out where
-   no query is made (the Id, Salesforce's own upsert) and says whether what is left needs
-   one: a field changed in the hub since it was exchanged may have changed in Salesforce
-   too, so such records take the planner's matcher query.
+   for the field through this link, or a value that came from this org through any link (a
+   contact's value is not echoed into its lead): the newest exchanges of the field all saw
+   the hub hold it, and one was a pull (`org_values`; a value set again by the inbound API
+   after an exchange saw another one is a hub change). `trim(step)` leaves such fields out
+   where no query is made (the Id, Salesforce's own upsert) and says whether what is left
+   needs one: a field changed in the hub since it was exchanged may have changed in
+   Salesforce too, so such records take the planner's matcher query.
 3. `keep(step, row, differing)`, for each field whose value differs from Salesforce's:
    - no hub change: not written (Salesforce changed since; the pull brings that in);
    - Salesforce's value is the last exchanged one: the hub's change is written;
-   - both changed: a conflict, logged; the policy decides. The hub wins: written. Salesforce
-     wins: not written, and the hub's value is remembered as seen, so the next pull writes
+   - both changed: a conflict, logged; the policy decides, in `settle()` once the batch's
+     matches are known (when the newest change wins, one query dates the hub's changes of
+     those fields: syncs/conflicts.py). The hub wins: written. Salesforce wins: not
+     written, and the hub's value is remembered as seen, so the next pull writes
      Salesforce's value into the hub without finding the conflict again.
-4. `remember(steps)`, in the batch's transaction: the fields Salesforce accepted, as written;
-   the links of records deleted are forgotten.
+4. `remember(steps)`, in the batch's transaction: the fields Salesforce accepted, as written
+   (one-way actions too: the link outlives the record logs, for a delete action); the links
+   of records deleted are forgotten.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logs.models import RecordLog
 from mappings.outbound import Outbound, Refused, differing
 from mappings.values import dotted_value
 from syncs.actions import Action
-from syncs.conflicts import HUB, Policy, conflict, winner
-from syncs.exchanges import ExchangeBook, Known, hub_key
+from syncs.conflicts import HUB, HubTimes, Policy, conflict, winner
+from syncs.exchanges import ExchangeBook, Known, Linked, hub_key
 from syncs.models import Sync
 from workspace.items import Outcome, Result
-from workspace.models import Object, Person
 from workspace.sql_rows import json_text
 
 if TYPE_CHECKING:
@@ -44,23 +48,60 @@ if TYPE_CHECKING:
 CONVERTED = "was converted: written to contact"
 
 
+class Disputed(NamedTuple):
+    """A field the hub and Salesforce both changed since it was exchanged, to settle."""
+
+    step: Step
+    hub_id: int
+    target: str
+    salesforce: Any
+    hub: Any
+    last: Known
+    salesforce_at: Any
+
+
+def org_values(links: list[Linked]) -> set[tuple[int, str, str]]:
+    """(hub id, attribute, JSON value) of the hub values that came from the org: the newest
+    exchanges of the field, through any of the org's links, all saw the hub hold that value,
+    and one of them was a pull. Any exchange since that saw the hub hold another value means
+    the hub changed it: a value the inbound API sets again is a hub change, even if some link
+    pulled the same value before."""
+    fields: dict[tuple[int, str], list[tuple[Any, str, str]]] = {}
+    for link in links:
+        known = link.known
+        fields.setdefault((known.hub_id, known.attribute), []).append(
+            (link.at, json_text(known.hub_value), link.direction))
+    found = set()
+    for (hub_id, attribute), seen in fields.items():
+        seen.sort(reverse=True)  # newest first
+        value = seen[0][1]
+        for _, held, direction in seen:
+            if held != value:
+                break
+            if direction == RecordLog.Direction.IN:
+                found.add((hub_id, attribute, value))
+                break
+    return found
+
+
 class PushLoop:
     """The loop's rules for one action's batches."""
 
     def __init__(self, action: Action, outbound: Outbound) -> None:
         self.book = ExchangeBook(action.connection_id, action.sobject, RecordLog.Direction.OUT)
-        self.two_way = Sync.objects.filter(connection_id=action.connection_id,
-                                           sobject=action.sobject).exists()
+        syncs = Sync.objects.filter(connection_id=action.connection_id)
+        self.two_way = syncs.filter(sobject=action.sobject).exists()
+        # With no sync on the connection no value came from its org, and nothing is read back.
+        self.pulls = syncs.exists()
         self.policy = action.connection.conflict_policy
-        self.people = action.entity == Action.Entity.PEOPLE
-        self.entity = "person" if self.people else "object"
+        self.entity = "person" if action.entity == Action.Entity.PEOPLE else "object"
         self.outbound = outbound
         # Salesforce field → hub attribute, for the fields a link remembers (not lookups).
         self.sources = {row.target: row.source for row in outbound.rows
                         if "." not in row.target and row.source}
         self.own: dict[int, dict[tuple[str, str], Known]] = {}  # this object's links
         self.pulled: set[tuple[int, str, str]] = set()  # (hub id, attribute, JSON) pulled
-        self.changed_at: dict[int, Any] = {}
+        self.disputed: list[Disputed] = []  # conflicts `keep` found, for `settle`
         self.seen: list[Known] = []
         self.found: list[Result] = []
 
@@ -72,18 +113,14 @@ class PushLoop:
 
     def load(self, steps: list[Step]) -> None:
         ids = {key[1] for key in map(hub_key, (step.ref for step in steps)) if key}
-        self.own, self.pulled = {}, set()
-        for sobject, direction, known in self.book.by_hub(self.entity, ids):
-            if sobject == self.book.sobject and self.two_way:
+        self.own = {}
+        links = self.book.by_hub(self.entity, ids) if self.pulls else []
+        for link in links:
+            known = link.known
+            if link.sobject == self.book.sobject and self.two_way:
                 self.own.setdefault(known.hub_id, {})[(known.record_id[:15], known.field)] = \
                     known
-            if direction == RecordLog.Direction.IN:
-                self.pulled.add((known.hub_id, known.attribute, json_text(known.hub_value)))
-        self.changed_at = {}
-        if self.policy == Policy.NEWEST and self.own:
-            model = Person if self.people else Object
-            self.changed_at = dict(model.objects.filter(pk__in=list(self.own))
-                                   .values_list("pk", "updated_at"))
+        self.pulled = org_values(links)
 
     def linked(self, step: Step) -> bool:
         """Whether the hub row has exchanged fields on this connection."""
@@ -141,19 +178,30 @@ class PushLoop:
                 continue
             if self._unchanged(key[1], target, step, last):
                 continue
+            kept.append(target)
             salesforce = dotted_value(row, target)
-            if last is None or self.same(target, last.value, salesforce):
-                kept.append(target)
-                continue
-            hub = step.record.get(self.sources[target])
-            won = winner(self.policy, row.get("LastModifiedDate"), self.changed_at.get(key[1]))
+            if last is not None and not self.same(target, last.value, salesforce):
+                # Both changed: written unless `settle` (with the batch's others) decides not.
+                self.disputed.append(Disputed(step, key[1], target, salesforce,
+                                              step.record.get(self.sources[target]), last,
+                                              row.get("LastModifiedDate")))
+        return kept
+
+    def settle(self) -> list[Step]:
+        """Decide the conflicts `keep` found under the policy (one query dates the hub's
+        changes of their fields, when the newest change wins): a field Salesforce keeps is
+        not written, and the hub's value is remembered as seen. The steps decided."""
+        disputed, self.disputed = self.disputed, []
+        times = HubTimes(self.entity, {one.hub_id for one in disputed})
+        for step, hub_id, target, salesforce, hub, last, salesforce_at in disputed:
+            source = self.sources[target]
+            won = winner(self.policy, salesforce_at, times, hub_id, source)
             self.found.append(conflict(step.sf_id, step.ref, target, salesforce=salesforce,
                                        hub=hub, last=last.value, won=won, policy=self.policy))
-            if won == HUB:
-                kept.append(target)
-            else:
-                self.seen.append(last._replace(attribute=self.sources[target], hub_value=hub))
-        return kept
+            if won != HUB:
+                del step.values[target]
+                self.seen.append(last._replace(attribute=source, hub_value=hub))
+        return [one.step for one in disputed]
 
     def conflicts(self) -> list[Result]:
         """The conflicts found since the last call."""
@@ -163,8 +211,6 @@ class PushLoop:
     def remember(self, steps: list[Step]) -> None:
         """Remember what Salesforce accepted (inside the batch's transaction)."""
         rows, seen, self.seen = [], self.seen, []
-        if not self.two_way:
-            return
         gone = []
         for step in steps:
             result, key = step.result, hub_key(step.ref)

@@ -161,6 +161,9 @@ class Planner:
                           message=f"{len(candidates)} {self.sobject} records match: {ids}")
             else:
                 self.matched(step, candidates[0])
+        for step in self.loop.settle():  # the conflicts found, decided together
+            if not step.values:
+                step.done(Outcome.UNCHANGED, message=UNCHANGED_IN_HUB)
 
     def matched(self, step: Step, row: dict[str, Any]) -> None:
         step.sf_id = str(row["Id"])

@@ -18,6 +18,7 @@ from logs.models import RecordLog, retention_days
 from syncs import conf, queue
 from syncs.actions import Action
 from syncs.drain import connection_sources, mark_processed
+from syncs.exchanges import FieldExchange
 from syncs.models import Sync, SyncRun
 from syncs.pull import run_sync
 from syncs.push import run_action
@@ -123,15 +124,18 @@ def undrained_actions() -> int:
 
 def prune_logs() -> int:
     """Delete record logs, processed outbox rows and the inbound API's remembered messageIds
-    older than the log retention, then runs older than the run retention (logs first: a run
-    is kept while any of its logs is)."""
+    older than the log retention, the exchanged fields of hub rows removed for good whose
+    removal every action has passed, then runs older than the run retention (logs first: a
+    run is kept while any of its logs is)."""
     deleted = RecordLog.prune()
     changes = Change.prune(days=retention_days())
     message_ids = InboundMessage.prune(days=retention_days())
+    links = FieldExchange.prune()
     runs = SyncRun.prune()
-    logger.info("pruned %d record logs, %d processed outbox rows, %d inbound messageIds "
-                "and %d runs", deleted, changes, message_ids, runs)
-    return deleted + changes + message_ids + runs
+    logger.info("pruned %d record logs, %d processed outbox rows, %d inbound messageIds, "
+                "%d exchanged fields of removed hub rows and %d runs",
+                deleted, changes, message_ids, links, runs)
+    return deleted + changes + message_ids + links + runs
 
 
 def ensure_schedules(**kwargs: Any) -> None:

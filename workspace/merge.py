@@ -12,12 +12,19 @@ the same human, so they are merged, whichever order the syncs ran in:
 4. The outbox gets no deletion: the human still exists, so a delete action must not delete
    the merged-away person's Salesforce records (their links now name the survivor). The
    survivor's update comes with the record that merged it.
+5. `person_merged` is sent, inside the merge's transaction, so what other apps keep about
+   hub people follows the links to the survivor (syncs/exchanges.py).
 """
 
 from __future__ import annotations
 
+from django.dispatch import Signal
+
 from workspace.models import Event, Person, Relationship, SourceRecord
 from workspace.people import PersonIndex, PersonRow
+
+# Sent with `gone` and `survivor` (hub person ids) once the merge's rows are written.
+person_merged = Signal()
 
 
 def merge_people(index: PersonIndex, holder: PersonRow,
@@ -31,6 +38,7 @@ def merge_people(index: PersonIndex, holder: PersonRow,
     Event.objects.filter(person_id=gone.pk).update(person_id=survivor.pk)
     SourceRecord.objects.filter(person_id=gone.pk).update(person_id=survivor.pk)
     Person.objects.filter(pk=gone.pk).delete()
+    person_merged.send(sender=Person, gone=gone.pk, survivor=survivor.pk)
     index.forget(gone)
     customer_id, email = holder.customer_id, lead.email
     survivor.attributes = {**lead.attributes, **holder.attributes}

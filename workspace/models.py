@@ -201,6 +201,10 @@ class Change(models.Model):
             # they are in this partial index, so it stays small however long the outbox gets.
             models.Index(fields=["id"], name="change_pending_idx",
                          condition=models.Q(processed_at__isnull=True)),
+            # One row's changes: when the hub changed a field (syncs/conflicts.py `HubTimes`,
+            # "newest wins") and whether a removed row's deletion is still to be passed
+            # (syncs/exchanges.py `FieldExchange.prune`).
+            models.Index(fields=["entity", "entity_id"], name="change_entity_idx"),
         ]
 
     def __str__(self) -> str:

@@ -147,6 +147,34 @@ def test_both_sides_changed_the_policy_decides_and_the_conflict_is_logged(
     assert sum(run.conflicts for run in runs[1:]) == 0
 
 
+@pytest.mark.parametrize("first", ["push", "pull"])
+def test_newest_wins_compares_the_time_the_field_changed_in_the_hub(emulator, connection,
+                                                                    make_sync, first):
+    Connection.objects.filter(pk=connection.pk).update(conflict_policy="newest")
+    (ann,) = emulator.control.insert("Contact", {"LastName": "Lee", "Email": "ann@x.io",
+                                                 "Title": "CEO"})
+    sync = make_sync("Contact", fields=FIELDS)
+    action = make_action(connection, rows=ROWS, matchers=BY_ID)
+    pull(sync)
+    # The hub's title changes first, then Salesforce's; then another field of Ann changes in
+    # the hub. Salesforce's title is the newer one, however recent the hub row's last change.
+    change_hub(ann, "ann@x.io", title="Hub")
+    time.sleep(0.05)
+    emulator.control.update("Contact", ann, {"Title": "SF"})
+    time.sleep(0.05)
+    change_hub(ann, "ann@x.io", firstName="Ann")
+
+    runs = [ok(action), pull(sync)] if first == "push" else [pull(sync), ok(action)]
+
+    assert emulator.control.record("Contact", ann)["Title"] == "SF"
+    person = Person.objects.get()
+    assert (person.attributes["title"], person.attributes["firstName"]) == ("SF", "Ann")
+    log = RecordLog.objects.get(outcome="conflict")
+    assert "Salesforce wins (newest" in log.message, log.message
+    assert log.run_id == runs[0].pk
+    assert emulator.control.record("Contact", ann)["FirstName"] == "Ann"
+
+
 def test_a_record_deleted_in_salesforce_is_not_recreated_by_an_update_only_action(
         emulator, connection, make_sync):
     ann, bo = emulator.control.insert("Contact", {"LastName": "Lee", "Email": "ann@x.io"},

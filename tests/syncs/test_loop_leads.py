@@ -75,3 +75,28 @@ def test_field_ownership_holds_with_pushes_in_the_loop(emulator, connection, mak
     assert writes(emulator) == 0
     assert emulator.control.record("Lead", lead)["Title"] == "Boss"
     assert emulator.control.record("Contact", contact)["Title"] is None
+
+
+def test_a_hub_value_another_link_pulled_long_ago_is_still_a_hub_change(emulator, connection,
+                                                                        make_sync):
+    (contact,) = emulator.control.insert("Contact", {"LastName": "Lee", "Title": "VP",
+                                                     "Email": "pat@acme.io"})
+    emulator.control.insert("Lead", {"LastName": "Lee", "Title": "Intern", "Company": "Acme",
+                                     "Email": "pat@acme.io"})
+    contacts = make_sync("Contact", fields=["LastName", "Title", "Email"])
+    leads = make_sync("Lead", fields=["LastName", "Title", "Company", "Email"])
+    to_contacts = make_action(connection, "Contact", rows=PEOPLE_ROWS, matchers=BY_ID)
+    pull(contacts)
+    pull(leads)  # the lead's link remembers the hub's title then: "VP" (the contact's)
+    hub_people({"customer_id": contact, "email": "pat@acme.io", "title": "CRO"})
+    assert ok(to_contacts).updated == 1
+    assert emulator.control.record("Contact", contact)["Title"] == "CRO"
+
+    # The inbound API sets the title back to "VP": a hub change, whatever a link pulled before
+    # the contact was written "CRO".
+    hub_people({"customer_id": contact, "email": "pat@acme.io", "title": "VP"})
+    run = ok(to_contacts)
+
+    assert run.updated == 1, list(RecordLog.objects.filter(run=run).values_list("message",
+                                                                                  flat=True))
+    assert emulator.control.record("Contact", contact)["Title"] == "VP"

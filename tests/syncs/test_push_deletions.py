@@ -1,14 +1,20 @@
 """Hub deletions on their way to Salesforce: only through a delete action, marked records
-matched as usual, records removed for good deleted by the id the logs know, and records
-already gone in Salesforce logged as such (not failed, not retried)."""
+matched as usual, records removed for good deleted by the id their link (or the logs)
+knows, even once the logs are pruned, and records already gone in Salesforce logged as such
+(not failed, not retried)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from logs.models import RecordLog
 from syncs.actions import Action
+from syncs.exchanges import FieldExchange
+from syncs.tasks import prune_logs
 from tests.syncs.push_cast import make_action, ok
 from workspace.hub import HubWriter, Item
 from workspace.models import Change
@@ -61,6 +67,27 @@ def test_hub_deletions_reach_salesforce_only_through_a_delete_action(emulator, c
     assert ok(deletes).fetched == 0
     # The update action passed the same deletions without writing anything.
     assert ok(update).fetched == 0 and live(emulator) == {"c@x.io": ids["c@x.io"]}
+
+
+def test_the_salesforce_id_of_a_removed_record_outlives_its_record_logs(emulator, connection):
+    emulator.control.insert("Contact", {"LastName": "a", "Email": "a@x.io"},
+                            {"LastName": "b", "Email": "b@x.io"})
+    people({"email": "a@x.io", "lastName": "A"}, {"email": "b@x.io", "lastName": "B"})
+    update = make_action(connection, name="update", rows=[("lastName", "LastName")])
+    assert ok(update).updated == 2  # one-way: no sync of this connection reads Contacts
+    ids = live(emulator)
+    deletes = from_now_on(make_action(connection, name="delete", operation="delete"))
+    RecordLog.prune(now=timezone.now() + dt.timedelta(days=400))  # the logs are pruned
+    remove("a@x.io", mark=False)
+    prune_logs()  # the daily pruning passes before the delete action runs: the link stays
+
+    run = ok(deletes)
+
+    assert (run.deleted, run.skipped) == (1, 0), list(RecordLog.objects.filter(
+        run=run).values_list("message", flat=True))
+    assert live(emulator) == {"b@x.io": ids["b@x.io"]}
+    assert not FieldExchange.objects.filter(record_id=ids["a@x.io"]).exists()
+    assert FieldExchange.objects.filter(record_id=ids["b@x.io"]).exists()
 
 
 def test_deleting_what_salesforce_no_longer_has_is_logged_not_failed(emulator, connection):

@@ -113,5 +113,5 @@ def test_the_daily_task_prunes_runs_after_the_logs_and_says_how_many(settings, c
     with caplog.at_level(logging.INFO, logger="syncs.tasks"):
         assert prune_logs() == 2  # ...the log, then its run
     assert kept_ids() == {recent.pk}
-    assert "pruned 1 record logs, 0 processed outbox rows, 0 inbound messageIds and 1 runs" \
-        in caplog.text
+    assert ("pruned 1 record logs, 0 processed outbox rows, 0 inbound messageIds, "
+            "0 exchanged fields of removed hub rows and 1 runs") in caplog.text
