@@ -48,7 +48,10 @@ def test_sync_now_shows_the_progress_bar_reach_the_end(live_server, page, staff_
         time.sleep(0.2)
 
     assert state == "succeeded", SyncRun.objects.first().error
-    assert states[0] == "starting" and "running" in states, states
+    # The page after the click shows "starting" unless a fast broker's worker has already
+    # claimed the run (test_sync_page checks the starting state on its own); either way the
+    # bar was seen running before it ended.
+    assert states[0] in ("starting", "running") and "running" in states, states
     fill = page.locator("#run-progress .fb-progress-fill")
     assert "width:100%" in fill.get_attribute("style").replace(" ", "")
     assert "of 2000 records" in running_seen, running_seen
