@@ -104,24 +104,33 @@ def cluster(emulator):
                SALESFORCE_LOGIN_URL=emulator.login_url,
                SALESFORCE_CLIENT_ID=emulator.client_id,
                SALESFORCE_CLIENT_SECRET=emulator.client_secret)
+    # A process group of its own: a cluster that does not stop in time is killed whole (its
+    # guard, pusher and workers too), so none of its workers lives on into the next test.
     process = subprocess.Popen(  # noqa: S603 - our own argv
         [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     yield process
     process.send_signal(signal.SIGTERM)
     try:
         process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
 
 
 def log_in(page, server_url: str, path: str) -> None:
-    """Open `path` as the `staff_user` operator through the admin's login form."""
+    """Open `path` as the `staff_user` operator through the admin's login form, loaded.
+
+    Playwright's click returns once the navigation it starts commits: the new document may
+    still be half parsed and its DOMContentLoaded scripts (the pages' handlers) not yet run.
+    So after a click that opens a page, a test waits for the load (`wait_for_load_state`)
+    before it counts rows, reads what may be hidden or uses what a script drives.
+    """
     page.goto(f"{server_url}{path}")
     page.fill("#id_username", "operator")
     page.fill("#id_password", "operator-pass-1")
     page.click("input[type=submit]")
+    page.wait_for_load_state()
 
 
 def screenshot(page, name: str) -> Path:

@@ -14,3 +14,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return False
+
+
+def settled(read: Callable[[], int], reached: int, quiet: float, timeout: float = 30) -> int:
+    """`read()` once it has reached `reached` and `quiet` more seconds have passed.
+
+    For what another thread counts late (the emulator counts a call after its latency, when the
+    client may have given up on it long before): waiting for the count makes a slow machine
+    harmless, and the quiet time gives a call that should not have been made the time to show.
+    """
+    assert wait_until(lambda: read() >= reached, timeout), f"{read()} < {reached} after {timeout} s"
+    time.sleep(quiet)
+    return read()

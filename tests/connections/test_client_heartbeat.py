@@ -54,14 +54,16 @@ def test_waiting_on_a_bulk_job_beats_from_the_callers_thread(emulator, connectio
 
 
 def test_backoff_beats_and_a_raising_heartbeat_stops_the_retries(emulator, sf_client, settings):
-    settings.SALESFORCE_RETRY_BASE_DELAY = 0.2
-    settings.SALESFORCE_RETRY_MAX_DELAY = 0.2
+    # Backoffs of 0.4 to 0.8 s in slices of 0.05 s: eight slices or more each, so even on a
+    # busy machine whose sleeps overrun (a 0.05 s sleep taking 0.15 s) each has two or more.
+    settings.SALESFORCE_RETRY_BASE_DELAY = 0.8
+    settings.SALESFORCE_RETRY_MAX_DELAY = 0.8
     beat = Heartbeat()
     sf_client.heartbeat = beat  # settable after the client was made
     sf_client.heartbeat_every = 0.05
     emulator.control.faults(fail_next={"count": 2, "status": 503, "kinds": ["query"]})
     assert sf_client.count("SELECT COUNT() FROM Account") == 0
-    assert len(beat.threads) >= 2 * 2  # two backoffs of at least 0.1 s, in slices of 0.05 s
+    assert len(beat.threads) >= 2 * 2  # two backoffs, each beating more than once
 
     emulator.control.clear_counters()
     sf_client.heartbeat = Heartbeat(fail_at=1)

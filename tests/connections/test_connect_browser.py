@@ -30,6 +30,7 @@ def test_operator_connects_an_org_in_the_browser(live_server, page, staff_user, 
     page.click("#approve")
 
     page.wait_for_selector("#connection-status")
+    page.wait_for_load_state()  # the whole page parsed, the buttons below the status included
     assert page.url == f"{live_server.url}{created.get_absolute_url()}"
     assert page.inner_text("#connection-status") == "Connected"
     created.refresh_from_db()

@@ -131,7 +131,8 @@ PARENT = textwrap.dedent("""
     from connections.page_process import PageProcess
 
     def start():
-        helper = PageProcess(lambda payload: time.sleep(3600))
+        # The helper says when it has a page, then sleeps on it.
+        helper = PageProcess(lambda payload: (print("busy", flush=True), time.sleep(3600)))
         print(helper.pid, flush=True)
         if sys.argv[1] == "busy":
             helper.run(b"page")  # never answered: the child sleeps
@@ -152,7 +153,8 @@ def test_a_killed_parent_leaves_no_helper_running(state, thread):
         text=True, start_new_session=True)
     try:
         child = int(parent.stdout.readline())
-        time.sleep(0.3)
+        if state == "busy":  # killed only once the helper works on the page
+            assert parent.stdout.readline() == "busy\n", "the helper never got the page"
         assert not _gone(child)
         parent.kill()  # SIGKILL of the parent alone, not of its process group
         parent.wait(10)

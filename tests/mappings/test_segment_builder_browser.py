@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from mappings.models import Segment
 from syncs.actions import Action
@@ -114,6 +115,7 @@ def test_build_a_segment_pick_it_on_an_action_and_only_its_member_is_pushed(
     # 1. The builder: rows, the live count, saved.
     build_segment(page)
     page.click("input[name=_continue]")
+    page.wait_for_load_state()  # the rows are drawn by the page's script
     assert "was added successfully" in page.inner_text(".messagelist")
     segment = Segment.objects.get()
     assert (segment.match, segment.conditions) == ("all", [
@@ -132,7 +134,7 @@ def test_build_a_segment_pick_it_on_an_action_and_only_its_member_is_pushed(
              "input[name=matchers_field] >> nth=0": "Email",
              "#id_field_mappings": '[["lastName", "LastName"]]',
              # The first reconcile is due tomorrow: this test starts the run itself.
-             "#id_start_at_0": (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+             "#id_start_at_0": (timezone.localdate() + dt.timedelta(days=1)).isoformat(),
              "#id_start_at_1": "06:00:00"}
     for selector, value in typed.items():
         page.fill(selector, value)
@@ -140,6 +142,7 @@ def test_build_a_segment_pick_it_on_an_action_and_only_its_member_is_pushed(
         page.check(f"input[name={choice}]")
     page.select_option("#id_segments", label="Pro with seats")
     page.click("input[name=_continue]")
+    page.wait_for_load_state()
     assert "was added successfully" in page.inner_text(".messagelist")
     action = Action.objects.get()
     assert list(action.segments.all()) == [segment]

@@ -28,6 +28,7 @@ def test_an_operator_saves_a_segment_and_sees_its_members(live_server, browser, 
         {"attribute": "plan", "operator": "equals", "value": "pro"},
         {"attribute": "n", "operator": "greater", "value": "many"}]))
     page.click("input[name=_continue]")
+    page.wait_for_load_state()  # the click returns once the page commits, not once it is parsed
     error = page.wait_for_selector(".errorlist")
     assert "Condition 2 (n): 'is greater than' needs a number, not 'many'." in error.inner_text()
     screenshot(page, "segment_refused")
@@ -35,6 +36,7 @@ def test_an_operator_saves_a_segment_and_sees_its_members(live_server, browser, 
         {"attribute": "plan", "operator": "equals", "value": "pro"},
         {"attribute": "n", "operator": "greater", "value": 2}]))
     page.click("input[name=_continue]")
+    page.wait_for_load_state()
     count = page.wait_for_selector(".fb-segment-count")
     assert count.inner_text() == "6"
     rows = page.locator(".fb-segment-preview tr")

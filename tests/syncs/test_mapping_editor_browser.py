@@ -29,6 +29,7 @@ def test_change_a_mapping_preview_it_save_and_resync(live_server, page, staff_us
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, live_server.url, f"/admin/syncs/sync/{sync.pk}/change/")
     page.click("#open-mapping")
+    page.wait_for_load_state()  # mapping.js binds the rows' handlers once the page is parsed
     rows = page.locator("#mapping-rows tbody tr")
     assert rows.count() == 3
     assert page.get_attribute("#mapping-rows tbody tr >> nth=0 >> [name=target]",
@@ -64,6 +65,7 @@ def test_change_a_mapping_preview_it_save_and_resync(live_server, page, staff_us
     assert [row.source for row in sync.field_rows()] == ["FirstName", "LastName", "Email"]
 
     page.click("#save-mapping")
+    page.wait_for_load_state()
     assert "Mapping of “Contacts → people” saved (3 rows)" in page.inner_text(".messagelist")
     page.click("#resync-all")
     assert "Resync requested for 1 sync" in page.inner_text(".messagelist")
