@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from connections.client import SalesforceClient
 from logs.models import RecordLog
@@ -39,16 +40,17 @@ from workspace.hub import HubWriter
 from workspace.models import SourceRecord
 
 
-def run_sync(sync_id: int, *, trigger: str = Trigger.SCHEDULE,
-             full: bool = False) -> SyncRun | None:
-    """Run one sync now, in this process; None when it is unknown or already running.
+def run_sync(sync_id: int, *, trigger: str = Trigger.SCHEDULE, full: bool = False,
+             wanted: Q | None = None) -> SyncRun | None:
+    """Run one sync now, in this process; None when it is unknown or already running (or, for
+    a worker's wake-up, no longer `wanted`: syncs/queue.py).
 
     1. Claim the sync (syncs/queue.py); take the operator's request it answers.
     2. Run it (`Pull.run`).
     3. Release the claim with the next due time, whatever happened.
     """
     sync = Sync.objects.filter(pk=sync_id).select_related("connection", "object_type").first()
-    held = claim(sync) if sync is not None else None
+    held = claim(sync, wanted) if sync is not None else None
     if held is None:
         return None
     pull = None

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from connections.client import SalesforceClient
 from connections.errors import Transient
@@ -53,16 +53,17 @@ BULK_BATCH = 10_000
 ALREADY_DELETED = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
 
 
-def run_action(action_id: int, *, trigger: str = Trigger.CHANGE,
-               full: bool = False) -> SyncRun | None:
-    """Run one action now, in this process; None when it is unknown or already running.
+def run_action(action_id: int, *, trigger: str = Trigger.CHANGE, full: bool = False,
+               wanted: Q | None = None) -> SyncRun | None:
+    """Run one action now, in this process; None when it is unknown or already running (or,
+    for a worker's wake-up, no longer `wanted`: syncs/queue.py).
 
     A reconcile (every record) is run when asked (`full`, a resync request) or when the
     schedule came due; otherwise the run drains the changes.
     """
     action = Action.objects.filter(pk=action_id).select_related("connection",
                                                                "object_type").first()
-    held = claim(action) if action is not None else None
+    held = claim(action, wanted) if action is not None else None
     if held is None:
         return None
     push, reconcile = None, full

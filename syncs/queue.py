@@ -164,9 +164,21 @@ def claimable(now: dt.datetime) -> Q:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry())
 
 
-def enqueue(model: type[Runnable], pk: int, trigger: str = Trigger.SCHEDULE) -> str:
-    return async_task(model.TASK, pk, trigger,
+def enqueue(model: type[Runnable], pk: int, trigger: str = Trigger.SCHEDULE,
+            lease: dt.datetime | None = None) -> str:
+    """Wake a worker for `pk`: a request's wake-up, or the dispatcher's for the due slot it
+    leased (`lease`, the `next_run_at` it wrote). See `wanted`."""
+    return async_task(model.TASK, pk, trigger, lease,
                       task_name=f"{model._meta.model_name} {pk} ({trigger})")
+
+
+def wanted(lease: dt.datetime | None) -> Q:
+    """What a wake-up still finds to do when a worker takes it: a request not yet taken, or
+    the due slot the dispatcher leased for it. A duplicate wake-up (a request's and the
+    dispatcher's for the same run, or a lease sent again while the first wake-up waited for a
+    busy worker) finds neither once a run answered it, and claims nothing: no second run."""
+    requested = ~Q(run_requested="")
+    return requested | Q(next_run_at=lease) if lease is not None else requested
 
 
 class Claim:
@@ -275,8 +287,9 @@ def _retry_locked(step: Callable[[], Any]) -> Any:
     return None
 
 
-def claim(row: Runnable) -> Claim | None:
-    """Take `row` for one run, or None if a live worker holds it.
+def claim(row: Runnable, wanted: Q | None = None) -> Claim | None:
+    """Take `row` for one run, or None if a live worker holds it (or, for a wake-up, if it
+    no longer matches `wanted`: nothing left to do).
 
     1. A conditional UPDATE takes the row if it is free or its claim expired.
     2. An expired claim's runs left open are closed as stopped.
@@ -285,8 +298,10 @@ def claim(row: Runnable) -> Claim | None:
     token = str(uuid.uuid4())
     model = type(row)
     previous = model.objects.filter(pk=row.pk).values_list("claimed_at", flat=True).first()
-    taken = model.objects.filter(claimable(now), pk=row.pk).update(claimed_at=now,
-                                                                   claim_token=token)
+    free = model.objects.filter(claimable(now), pk=row.pk)
+    if wanted is not None:
+        free = free.filter(wanted)
+    taken = free.update(claimed_at=now, claim_token=token)
     if taken != 1:
         return None
     row.refresh_from_db()
@@ -342,7 +357,7 @@ def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:
     3. Each due, unclaimed row is leased with a conditional UPDATE (so two dispatchers do not
        both enqueue it) and a run task is enqueued. The lease lasts half a claim expiry: a
        wake-up the broker lost (a flushed Redis keeps no receipts) is sent again that soon,
-       and a duplicate only finds the row claimed.
+       and a duplicate finds the row claimed, or answered (`wanted`).
     """
     now = now or timezone.now()
     reap(model, now)
@@ -352,11 +367,11 @@ def dispatch(model: type[Runnable], now: dt.datetime | None = None) -> int:
     enqueued = 0
     for pk, due_at, requested in due(model, now).values_list("pk", "next_run_at",
                                                              "run_requested"):
-        if model.objects.filter(pk=pk, next_run_at=due_at).update(
-                next_run_at=now + claim_expiry() / 2):
+        lease = now + claim_expiry() / 2
+        if model.objects.filter(pk=pk, next_run_at=due_at).update(next_run_at=lease):
             # Pending hub changes do not make a due row's run a mere drain: a scheduled run
             # covers them.
             enqueue(model, pk, requested if requested not in ("", Trigger.CHANGE)
-                    else Trigger.SCHEDULE)
+                    else Trigger.SCHEDULE, lease)
             enqueued += 1
     return enqueued

@@ -30,29 +30,33 @@ DISPATCH_SCHEDULE = "Forcebridge: dispatch due syncs"
 PRUNE_SCHEDULE = "Forcebridge: prune record logs"
 
 
-def run_sync_task(sync_id: int, trigger: str = queue.Trigger.SCHEDULE) -> dict[str, Any]:
-    """The worker side of a wake-up: run the sync if nobody else is running it.
+def run_sync_task(sync_id: int, trigger: str = queue.Trigger.SCHEDULE,
+                  lease: dt.datetime | None = None) -> dict[str, Any]:
+    """The worker side of a wake-up: run the sync if nobody else is running it and the
+    wake-up's request or leased slot is still there (`queue.wanted`).
 
     An operator's request that finds the sync held does not simply wait for the next
     dispatcher pass: `queue.await_holder` watches the claim for a few heartbeats and, if its
     holder stopped, waits for the claim to expire, so "Sync now" after a crash starts as soon
     as it can (a live holder's release runs the request instead).
     """
-    run = run_sync(sync_id, trigger=trigger)
+    run = run_sync(sync_id, trigger=trigger, wanted=queue.wanted(lease))
     if run is None and trigger != queue.Trigger.SCHEDULE:
         sync = Sync.objects.filter(pk=sync_id).first()
         if sync is not None and sync.run_requested and queue.await_holder(sync):
-            run = run_sync(sync_id, trigger=trigger)
+            run = run_sync(sync_id, trigger=trigger, wanted=queue.wanted(lease))
     if run is None:
         return {"sync": sync_id, "ran": False}
     return {"sync": sync_id, "ran": True, "run": run.pk, "status": run.status,
             **{name: getattr(run, name) for name in run.COUNTERS}, "api_calls": run.api_calls}
 
 
-def run_action_task(action_id: int, trigger: str = queue.Trigger.CHANGE) -> dict[str, Any]:
-    """The worker side of an action's wake-up: run it if nobody else is running it (a
-    request made meanwhile stays queued: the holder's release enqueues it again)."""
-    run = run_action(action_id, trigger=trigger)
+def run_action_task(action_id: int, trigger: str = queue.Trigger.CHANGE,
+                    lease: dt.datetime | None = None) -> dict[str, Any]:
+    """The worker side of an action's wake-up: run it if nobody else is running it and the
+    wake-up's request or leased slot is still there (a request made meanwhile stays queued:
+    the holder's release enqueues it again)."""
+    run = run_action(action_id, trigger=trigger, wanted=queue.wanted(lease))
     if run is None:
         return {"action": action_id, "ran": False}
     return {"action": action_id, "ran": True, "run": run.pk, "status": run.status,
