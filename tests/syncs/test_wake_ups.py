@@ -24,6 +24,15 @@ def _leased(sync: Sync) -> dt.datetime:
     return Sync.objects.get(pk=sync.pk).next_run_at
 
 
+def _due_and_dispatched(emulator, make_sync) -> Sync:
+    """A sync of two contacts whose scheduled slot came due, leased by the dispatcher."""
+    emulator.control.insert("Contact", *contacts(2))
+    sync = make_sync("Contact", fields=["LastName"])
+    Sync.objects.filter(pk=sync.pk).update(next_run_at=timezone.now())
+    dispatch()
+    return sync
+
+
 @pytest.mark.parametrize("request_first", [True, False], ids=["request-first", "lease-first"])
 def test_sync_now_woken_twice_runs_once(emulator, make_sync, request_first):
     emulator.control.insert("Contact", *contacts(2))
@@ -39,10 +48,7 @@ def test_sync_now_woken_twice_runs_once(emulator, make_sync, request_first):
 
 
 def test_a_lease_sent_again_runs_once_and_the_newest_wake_up_runs_it(emulator, make_sync):
-    emulator.control.insert("Contact", *contacts(2))
-    sync = make_sync("Contact", fields=["LastName"])
-    Sync.objects.filter(pk=sync.pk).update(next_run_at=timezone.now())
-    dispatch()
+    sync = _due_and_dispatched(emulator, make_sync)
     stale = _leased(sync)
     # The first wake-up waited behind busy workers: half a claim expiry later the dispatcher
     # leases the slot again and sends a second one.
@@ -58,10 +64,7 @@ def test_a_lease_sent_again_runs_once_and_the_newest_wake_up_runs_it(emulator, m
 
 
 def test_a_scheduled_wake_up_runs_its_leased_slot(emulator, make_sync):
-    emulator.control.insert("Contact", *contacts(2))
-    sync = make_sync("Contact", fields=["LastName"])
-    Sync.objects.filter(pk=sync.pk).update(next_run_at=timezone.now())
-    dispatch()
+    sync = _due_and_dispatched(emulator, make_sync)
     outcome = run_sync_task(sync.pk, "schedule", _leased(sync))
     assert outcome["ran"] and outcome["status"] == "succeeded" and outcome["created"] == 2
 
