@@ -21,6 +21,10 @@ from syncs.models import Sync
 from syncs.queue import Claim
 from workspace.models import Change
 
+# Outbox rows a drain reads ahead to count what it will write (its progress bar's total);
+# past them the total is not known (the bar shows done and rate), not read twice.
+PENDING_CAP = 200_000
+
 
 @dataclass
 class Batch:
@@ -57,15 +61,21 @@ class Drain:
         """The next changes after the position, at most `limit` rows (none: `last_id` None)."""
         return self._read(self.position, limit)
 
-    def pending(self, limit: int) -> int:
+    def pending(self, limit: int) -> int | None:
         """How many hub records the changes now after the position give this action to write,
         read as the drain will read them (`limit` rows at a time; a record changed twice in
         one read counts once, as it is written once; echoes and changes of attributes it does
-        not write do not count): the total of a drain's progress bar."""
-        after, count = self.position, 0
+        not write do not count): the total of a drain's progress bar. None (not known) past
+        `PENDING_CAP` outbox rows: a backlog of millions is not read twice. The run's claim
+        beats between reads."""
+        after, count, read = self.position, 0, 0
         while (batch := self._read(after, limit)).last_id is not None:
             count += len(batch.ids)
+            read += limit
+            if read >= PENDING_CAP:
+                return None
             after = batch.last_id
+            self.claim.beat()
         return count
 
     def _read(self, after: int, limit: int) -> Batch:

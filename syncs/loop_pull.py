@@ -231,7 +231,8 @@ class PullLoop:
                     continue
                 last = known.get(where)
                 if where in page.lost:  # Salesforce's value seen and lost: the hub's goes out
-                    row = last._replace(value=read[path])
+                    # (to the record the page wrote: a merge in the page moved the link)
+                    row = last._replace(value=read[path], entity=linked[0], hub_id=linked[1])
                 else:
                     row = Known(key, path, *linked, attribute, read[path],
                                 written.get(attribute))

@@ -91,7 +91,7 @@ class Push:
         self.reconcile = reconcile
         self.deferred = False
         # What the run's current step still expects to process (`expect`).
-        self.expected = 0
+        self.expected: int | None = 0
 
     def run(self) -> SyncRun:
         run = SyncRun.objects.create(action=self.action, trigger=self.trigger,
@@ -150,19 +150,22 @@ class Push:
         for ids in self.members.left(batch):
             self.leave(run, ids)
 
-    def expect(self, run: SyncRun, count: int) -> None:
+    def expect(self, run: SyncRun, count: int | None) -> None:
         """A step of the run (reconcile, drain, entered, left) starts with `count` records to
         process: the run's total (its progress bar's) is what it processed plus what the
         current step still expects, each batch taking what it read off (`reached`). So a
         drain of N records shows N from its start and ends with N processed; what a step
-        counted but did not reach is dropped when the next one starts."""
+        counted but did not reach is dropped when the next one starts. None: not known (the
+        run's total too, until a later step counts again)."""
         self.expected = count
-        SyncRun.objects.filter(pk=run.pk).update(total=F("fetched") + count)
+        SyncRun.objects.filter(pk=run.pk).update(
+            total=None if count is None else F("fetched") + count)
 
     def reached(self, count: int) -> None:
         """A batch of `count` of the records the current step expects is being processed (its
         `record` writes the total without them)."""
-        self.expected = max(self.expected - count, 0)
+        if self.expected is not None:
+            self.expected = max(self.expected - count, 0)
 
     def apply(self, run: SyncRun, records: list[tuple[str, dict[str, Any]]], *,
               compare: bool, commit: Any, gone: Sequence[Step] = (), note: str = "") -> None:
@@ -204,7 +207,8 @@ class Push:
         with transaction.atomic():
             # Both read the row as it was: the total is the new fetched plus what is left.
             SyncRun.objects.filter(pk=run.pk).update(
-                total=F("fetched") + len(steps) + self.expected,
+                total=None if self.expected is None else
+                F("fetched") + len(steps) + self.expected,
                 **{name: F(name) + value for name, value in counts.items()})
             RecordLog.write(results, direction=RecordLog.Direction.OUT,
                             sobject=self.action.sobject, run_id=run.pk,

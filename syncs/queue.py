@@ -167,8 +167,12 @@ def claimable(now: dt.datetime) -> Q:
 def enqueue(model: type[Runnable], pk: int, trigger: str = Trigger.SCHEDULE,
             lease: dt.datetime | None = None) -> str:
     """Wake a worker for `pk`: a request's wake-up, or the dispatcher's for the due slot it
-    leased (`lease`, the `next_run_at` it wrote). See `wanted`."""
-    return async_task(model.TASK, pk, trigger, lease,
+    leased (`lease`, the `next_run_at` it wrote). See `wanted`. A request's wake-up carries
+    no lease, so a worker of the previous version still takes it during a rolling upgrade
+    (a scheduled wake-up it queued, without a lease, claims nothing here: the dispatcher
+    sends the slot again one lease later)."""
+    leased = () if lease is None else (lease,)
+    return async_task(model.TASK, pk, trigger, *leased,
                       task_name=f"{model._meta.model_name} {pk} ({trigger})")
 
 

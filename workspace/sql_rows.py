@@ -216,9 +216,13 @@ def delete_in_batches(rows: models.QuerySet, batch: int) -> int:
     """Delete these rows `batch` at a time, lowest ids first; how many went.
 
     A table pruned by age holds millions of rows to delete at once; one statement per batch
-    of ids keeps each transaction, and the locks it holds, short.
+    of ids keeps each transaction, and the locks it holds, short. Each batch is looked for
+    after the last one's ids, so a table whose rows to delete are scattered among rows kept
+    is walked once, not once per batch.
     """
-    total = 0
-    while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:batch]):
+    total, after = 0, None
+    while ids := list((rows if after is None else rows.filter(pk__gt=after))
+                      .order_by("pk").values_list("pk", flat=True)[:batch]):
         total += rows.model._default_manager.filter(pk__in=ids).delete()[0]
+        after = ids[-1]
     return total

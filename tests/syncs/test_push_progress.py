@@ -11,6 +11,7 @@ import pytest
 from django.db import connection as db_connection
 
 from mappings.models import Segment
+from syncs import drain
 from syncs.actions import Action
 from syncs.models import SyncRun
 from syncs.progress import progress_of
@@ -83,3 +84,16 @@ def test_entering_and_leaving_segments_count_in_the_total(emulator, connection):
     run = ok(action)
     assert (run.total, run.fetched) == (2, 2)
     assert SyncRun.objects.filter(action=action).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_backlog_past_the_cap_is_not_counted_ahead(emulator, connection, monkeypatch):
+    """A drain does not read a backlog of millions twice: past `PENDING_CAP` outbox rows its
+    total is not known (the bar shows done and rate), and the run still drains them all."""
+    monkeypatch.setattr(drain, "PENDING_CAP", 10)
+    hub_people(*[{"email": f"p{i}@x.io", "lastName": f"L{i}"} for i in range(30)])
+    action = make_action(connection, rows=ROWS, batch_mode="collections")
+    run = ok(action)
+    assert (run.total, run.fetched, run.skipped) == (None, 30, 30)
+    report = progress_of(Action.objects.get(pk=action.pk))
+    assert report.total is None and report.done == 30

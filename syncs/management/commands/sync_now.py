@@ -81,7 +81,8 @@ def _wait_for_run(sync: Sync, asked_at: Any, wait: float, *, trigger: str,
             status=SyncRun.Status.RUNNING).order_by("started_at").first()
         if done is not None:
             return done
-        run = run_sync(sync.pk, trigger=trigger, full=full)
+        # Only while the request is still there: a worker's run may have taken it since.
+        run = run_sync(sync.pk, trigger=trigger, full=full, wanted=queue.wanted(None))
         if run is not None:
             return run
         time.sleep(WAIT_POLL)
