@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from syncs import tasks
+from syncs.actions import Action
 from syncs.models import Sync
 from syncs.tasks import dispatch, run_action_task, run_sync_task
 from tests.syncs.conftest import contacts
@@ -77,3 +78,25 @@ def test_an_action_woken_twice_for_one_change_drains_once(emulator, connection):
     # The dispatcher's safety net re-sent the wake-up the first run already answered.
     assert run_action_task(action.pk) == {"action": action.pk, "ran": False}
     assert action.runs.count() == 1
+
+
+@pytest.mark.parametrize("change_first", [True, False], ids=["change-first", "schedule-first"])
+def test_an_action_woken_for_a_change_while_its_reconcile_is_due(emulator, connection,
+                                                                  change_first):
+    """Change first: it drains and leaves the leased slot, whose wake-up then reconciles.
+    Reconcile first: it covers the change, whose wake-up then finds nothing to do."""
+    action = make_action(connection)
+    hub_people({"email": "a@x.io", "lastName": "A"})
+    Action.objects.filter(pk=action.pk).update(next_run_at=timezone.now())
+    assert tasks.wake_actions("api:test") == 1
+    dispatch()
+    lease = Action.objects.get(pk=action.pk).next_run_at
+    change, scheduled = (action.pk,), (action.pk, "schedule", lease)
+
+    if change_first:
+        assert run_action_task(*change)["ran"] and run_action_task(*scheduled)["ran"]
+        assert [run.mode for run in action.runs.order_by("pk")] == ["changes", "reconcile"]
+    else:
+        assert run_action_task(*scheduled)["ran"]
+        assert run_action_task(*change) == {"action": action.pk, "ran": False}
+        assert [run.mode for run in action.runs.all()] == ["reconcile"]
