@@ -19,7 +19,8 @@ multi-row upsert; nothing here runs a query per record. The model lives in `sync
 transaction, next to the record logs.
 
 The rows are also the durable link of a hub row to its Salesforce records: every push keeps
-them, one-way actions too, and they outlive the record logs and the hub row itself (no
+them (a one-way action only when its connection has a delete action of the object, which
+reads them), and they outlive the record logs and the hub row itself (no
 foreign key), so a delete action finds what to delete (syncs/hub_deletions.py). They follow
 a merge of people to the survivor (`follow_merge`), go when Salesforce or a delete action
 deletes their record (`forget`), and those of a hub row removed for good go once no action
