@@ -16,8 +16,6 @@ from django.utils import timezone
 from workspace.items import Outcome, Result
 from workspace.sql_rows import delete_in_batches, insert
 
-PRUNE_BATCH = 5000
-
 
 def retention_days() -> int:
     """FORCEBRIDGE_LOG_RETENTION_DAYS as config/settings.py validated it (default 30, ≥ 1)."""
@@ -91,4 +89,4 @@ class RecordLog(models.Model):
         2. Delete by primary-key ranges so no statement locks millions of rows at once.
         """
         cutoff = (now or timezone.now()) - dt.timedelta(days=days or retention_days())
-        return delete_in_batches(cls.objects.filter(created_at__lt=cutoff), PRUNE_BATCH)
+        return delete_in_batches(cls.objects.filter(created_at__lt=cutoff))

@@ -38,8 +38,8 @@ from django.utils import timezone
 
 from connections.models import Connection
 from logs.models import RecordLog
-from workspace.models import PRUNE_BATCH, Change, Object, Person
-from workspace.sql_rows import delete_in_batches, insert, select_in
+from workspace.models import Change, Object, Person
+from workspace.sql_rows import PRUNE_BATCH, delete_in_batches, insert, select_in
 
 
 class FieldExchange(models.Model):

@@ -24,13 +24,10 @@ from syncs.exchanges import FieldExchange  # noqa: F401 - the model, registered 
 from syncs.queue import Runnable, Status, Trigger
 from syncs.validation import filter_problem
 from workspace.items import COUNTERS
-from workspace.sql_rows import delete_in_batches
+from workspace.sql_rows import PRUNE_BATCH, delete_in_batches
 
 if TYPE_CHECKING:
     from connections.client import SalesforceClient
-
-# Runs deleted by one statement of `SyncRun.prune`.
-PRUNE_BATCH = 5000
 
 
 class Sync(Runnable, RowOwner):

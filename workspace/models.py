@@ -17,10 +17,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from workspace.sql_rows import delete_in_batches
-
-# Outbox rows deleted by one statement of `Change.prune`.
-PRUNE_BATCH = 5000
+from workspace.sql_rows import PRUNE_BATCH, delete_in_batches
 
 
 class HubRow(models.Model):
@@ -331,4 +328,4 @@ class InboundMessage(models.Model):
         that is applied again (its event is still not duplicated: its source id is the same).
         """
         cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-        return delete_in_batches(cls.objects.filter(received_at__lt=cutoff), PRUNE_BATCH)
+        return delete_in_batches(cls.objects.filter(received_at__lt=cutoff))

@@ -212,7 +212,12 @@ def select_in(rows: models.QuerySet | type[models.Model], columns: Sequence[str]
     return found
 
 
-def delete_in_batches(rows: models.QuerySet, batch: int) -> int:
+# Rows one statement of `delete_in_batches` deletes, for every pruning by age (record logs,
+# outbox rows, messageIds, exchanged fields, runs).
+PRUNE_BATCH = 5000
+
+
+def delete_in_batches(rows: models.QuerySet, batch: int = PRUNE_BATCH) -> int:
     """Delete these rows `batch` at a time, lowest ids first; how many went.
 
     A table pruned by age holds millions of rows to delete at once; one statement per batch
