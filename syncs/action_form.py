@@ -204,15 +204,13 @@ class ActionSetupForm(ConnectionPolicyForm, ActionForm):
     def clean(self) -> dict[str, Any]:
         """A delete with no segment is saved only when the operator confirms it."""
         data = super().clean()
-        segments = list(data.get("segments") or [])
-        deletes = Action(operation=data.get("operation") or "").deletes_everything
-        if deletes and not segments and not data.get("confirm_delete_all"):
+        deletes = data.get("operation") == Action.Operation.DELETE
+        if deletes and not data.get("segments") and not data.get("confirm_delete_all"):
             sobject = data.get("sobject") or "Salesforce"
             self.add_error("confirm_delete_all", (
                 f"A delete with no segment deletes in Salesforce the {sobject} record of every "
                 "hub record this action covers (all of them at each reconcile): tick "
-                f"“Delete in Salesforce every {sobject} record this action covers” to confirm, "
-                "or choose segments to limit it."))
+                f"“{delete_all_label(sobject)}” to confirm, or choose segments to limit it."))
         return data
 
     def _connection(self) -> Connection | None:
